@@ -1,0 +1,3 @@
+"""simkl-server: a self-hostable, stateful server that speaks the Simkl API."""
+
+__version__ = "0.1.0"

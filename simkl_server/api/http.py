@@ -1,0 +1,39 @@
+"""Small HTTP helpers shared by the handlers: JSON responses and bounded body reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from simkl_server.errors import BodyTooLarge, WrongParameter
+
+
+class JSONResponse(Response):
+    """A response whose body is encoded with orjson."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        """Encode the content."""
+        return orjson.dumps(content)
+
+
+async def read_body(request: Request, *, limit: int) -> bytes:
+    """The request body, refused with 413 once it grows past `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise WrongParameter("Content-Length is not a number")
+        if int(declared) > limit:
+            raise BodyTooLarge(f"Request body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"Request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,134 @@
+"""create_app(): routes, the Simkl error envelope on every error path, and the store's lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from simkl_server.api import activities, ratings, users
+from simkl_server.api.context import ApiContext
+from simkl_server.clock import Clock, SystemClock
+from simkl_server.config import Settings
+from simkl_server.errors import InternalError, SimklError, UrlFailed, WrongMethod, WrongParameter
+from simkl_server.storage.base import Store
+from simkl_server.storage.engine import open_driver
+from simkl_server.storage.store import SqlStore
+from simkl_server.wire.errors import error_body
+
+log = logging.getLogger("simkl_server")
+_HTTP_ERRORS: dict[int, type[SimklError]] = {404: UrlFailed, 405: WrongMethod}
+
+
+def error_response(error: SimklError) -> Response:
+    """The Simkl envelope with the error's status."""
+    return Response(error_body(error), status_code=error.status, media_type="application/json")
+
+
+async def _simkl_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SimklError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    kind = _HTTP_ERRORS.get(exc.status_code, WrongParameter)
+    return error_response(kind())
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(InternalError())
+
+
+class EdgeMiddleware:
+    """Accepts a trailing slash on every route, and logs calls that omit app-name,
+    app-version or User-Agent (accepted: legacy clients send none)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Normalise the path, note missing identification, pass the request on."""
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                scope["path"] = path.rstrip("/") or "/"
+            if log.isEnabledFor(logging.INFO):
+                _log_missing_identification(scope)
+        await self.app(scope, receive, send)
+
+
+def _log_missing_identification(scope: Scope) -> None:
+    query: bytes = scope.get("query_string", b"")
+    missing = [name for name in ("app-name", "app-version") if f"{name}=".encode() not in query]
+    if not any(key == b"user-agent" for key, _ in scope["headers"]):
+        missing.append("User-Agent")
+    if missing:
+        log.info("%s %s without %s", scope["method"], scope["path"], ", ".join(missing))
+
+
+def _openapi_route() -> Route:
+    document = resources.files("simkl_server").joinpath("openapi/openapi.json").read_bytes()
+
+    async def openapi(request: Request) -> Response:
+        """GET /openapi.json: this server's own OpenAPI document."""
+        return Response(document, media_type="application/json")
+
+    return Route("/openapi.json", openapi, methods=["GET"])
+
+
+async def open_store(settings: Settings, clock: Clock) -> SqlStore:
+    """Open the database the settings name."""
+    driver = await open_driver(settings.database_url, pool_size=settings.pg_pool_size)
+    return SqlStore(driver, clock, inline_batch_items=settings.inline_batch_items)
+
+
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, clock: Clock | None = None
+) -> Starlette:
+    """The ASGI app; it opens its own store unless one is given (tests share theirs)."""
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    context = ApiContext(settings, clock, store)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if store is not None:
+            app.state.store = store
+            yield
+            return
+        opened = await open_store(settings, clock)
+        context.attach(opened)
+        app.state.store = opened
+        try:
+            yield
+        finally:
+            context.attach(None)
+            await opened.close()
+    routes = [
+        *ratings.routes(context),
+        *activities.routes(context),
+        *users.routes(context),
+        _openapi_route(),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            SimklError: _simkl_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+    )
+    app.router.redirect_slashes = False
+    app.add_middleware(EdgeMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Catalog files: our interchange format and anime-offline-database, in and out."""

@@ -1,0 +1,176 @@
+"""The `simkl-server` command: serve, db upgrade, catalog import/export, apps, users, tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from simkl_server.app import open_store
+from simkl_server.clock import SystemClock
+from simkl_server.config import Settings
+from simkl_server.domain import accounts
+from simkl_server.storage import migrate
+from simkl_server.storage.store import SqlStore
+
+T = TypeVar("T")
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_cli = typer.Typer(no_args_is_help=True, help="Database schema.")
+catalog_cli = typer.Typer(no_args_is_help=True, help="The media catalog items resolve against.")
+apps_cli = typer.Typer(no_args_is_help=True, help="Client applications (client_id, secret).")
+users_cli = typer.Typer(no_args_is_help=True, help="User accounts.")
+tokens_cli = typer.Typer(no_args_is_help=True, help="Access tokens.")
+for name, group in (
+    ("db", db_cli),
+    ("catalog", catalog_cli),
+    ("apps", apps_cli),
+    ("users", users_cli),
+    ("tokens", tokens_cli),
+):
+    cli.add_typer(group, name=name)
+err = Console(stderr=True)
+
+
+def _with_store(settings: Settings, use: Callable[[SqlStore], Awaitable[T]]) -> T:
+    """Migrate, open the store, run `use`, close; account errors exit with status 1."""
+    migrate.upgrade(settings.database_url)
+
+    async def run() -> T:
+        store = await open_store(settings, SystemClock())
+        try:
+            return await use(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except accounts.AccountError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(1) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo catalog and demo app, user and token.")
+    ] = False,
+) -> None:
+    """Run the server (migrating the database first)."""
+    import uvicorn
+
+    from simkl_server.app import create_app
+    from simkl_server.demo import ensure_demo
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if demo or settings.demo_data:
+        credentials = _with_store(settings, lambda store: ensure_demo(store, SystemClock()))
+        err.print(credentials.banner(settings.host, settings.port))
+    else:
+        migrate.upgrade(settings.database_url)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema."""
+    migrate.upgrade(Settings().database_url)
+    err.print("database is up to date")
+
+
+@apps_cli.command("create")
+def apps_create(
+    name: str,
+    redirect_uri: Annotated[str | None, typer.Option(help="Registered OAuth redirect URI.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Register an app and print its client_id and client_secret."""
+    clock = SystemClock()
+    app = _with_store(
+        Settings(),
+        lambda store: accounts.create_app(store, clock, name=name, redirect_uri=redirect_uri),
+    )
+    fields = {
+        "name": app.name,
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "redirect_uri": app.redirect_uri,
+    }
+    _print(fields, as_json=as_json)
+
+
+@users_cli.command("create")
+def users_create(username: str) -> None:
+    """Create a user account."""
+    user_id = _with_store(
+        Settings(), lambda store: accounts.create_user(store, SystemClock(), username=username)
+    )
+    typer.echo(f"created user {username} (id {user_id})")
+
+
+@tokens_cli.command("create")
+def tokens_create(
+    user: Annotated[str, typer.Option("--user", help="Username the token acts for.")],
+    client_id: Annotated[str, typer.Option("--client-id", help="App the token is issued to.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Issue (or show the existing) access token of a user for an app."""
+    token = _with_store(
+        Settings(),
+        lambda store: accounts.issue_token(
+            store, SystemClock(), username=user, client_id=client_id
+        ),
+    )
+    _print({"access_token": token, "token_type": "bearer", "scope": "public"}, as_json=as_json)
+
+
+@catalog_cli.command("import")
+def catalog_import(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import a catalog file: our .jsonl(.gz) format or an anime-offline-database file."""
+    from simkl_server.catalog.load import import_file
+
+    report = _with_store(Settings(), lambda store: import_file(store, path, console=err))
+    err.print(report.summary())
+    for problem in report.problems[:50]:
+        err.print(f"  {problem}")
+    if len(report.problems) > 50:
+        err.print(f"  ... and {len(report.problems) - 50} more")
+
+
+@catalog_cli.command("export")
+def catalog_export(path: Annotated[Path, typer.Argument(dir_okay=False)]) -> None:
+    """Write the whole catalog in our .jsonl format (.gz when the name ends so)."""
+    from simkl_server.catalog.load import export_file
+
+    count = _with_store(Settings(), lambda store: export_file(store, path))
+    err.print(f"exported {count} items to {path}")
+
+
+def _print(fields: dict[str, str | None], *, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(fields))
+        return
+    for key, value in fields.items():
+        typer.echo(f"{key}: {value if value is not None else ''}")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli()

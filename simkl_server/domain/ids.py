@@ -1,0 +1,92 @@
+"""Id kinds, their normal forms, and the lookup keys the catalog index is built on."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from simkl_server.domain.models import CatalogItem, MediaType, Wrapper
+
+# The order in which external ids are tried when `simkl` is absent or does not resolve.
+EXTERNAL_ID_PRIORITY: tuple[str, ...] = (
+    "imdb",
+    "tmdb",
+    "tvdb",
+    "mal",
+    "anidb",
+    "anilist",
+    "kitsu",
+    "livechart",
+    "anisearch",
+    "animeplanet",
+    "letterboxd",
+    "traktslug",
+    "netflix",
+)
+NUMERIC_ID_KINDS = frozenset(
+    {"tmdb", "mal", "anidb", "anilist", "kitsu", "livechart", "anisearch", "netflix"}
+)
+_INDEXED_KINDS = frozenset(EXTERNAL_ID_PRIORITY)
+_IMDB_ID = re.compile(r"tt\d+", re.IGNORECASE)
+_DIGITS = re.compile(r"\s*[+]?\d+\s*")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def normalize_id(kind: str, value: str | int) -> str | None:
+    """Return the canonical string form of an external id, or None when it cannot be one."""
+    text = str(value).strip()
+    if not text:
+        return None
+    if kind == "imdb":
+        found = _IMDB_ID.search(text)
+        return found.group(0).lower() if found else None
+    if kind in NUMERIC_ID_KINDS or (kind == "tvdb" and _DIGITS.fullmatch(text)):
+        return str(int(text)) if _DIGITS.fullmatch(text) else None
+    return text.lower()
+
+
+def parse_simkl_id(value: str | int) -> int | None:
+    """Return a Simkl id from a number or a digit string, or None."""
+    text = str(value).strip()
+    if not _DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number < 2**63 else None
+
+
+def tmdb_scope_of_wrapper(wrapper: Wrapper) -> str:
+    """TMDB numbers movies and TV separately; the request wrapper says which space is meant."""
+    return "movie" if wrapper is Wrapper.MOVIES else "tv"
+
+
+def tmdb_scope_of_item(item_type: MediaType, anime_type: str | None) -> str:
+    """The TMDB space a catalog item's tmdb id lives in."""
+    if item_type is MediaType.MOVIE or (item_type is MediaType.ANIME and anime_type == "movie"):
+        return "movie"
+    return "tv"
+
+
+def lookup_key(kind: str, value: str, *, tmdb_scope: str) -> str:
+    """The key under which the catalog index stores one external id."""
+    if kind == "tmdb":
+        return f"tmdb:{tmdb_scope}:{value}"
+    return f"{kind}:{value}"
+
+
+def item_lookup_keys(item: CatalogItem) -> list[str]:
+    """Every index key of a catalog item's external ids."""
+    scope = tmdb_scope_of_item(item.type, item.anime_type)
+    keys = []
+    for kind, value in item.ids.items():
+        if kind not in _INDEXED_KINDS:
+            continue
+        normal = normalize_id(kind, value)
+        if normal is not None:
+            keys.append(lookup_key(kind, normal, tmdb_scope=scope))
+    return keys
+
+
+def title_key(title: str) -> str:
+    """Fold a title for matching: case-, punctuation- and whitespace-insensitive."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return _NOT_WORD.sub(" ", folded).strip()

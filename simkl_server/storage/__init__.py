@@ -1,0 +1,1 @@
+"""Persistence: the Store protocol, the schema, every query, and the two drivers."""

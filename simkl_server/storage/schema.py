@@ -1,0 +1,113 @@
+"""The tables, declared once with SQLAlchemy Core; migrations and queries build on them.
+
+Timestamps are integer milliseconds since the Unix epoch (UTC) on both databases, so
+ordering and `date_from` comparisons are exact and identical everywhere.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+catalog_items = Table(
+    "catalog_items",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(8), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("title_key", Text, nullable=False),
+    Column("year", Integer),
+    Column("status", String(16)),
+    Column("total_episodes", Integer),
+    Column("anime_type", String(16)),
+    Column("release_date", String(10)),
+    # External ids as a JSON object of strings, exactly as responses render them.
+    Column("ids", Text, nullable=False),
+    Index("ix_catalog_items_title_key", "title_key"),
+)
+
+# One row per external id: the index every batch resolves against in one query.
+catalog_ids = Table(
+    "catalog_ids",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column(
+        "item_id",
+        BigInteger,
+        ForeignKey("catalog_items.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Index("ix_catalog_ids_item_id", "item_id"),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("client_id", String(128), nullable=False, unique=True),
+    Column("client_secret", String(128), nullable=False),
+    Column("redirect_uri", Text),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(128), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("account_type", String(8), nullable=False, server_default="free"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token", String(128), nullable=False, unique=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    Index("ix_tokens_app_user", "app_id", "user_id"),
+)
+
+library = Table(
+    "library",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", BigInteger, ForeignKey("catalog_items.id"), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("user_rating", SmallInteger),
+    Column("user_rated_at", BigInteger),
+    # When the rating was last set or removed: what the ratings delta (`date_from`) reads.
+    Column("rating_changed_at", BigInteger),
+    Column("added_at", BigInteger, nullable=False),
+    Column("list_changed_at", BigInteger, nullable=False),
+    Column("last_watched_at", BigInteger),
+    Column("last_watched", String(16)),
+    Column("next_to_watch", String(16)),
+    Index("ix_library_user_rating_changed", "user_id", "rating_changed_at"),
+)
+
+# One row per (user, bucket) such as "movies.rated_at"; domain and top-level `all` are derived.
+activity = Table(
+    "activity",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("bucket", String(48), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+)

@@ -1,0 +1,165 @@
+"""Sync write bodies: `{"movies": [...], "shows": [...], "anime": [...]}`, read item by item.
+
+Simkl reports an item it cannot use in `not_found` rather than failing the request, so values
+that are merely unusable (an unknown id, a rating of 11, an unparsable `rated_at`) reach the
+domain as "unmatchable". Structure that is wrong (a wrapper that is not an array, an item or
+`ids` that is not an object, an id of a non-scalar type) fails the whole request with
+400 wrong_parameter before anything is applied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from simkl_server.domain.ids import EXTERNAL_ID_PRIORITY, normalize_id, parse_simkl_id, title_key
+from simkl_server.domain.models import ItemRef, Wrapper
+from simkl_server.domain.ratings import RatingInput, valid_rating
+from simkl_server.errors import MaxItems, WrongParameter
+from simkl_server.wire.timestamps import parse_iso
+
+# Request arrays in the order Simkl processes (and echoes) them.
+WRAPPERS: tuple[Wrapper, ...] = (Wrapper.MOVIES, Wrapper.SHOWS, Wrapper.ANIME)
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class SentItem:
+    """A request item as sent (for echoes) with how it identifies its media."""
+
+    raw: dict[str, Any]
+    ref: ItemRef
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object; an empty body counts as `{}`."""
+    if not body.strip():
+        return {}
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise WrongParameter(f"Request body is not valid JSON: {exc.msg}") from None
+    if not isinstance(document, dict):
+        raise WrongParameter("Request body must be a JSON object")
+    return document
+
+
+def sent_items(document: dict[str, Any], *, max_items: int) -> list[SentItem]:
+    """Every item under movies[], shows[] and anime[], in that order."""
+    items = [
+        SentItem(raw, parse_ref(raw, wrapper, where=where))
+        for wrapper, raw, where in _walk(document)
+    ]
+    if len(items) > max_items:
+        raise MaxItems(f"At most {max_items} items per request; this one has {len(items)}")
+    return items
+
+
+def _walk(document: dict[str, Any]) -> Iterator[tuple[Wrapper, dict[str, Any], str]]:
+    for wrapper in WRAPPERS:
+        array = document.get(wrapper.value)
+        if array is None:
+            continue
+        if not isinstance(array, list):
+            raise WrongParameter(f'"{wrapper.value}" must be an array of objects')
+        for position, raw in enumerate(array):
+            where = f"{wrapper.value}[{position}]"
+            if not isinstance(raw, dict):
+                raise WrongParameter(f'"{where}" must be an object')
+            yield wrapper, raw, where
+
+
+def parse_ref(raw: dict[str, Any], wrapper: Wrapper, *, where: str) -> ItemRef:
+    """How one item identifies its media: ids, then title and year."""
+    ids = raw.get("ids")
+    if ids is None:
+        ids = {}
+    if not isinstance(ids, dict):
+        raise WrongParameter(f'"{where}.ids" must be an object')
+    scalars = {kind: _id_scalar(value, f"{where}.ids.{kind}") for kind, value in ids.items()}
+    simkl = scalars.get("simkl")
+    external = tuple(
+        (kind, normal)
+        for kind in EXTERNAL_ID_PRIORITY
+        if (value := scalars.get(kind)) is not None
+        and (normal := normalize_id(kind, value)) is not None
+    )
+    title, year, year_usable = _title_and_year(raw, where)
+    return ItemRef(
+        wrapper=wrapper,
+        simkl=None if simkl is None else parse_simkl_id(simkl),
+        external=external,
+        title_key=title_key(title) if title and year_usable else None,
+        year=year,
+    )
+
+
+def _id_scalar(value: Any, where: str) -> str | int | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise WrongParameter(f'"{where}" must be a string or an integer')
+    if isinstance(value, str):
+        _reject_nul(value, where)
+    return value
+
+
+def _title_and_year(raw: dict[str, Any], where: str) -> tuple[str | None, int | None, bool]:
+    title = raw.get("title")
+    if title is not None and not isinstance(title, str):
+        raise WrongParameter(f'"{where}.title" must be a string')
+    if title is not None:
+        _reject_nul(title, f"{where}.title")
+    year = raw.get("year")
+    if year is None:
+        return title, None, True
+    if isinstance(year, bool) or not isinstance(year, str | int | float):
+        raise WrongParameter(f'"{where}.year" must be an integer')
+    number = _as_integer(year)
+    return title, number, number is not None
+
+
+def _as_integer(value: str | int | float) -> int | None:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    return int(value) if _INTEGER.fullmatch(value) else None
+
+
+def _reject_nul(text: str, where: str) -> None:
+    if "\x00" in text:
+        raise WrongParameter(f'"{where}" must not contain NUL characters')
+
+
+def rating_inputs(items: list[SentItem], *, query_rating: str | None) -> list[RatingInput]:
+    """Each item's rating (falling back to `?rating=`) and `rated_at`, validated."""
+    fallback = _rating_value(query_rating)
+    return [_rating_input(item, fallback) for item in items]
+
+
+def _rating_input(item: SentItem, fallback: int | None) -> RatingInput:
+    sent = item.raw.get("rating")
+    rating = fallback if sent is None else _rating_value(sent)
+    rated_at = item.raw.get("rated_at")
+    if rated_at is None:
+        return RatingInput(item.ref, rating)
+    stamp = parse_iso(rated_at) if isinstance(rated_at, str) else None
+    return RatingInput(item.ref, rating, stamp, rated_at_invalid=stamp is None)
+
+
+def _rating_value(value: Any) -> int | None:
+    """An integer, or an integer literal string, on the 1-10 scale; anything else is None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return valid_rating(value)
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        return valid_rating(int(value))
+    return None

@@ -1,0 +1,44 @@
+"""Timestamps on the wire: any ISO-8601 form in, UTC with a `Z` out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
+_EARLIEST_MS = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_MS
+_LATEST_MS = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC) - _EPOCH) // _ONE_MS
+
+
+def parse_iso(text: str) -> int | None:
+    """Epoch milliseconds of an ISO-8601 date or date-time (naive means UTC), or None."""
+    try:
+        moment = datetime.fromisoformat(text.strip().upper())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    ms = (moment - _EPOCH) // _ONE_MS
+    return ms if _EARLIEST_MS <= ms <= _LATEST_MS else None
+
+
+def _clock_text(ms: int) -> str:
+    moment = _EPOCH + timedelta(milliseconds=ms)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
+
+
+def format_ms(ms: int | None) -> str | None:
+    """`2014-09-01T09:10:11.000Z`: the precision of ratings and library rows."""
+    if ms is None:
+        return None
+    return f"{_clock_text(ms)}.{ms % 1000:03d}Z"
+
+
+def format_seconds(ms: int | None) -> str | None:
+    """`2026-05-14T06:50:38Z`: activities' precision, truncated so it never runs ahead."""
+    if ms is None:
+        return None
+    return f"{_clock_text(ms)}Z"

@@ -1,0 +1,211 @@
+"""Fixtures: the app over real HTTP (ASGI) on a real database, SQLite and PostgreSQL alike.
+
+Each backend's database is created, migrated and loaded with tests/fixtures/catalog.jsonl once
+per session; every test starts from empty user state on it. PostgreSQL tests are skipped (with
+the reason printed) when no server answers, unless SIMKL_SERVER_REQUIRE_POSTGRES=1 (CI), which
+turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import pytest
+from starlette.testclient import TestClient
+
+from simkl_server.app import create_app, open_store
+from simkl_server.catalog.load import import_file
+from simkl_server.clock import FrozenClock
+from simkl_server.config import Settings
+from simkl_server.domain import accounts
+from simkl_server.storage import migrate
+from simkl_server.storage.store import SqlStore
+
+T = TypeVar("T")
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_ADMIN_URL = os.environ.get(
+    "SIMKL_SERVER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("SIMKL_SERVER_REQUIRE_POSTGRES") == "1"
+START_MS = 1_780_000_000_000  # 2026-05-28T20:26:40Z
+
+
+def run(coro_fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Run an async function to completion on a fresh event loop."""
+    return asyncio.run(coro_fn(*args))
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+        await conn.close()
+
+    try:
+        run(probe)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}"
+    return None
+
+
+def create_pg_database() -> str:
+    """A new empty PostgreSQL database; returns its URL."""
+    name = f"simkl_test_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    run(create)
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop a database made by create_pg_database."""
+    name = url.rsplit("/", 1)[1]
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    run(drop)
+
+
+def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of that backend, removed afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / f'simkl-{uuid.uuid4().hex[:8]}.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    reason = postgres_available()
+    if reason is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    url = create_pg_database()
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+async def _load_catalog(url: str) -> None:
+    store = await open_store(Settings(database_url=url), FrozenClock(START_MS))
+    try:
+        report = await import_file(store, FIXTURES / "catalog.jsonl", console=None)
+        assert not report.problems, report.problems
+    finally:
+        await store.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every storage test runs once per database."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def catalog_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database holding the test catalog, shared by the session."""
+    for url in fresh_database(backend, tmp_path_factory.mktemp(backend)):
+        run(_load_catalog, url)
+        yield url
+
+
+@pytest.fixture
+def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated database of its own, with no catalog (for tests that import one)."""
+    yield from fresh_database(backend, tmp_path)
+
+
+class Api:
+    """The app over HTTP, authenticated as one test user unless told otherwise."""
+
+    def __init__(self, client: TestClient, clock: FrozenClock) -> None:
+        self.client = client
+        self.clock = clock
+        self.client_id = ""
+        self.token = ""
+
+    @property
+    def store(self) -> SqlStore:
+        """The app's own store."""
+        store: SqlStore = self.client.app.state.store  # type: ignore[attr-defined]
+        return store
+
+    def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run an async function on the app's event loop."""
+        portal = self.client.portal
+        assert portal is not None
+        return portal.call(lambda: fn(*args, **kwargs))
+
+    def new_user(self, username: str, *, client_id: str | None = None) -> str:
+        """Create a user with a token for this app (or the given one); return the token."""
+        self.call(accounts.create_user, self.store, self.clock, username=username)
+        return self.call(
+            accounts.issue_token,
+            self.store,
+            self.clock,
+            username=username,
+            client_id=client_id or self.client_id,
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = "default",
+        client_id: str | None = "default",
+        **kwargs: Any,
+    ) -> Any:
+        """Send a request with `client_id` and `Authorization` (pass None to omit either)."""
+        params = dict(kwargs.pop("params", {}) or {})
+        if client_id is not None:
+            params.setdefault("client_id", self.client_id if client_id == "default" else client_id)
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if token is not None:
+            headers.setdefault(
+                "Authorization", f"Bearer {self.token if token == 'default' else token}"
+            )
+        headers.setdefault("User-Agent", "simkl-server-tests/1.0")
+        params.setdefault("app-name", "simkl-server-tests")
+        params.setdefault("app-version", "1.0")
+        return self.client.request(method, path, params=params, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        """GET with credentials."""
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        """POST with credentials."""
+        return self.request("POST", path, **kwargs)
+
+
+@pytest.fixture
+def api(catalog_database: str) -> Iterator[Api]:
+    """The app on the shared test catalog, user state emptied, one app and user ready."""
+    clock = FrozenClock(START_MS)
+    app = create_app(Settings(database_url=catalog_database), clock=clock)
+    with TestClient(app) as client:
+        api = Api(client, clock)
+        api.call(api.store.reset, keep_catalog=True)
+        app_record = api.call(accounts.create_app, api.store, clock, name="tests")
+        api.client_id = app_record.client_id
+        api.token = api.new_user("alice")
+        yield api
