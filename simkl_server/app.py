@@ -114,6 +114,7 @@ def create_app(
         finally:
             context.attach(None)
             await opened.close()
+
     routes = [
         *ratings.routes(context),
         *activities.routes(context),

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+import uvicorn
 from rich.console import Console
 
-from simkl_server.app import open_store
+from simkl_server.app import create_app, open_store
+from simkl_server.catalog.load import export_file, import_file
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
+from simkl_server.demo import ensure_demo
 from simkl_server.domain import accounts
 from simkl_server.storage import migrate
 from simkl_server.storage.store import SqlStore
@@ -63,11 +66,6 @@ def serve(
     ] = False,
 ) -> None:
     """Run the server (migrating the database first)."""
-    import uvicorn
-
-    from simkl_server.app import create_app
-    from simkl_server.demo import ensure_demo
-
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
     if demo or settings.demo_data:
@@ -144,8 +142,6 @@ def catalog_import(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
     """Import a catalog file: our .jsonl(.gz) format or an anime-offline-database file."""
-    from simkl_server.catalog.load import import_file
-
     report = _with_store(Settings(), lambda store: import_file(store, path, console=err))
     err.print(report.summary())
     for problem in report.problems[:50]:
@@ -157,8 +153,6 @@ def catalog_import(
 @catalog_cli.command("export")
 def catalog_export(path: Annotated[Path, typer.Argument(dir_okay=False)]) -> None:
     """Write the whole catalog in our .jsonl format (.gz when the name ends so)."""
-    from simkl_server.catalog.load import export_file
-
     count = _with_store(Settings(), lambda store: export_file(store, path))
     err.print(f"exported {count} items to {path}")
 

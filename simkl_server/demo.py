@@ -72,5 +72,3 @@ async def _rate_demo_items(store: Store, user_id: int) -> None:
         for wrapper, simkl_id, rating in DEMO_RATINGS
     ]
     await ratings.add_ratings(store, user_id=user_id, inputs=inputs)
-
-

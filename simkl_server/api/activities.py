@@ -14,6 +14,7 @@ from simkl_server.wire.activities import activities_response
 
 def routes(ctx: ApiContext) -> list[Route]:
     """The activities route."""
+
     async def activities(request: Request) -> Response:
         """GET /sync/activities: every timestamp bucket, null where nothing happened yet."""
         caller = await require_user(ctx.store, request)

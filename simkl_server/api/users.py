@@ -15,6 +15,7 @@ from simkl_server.wire.users import settings_response
 
 def routes(ctx: ApiContext) -> list[Route]:
     """The user settings route."""
+
     async def settings(request: Request) -> Response:
         """GET or POST /users/settings (the OpenAPI says GET; older clients POST): 200."""
         caller = await require_user(ctx.store, request)

@@ -48,7 +48,7 @@ def parse_line(line: str, where: str) -> CatalogRecord | Problem:
 
 def _record(doc: dict[str, Any], where: str) -> CatalogRecord:
     try:
-        media_type = MediaType(doc.get("type"))
+        media_type = MediaType(str(doc.get("type")))
     except ValueError:
         raise ValueError('"type" must be movie, show or anime') from None
     title = doc.get("title")

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
+from simkl_server.catalog import aod
 from simkl_server.catalog.interchange import export_line, open_text, read_interchange
 from simkl_server.domain.catalog import CatalogRecord, ImportReport, Problem, import_records
 from simkl_server.storage.base import Store
@@ -16,8 +17,6 @@ from simkl_server.storage.base import Store
 
 def read_file(path: Path) -> Iterator[CatalogRecord | Problem]:
     """Records of a catalog file: our interchange format, or anime-offline-database."""
-    from simkl_server.catalog import aod
-
     if aod.looks_like_aod(path):
         yield from aod.read_aod(path)
         return

@@ -81,7 +81,9 @@ async def import_records(
     return report
 
 
-def _chunks(records: Iterable[CatalogRecord | Problem], size: int) -> Iterator[list[CatalogRecord | Problem]]:
+def _chunks(
+    records: Iterable[CatalogRecord | Problem], size: int
+) -> Iterator[list[CatalogRecord | Problem]]:
     iterator = iter(records)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -121,11 +123,14 @@ async def _import_chunk(
         items[merged.id] = changed[merged.id] = merged
         owners.update(dict.fromkeys(item_lookup_keys(merged), merged.id))
     await store.upsert_catalog(
-        [CatalogUpsert(item, title_key(item.title), item_lookup_keys(item)) for item in changed.values()]
+        [
+            CatalogUpsert(item, title_key(item.title), item_lookup_keys(item))
+            for item in changed.values()
+        ]
     )
 
 
-def _target(record: CatalogRecord, keys: list[str], owners: dict[str, int]) -> int | None | Problem:
+def _target(record: CatalogRecord, keys: list[str], owners: dict[str, int]) -> int | Problem | None:
     """The item a record updates (None: a new item), or the conflict that stops it."""
     if not keys and record.simkl is None:
         return Problem(record.where, "no simkl id and no external id that identifies the item")

@@ -4,6 +4,7 @@ then title and year. A whole batch is looked up at once, never one query per ite
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from simkl_server.domain.ids import lookup_key, tmdb_scope_of_wrapper
 from simkl_server.domain.models import (
     CatalogHits,

@@ -90,7 +90,9 @@ async def remove_ratings(store: Store, *, user_id: int, refs: Sequence[ItemRef])
             outcome.deleted.add(ref.wrapper)
             matched[item.id] = item
         cleared = await tx.clear_ratings(user_id, matched.keys()) if matched else []
-        await tx.touch_activities(user_id, {rated_bucket(matched[i].activity_domain) for i in cleared})
+        await tx.touch_activities(
+            user_id, {rated_bucket(matched[i].activity_domain) for i in cleared}
+        )
         return outcome
 
     return await store.write(user_id, work, size=len(refs))

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Sequence,
+)
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -76,7 +83,9 @@ class WriteTx(Protocol):
         """Look up every id and title of a batch in one round trip."""
         ...
 
-    async def library_states(self, user_id: int, item_ids: Collection[int]) -> dict[int, LibraryState]:
+    async def library_states(
+        self, user_id: int, item_ids: Collection[int]
+    ) -> dict[int, LibraryState]:
         """The library entries the user has among `item_ids`."""
         ...
 
@@ -124,8 +133,15 @@ class Store(Protocol):
         """The user's account facts."""
         ...
 
-    async def create_app(self, *, name: str, client_id: str, client_secret: str,
-                         redirect_uri: str | None, created_at: int) -> AppRecord:
+    async def create_app(
+        self,
+        *,
+        name: str,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str | None,
+        created_at: int,
+    ) -> AppRecord:
         """Register a client application."""
         ...
 

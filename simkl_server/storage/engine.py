@@ -62,7 +62,10 @@ class SqlDialect:
         """A subquery yielding the elements of a JSON array parameter as `value`."""
         if self.name == "sqlite":
             return f"SELECT value FROM json_each(:{param})"
-        return f"SELECT CAST(x AS {sql_type}) AS value FROM jsonb_array_elements_text(CAST(:{param} AS JSONB)) AS t(x)"
+        return (
+            f"SELECT CAST(x AS {sql_type}) AS value "
+            f"FROM jsonb_array_elements_text(CAST(:{param} AS JSONB)) AS t(x)"
+        )
 
     def json_rows(self, param: str, columns: Sequence[tuple[str, str]]) -> str:
         """A subquery yielding a JSON array of arrays as rows with the given columns."""
@@ -87,7 +90,7 @@ class SqlDialect:
 
 
 SQLITE = SqlDialect("sqlite", sqlite_dialect.dialect())
-POSTGRES = SqlDialect("postgresql", asyncpg_dialect.dialect())
+POSTGRES = SqlDialect("postgresql", asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
 
 
 class Connection(Protocol):
@@ -116,9 +119,7 @@ class Driver(Protocol):
         """Connection for reads outside a transaction."""
         ...
 
-    async def transaction(
-        self, work: Callable[[Connection], Awaitable[T]], *, offload: bool
-    ) -> T:
+    async def transaction(self, work: Callable[[Connection], Awaitable[T]], *, offload: bool) -> T:
         """Run `work` in one write transaction; `offload` moves long work off the event loop."""
         ...
 
@@ -175,9 +176,7 @@ class SqliteDriver:
         """Connection for reads on the event loop (WAL: readers never wait for the writer)."""
         return self._reader
 
-    async def transaction(
-        self, work: Callable[[Connection], Awaitable[T]], *, offload: bool
-    ) -> T:
+    async def transaction(self, work: Callable[[Connection], Awaitable[T]], *, offload: bool) -> T:
         """Serialise writers in this process; BEGIN IMMEDIATE serialises across processes."""
         if self._lock is None:
             self._lock = asyncio.Lock()
@@ -243,9 +242,7 @@ class PgDriver:
         """Connection for reads outside a transaction (one pooled connection per call)."""
         return self._reader
 
-    async def transaction(
-        self, work: Callable[[Connection], Awaitable[T]], *, offload: bool
-    ) -> T:
+    async def transaction(self, work: Callable[[Connection], Awaitable[T]], *, offload: bool) -> T:
         """Run `work` in a transaction, replaying it on deadlock or a racing insert."""
         del offload  # asyncpg already awaits the database instead of blocking the loop
         for attempt in range(1, _PG_ATTEMPTS + 1):

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from simkl_server.storage.engine import Query, SqlDialect
 
-_ITEM_COLUMNS = "c.id, c.type, c.title, c.year, c.status, c.total_episodes, c.anime_type, c.release_date, c.ids"
+_ITEM_COLUMNS = (
+    "c.id, c.type, c.title, c.year, c.status, c.total_episodes, c.anime_type, c.release_date, c.ids"
+)
 _ROW_COLUMNS = (
     f"{_ITEM_COLUMNS}, l.status, l.user_rating, l.user_rated_at, "
     "l.last_watched_at, l.last_watched, l.next_to_watch"
@@ -74,7 +76,8 @@ def build_queries(d: SqlDialect) -> Queries:
         save_ratings=_save_ratings(d),
         touch_activities=d.compile(
             "INSERT INTO activity (user_id, bucket, at) "
-            f"SELECT CAST(:user_id AS INTEGER), value, CAST(:at AS BIGINT) FROM ({d.json_list('buckets', 'TEXT')}) AS b "
+            "SELECT CAST(:user_id AS INTEGER), value, CAST(:at AS BIGINT) "
+            f"FROM ({d.json_list('buckets', 'TEXT')}) AS b "
             "WHERE true ON CONFLICT (user_id, bucket) "
             f"DO UPDATE SET at = {d.greatest('activity.at', 'excluded.at')}"
         ),
@@ -117,8 +120,7 @@ def build_queries(d: SqlDialect) -> Queries:
             + ") AS r WHERE true"
         ),
         catalog_owners=d.compile(
-            "SELECT key, item_id FROM catalog_ids "
-            f"WHERE key IN ({d.json_list('keys', 'TEXT')})"
+            f"SELECT key, item_id FROM catalog_ids WHERE key IN ({d.json_list('keys', 'TEXT')})"
         ),
         catalog_items=d.compile(
             f"SELECT {_ITEM_COLUMNS} FROM catalog_items c "
@@ -131,12 +133,11 @@ def build_queries(d: SqlDialect) -> Queries:
         catalog_size=d.compile("SELECT COUNT(*) FROM catalog_items"),
         max_catalog_id=d.compile("SELECT MAX(id) FROM catalog_items WHERE id >= :at_least"),
         reset_tables=tuple(
-            d.compile(f"DELETE FROM {table}")  # noqa: S608 -- fixed table names
+            d.compile(f"DELETE FROM {table}")
             for table in ("activity", "library", "tokens", "users", "apps")
         ),
         reset_catalog=tuple(
-            d.compile(f"DELETE FROM {table}")  # noqa: S608 -- fixed table names
-            for table in ("catalog_ids", "catalog_items")
+            d.compile(f"DELETE FROM {table}") for table in ("catalog_ids", "catalog_items")
         ),
     )
 
@@ -199,6 +200,7 @@ def _upsert_items(d: SqlDialect) -> Query:
     names = ", ".join(name for name, _ in columns)
     updates = ", ".join(f"{name} = excluded.{name}" for name, _ in columns[1:])
     return d.compile(
-        f"INSERT INTO catalog_items ({names}) SELECT {names} FROM ({d.json_rows('rows', columns)}) AS r "
+        f"INSERT INTO catalog_items ({names}) "
+        f"SELECT {names} FROM ({d.json_rows('rows', columns)}) AS r "
         f"WHERE true ON CONFLICT (id) DO UPDATE SET {updates}"
     )

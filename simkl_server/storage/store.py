@@ -136,7 +136,7 @@ class SqlStore:
 
     @property
     def dialect_name(self) -> str:
-        """"sqlite" or "postgresql"."""
+        """ "sqlite" or "postgresql"."""
         return self._driver.dialect.name
 
     async def close(self) -> None:
@@ -152,9 +152,7 @@ class SqlStore:
             return AuthLookup(None, None)
         return AuthLookup(row[0], row[1])
 
-    async def write(
-        self, user_id: int, work: Callable[[WriteTx], Awaitable[T]], *, size: int
-    ) -> T:
+    async def write(self, user_id: int, work: Callable[[WriteTx], Awaitable[T]], *, size: int) -> T:
         """Run `work` as one transaction after taking the user's write lock."""
 
         async def locked(conn: Connection) -> T:
@@ -162,9 +160,7 @@ class SqlStore:
             latest = row[0] if row is not None and row[0] is not None else 0
             return await work(SqlTx(conn, self._q, max(self._clock.now_ms(), latest)))
 
-        return await self._driver.transaction(
-            locked, offload=size > self._inline_batch_items
-        )
+        return await self._driver.transaction(locked, offload=size > self._inline_batch_items)
 
     async def find_catalog(self, query: CatalogQuery) -> CatalogHits:
         """Look up every id and title of a batch in one round trip (outside a write)."""
@@ -182,10 +178,7 @@ class SqlStore:
                 "changed_after": wanted.changed_after,
             },
         )
-        return [
-            LibraryRow(_item(row), ListStatus(row[9]), *row[10:15])
-            for row in rows
-        ]
+        return [LibraryRow(_item(row), ListStatus(row[9]), *row[10:15]) for row in rows]
 
     async def activities(self, user_id: int) -> dict[str, int]:
         """Every activity bucket the user has, in epoch milliseconds."""
@@ -248,9 +241,7 @@ class SqlStore:
         )
         return None if row is None else str(row[0])
 
-    async def create_token(
-        self, *, token: str, app_id: int, user_id: int, created_at: int
-    ) -> None:
+    async def create_token(self, *, token: str, app_id: int, user_id: int, created_at: int) -> None:
         """Store a newly issued access token."""
         params = {"token": token, "app_id": app_id, "user_id": user_id, "created_at": created_at}
         await self._single_write(lambda c: c.execute(self._q.insert_token, params))
@@ -277,9 +268,7 @@ class SqlStore:
 
     async def catalog_items(self, item_ids: Collection[int]) -> dict[int, CatalogItem]:
         """Catalog items by simkl id."""
-        rows = await self._driver.reader.fetch(
-            self._q.catalog_items, {"item_ids": _json(item_ids)}
-        )
+        rows = await self._driver.reader.fetch(self._q.catalog_items, {"item_ids": _json(item_ids)})
         return {item.id: item for item in map(_item, rows)}
 
     async def iter_catalog(self, batch: int = 1000) -> AsyncIterator[Sequence[CatalogItem]]:

@@ -51,7 +51,10 @@ def add_response(
 ) -> dict[str, Any]:
     """`{"added": {..., "statuses": [...]}, "not_found": {...}}` of POST /sync/ratings."""
     statuses = [
-        {"request": _applied_echo(items[position], inputs[position]), "response": {"status": status}}
+        {
+            "request": _applied_echo(items[position], inputs[position]),
+            "response": {"status": status},
+        }
         for position, status in outcome.statuses
     ]
     return {

@@ -82,9 +82,7 @@ def upgrade() -> None:
             sa.ForeignKey("users.id", ondelete="CASCADE"),
             primary_key=True,
         ),
-        sa.Column(
-            "item_id", sa.BigInteger, sa.ForeignKey("catalog_items.id"), primary_key=True
-        ),
+        sa.Column("item_id", sa.BigInteger, sa.ForeignKey("catalog_items.id"), primary_key=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("user_rating", sa.SmallInteger),
         sa.Column("user_rated_at", sa.BigInteger),
@@ -95,9 +93,7 @@ def upgrade() -> None:
         sa.Column("last_watched", sa.String(16)),
         sa.Column("next_to_watch", sa.String(16)),
     )
-    op.create_index(
-        "ix_library_user_rating_changed", "library", ["user_id", "rating_changed_at"]
-    )
+    op.create_index("ix_library_user_rating_changed", "library", ["user_id", "rating_changed_at"])
     op.create_table(
         "activity",
         sa.Column(
