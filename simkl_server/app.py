@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simkl_server.api import activities, ratings, users
 from simkl_server.api.context import ApiContext
+from simkl_server.api.http import query_value
 from simkl_server.clock import Clock, SystemClock
 from simkl_server.config import Settings
 from simkl_server.errors import InternalError, SimklError, UrlFailed, WrongMethod, WrongParameter
@@ -50,11 +51,14 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 class EdgeMiddleware:
-    """Accepts a trailing slash on every route, and logs calls that omit app-name,
-    app-version or User-Agent (accepted: legacy clients send none)."""
+    """Accepts a trailing slash on every route, and logs apps that omit app-name, app-version
+    or User-Agent (accepted: legacy clients send none) once per app and process, not per call."""
+
+    _MAX_REMEMBERED = 10_000
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._reported: set[tuple[str, str]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Normalise the path, note missing identification, pass the request on."""
@@ -63,17 +67,29 @@ class EdgeMiddleware:
             if len(path) > 1 and path.endswith("/"):
                 scope["path"] = path.rstrip("/") or "/"
             if log.isEnabledFor(logging.INFO):
-                _log_missing_identification(scope)
+                self._note_identification(scope)
         await self.app(scope, receive, send)
 
-
-def _log_missing_identification(scope: Scope) -> None:
-    query: bytes = scope.get("query_string", b"")
-    missing = [name for name in ("app-name", "app-version") if f"{name}=".encode() not in query]
-    if not any(key == b"user-agent" for key, _ in scope["headers"]):
-        missing.append("User-Agent")
-    if missing:
-        log.info("%s %s without %s", scope["method"], scope["path"], ", ".join(missing))
+    def _note_identification(self, scope: Scope) -> None:
+        query: bytes = scope.get("query_string", b"")
+        headers = dict(scope["headers"])
+        missing = [name for name in ("app-name", "app-version") if not query_value(query, name)]
+        if b"user-agent" not in headers:
+            missing.append("User-Agent")
+        if not missing:
+            return
+        client = query_value(query, "client_id") or headers.get(b"simkl-api-key", b"").decode(
+            "latin-1"
+        )
+        key = (client, ",".join(missing))
+        if key in self._reported or len(self._reported) >= self._MAX_REMEMBERED:
+            return
+        self._reported.add(key)
+        log.info(
+            "client_id %r calls without %s (accepted; not logged again for this app)",
+            client or "(none)",
+            ", ".join(missing),
+        )
 
 
 def _openapi_route() -> Route:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -68,6 +69,9 @@ def serve(
     """Run the server (migrating the database first)."""
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if demo or settings.demo_data:
         credentials = _with_store(settings, lambda store: ensure_demo(store, SystemClock()))
         err.print(credentials.banner(settings.host, settings.port))

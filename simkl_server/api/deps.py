@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from simkl_server.api.http import query_value
 from simkl_server.domain.models import Caller
 from simkl_server.errors import ClientIdFailed, UserTokenFailed
 from simkl_server.storage.base import Store
@@ -11,7 +12,9 @@ from simkl_server.storage.base import Store
 
 def client_id_of(request: Request) -> str | None:
     """`?client_id=` (preferred) or the `simkl-api-key` header."""
-    return request.query_params.get("client_id") or request.headers.get("simkl-api-key")
+    return query_value(request.scope["query_string"], "client_id") or request.headers.get(
+        "simkl-api-key"
+    )
 
 
 def bearer_token(request: Request) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_plus
 
 import orjson
 from starlette.requests import Request
@@ -37,3 +38,13 @@ async def read_body(request: Request, *, limit: int) -> bytes:
             raise BodyTooLarge(f"Request body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def query_value(query_string: bytes, name: str) -> str | None:
+    """The first value of `name` in a raw query string, decoded; the rest is never parsed
+    (the hot path only ever needs one or two parameters)."""
+    needle = name.encode("ascii") + b"="
+    for part in query_string.split(b"&"):
+        if part.startswith(needle):
+            return unquote_plus(part[len(needle) :].decode("latin-1"), errors="replace")
+    return None
