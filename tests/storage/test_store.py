@@ -1,0 +1,127 @@
+"""The store on both databases: migrations, the per-user clock, activities, batches."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from simkl_server.app import open_store
+from simkl_server.clock import FrozenClock
+from simkl_server.config import Settings
+from simkl_server.domain.models import CatalogQuery, ListStatus
+from simkl_server.storage import migrate
+from simkl_server.storage.base import RatingWrite, WriteTx
+from simkl_server.storage.store import SqlStore
+
+T = TypeVar("T")
+START = 1_700_000_000_000
+
+
+def with_store(url: str, clock: FrozenClock, use: Callable[[SqlStore], Awaitable[T]]) -> T:
+    """Open a store on `url`, run `use`, close it."""
+
+    async def run() -> T:
+        store = await open_store(Settings(database_url=url), clock)
+        try:
+            return await use(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def test_migrating_twice_is_a_no_op(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    clock = FrozenClock(START)
+    assert with_store(empty_database, clock, lambda s: s.catalog_size()) == 0
+
+
+def test_write_time_never_goes_back_for_a_user(catalog_database: str) -> None:
+    clock = FrozenClock(START)
+
+    async def scenario(store: SqlStore) -> list[int]:
+        await store.reset(keep_catalog=True)
+        user = await store.create_user(username="clocky", created_at=clock.now_ms())
+        seen: list[int] = []
+
+        async def touch(tx: WriteTx) -> None:
+            seen.append(tx.now_ms)
+            await tx.touch_activities(user, ["movies.rated_at"])
+
+        await store.write(user, touch, size=1)
+        clock.advance(-60_000)  # the wall clock steps back a minute
+        await store.write(user, touch, size=1)
+        seen.append((await store.activities(user))["movies.rated_at"])
+        return seen
+
+    first, second, stored = with_store(catalog_database, clock, scenario)
+    assert second >= first
+    assert stored == first
+
+
+def test_activity_buckets_only_move_forward(catalog_database: str) -> None:
+    clock = FrozenClock(START)
+
+    async def scenario(store: SqlStore) -> dict[str, int]:
+        await store.reset(keep_catalog=True)
+        user = await store.create_user(username="forward", created_at=START)
+
+        async def touch_at(tx: WriteTx) -> None:
+            await tx.touch_activities(user, ["anime.watching"])
+
+        clock.advance(5_000)
+        await store.write(user, touch_at, size=1)
+        return await store.activities(user)
+
+    buckets = with_store(catalog_database, clock, scenario)
+    assert buckets == {"settings.all": START, "anime.watching": START + 5_000}
+
+
+def test_failed_write_leaves_nothing_behind(catalog_database: str) -> None:
+    clock = FrozenClock(START)
+
+    async def scenario(store: SqlStore) -> tuple[dict[int, object], dict[str, int]]:
+        await store.reset(keep_catalog=True)
+        user = await store.create_user(username="rollback", created_at=START)
+
+        async def half_then_fail(tx: WriteTx) -> None:
+            await tx.save_ratings(user, [RatingWrite(53536, ListStatus.COMPLETED, 7, START)])
+            await tx.touch_activities(user, ["movies.rated_at"])
+            raise RuntimeError("boom")
+
+        try:
+            await store.write(user, half_then_fail, size=1)
+        except RuntimeError:
+            pass
+
+        async def read(tx: WriteTx) -> dict[int, object]:
+            return dict(await tx.library_states(user, [53536]))
+
+        return await store.write(user, read, size=1), await store.activities(user)
+
+    states, buckets = with_store(catalog_database, clock, scenario)
+    assert states == {}
+    assert "movies.rated_at" not in buckets
+
+
+def test_catalog_lookup_is_one_query_for_any_batch(catalog_database: str) -> None:
+    clock = FrozenClock(START)
+    query = CatalogQuery(
+        simkl_ids=frozenset({53536, 2090, 999_999_999}),
+        id_keys=frozenset({"imdb:tt2560140", "tmdb:tv:296", "mal:1535"}),
+        title_keys=frozenset({"solaris", "hamlet"}),
+    )
+
+    async def lookup(store: SqlStore) -> tuple[set[int], dict[str, int], dict[str, int]]:
+        hits = await store.find_catalog(query)
+        return (
+            set(hits.by_simkl),
+            {key: item.id for key, item in hits.by_key.items()},
+            {key: len(items) for key, items in hits.by_title.items()},
+        )
+
+    simkl, keys, titles = with_store(catalog_database, clock, lookup)
+    assert simkl == {53536, 2090}
+    assert keys == {"imdb:tt2560140": 39687, "tmdb:tv:296": 900020, "mal:1535": 39188}
+    assert titles == {"solaris": 2, "hamlet": 2}
