@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import pytest
+
 from simkl_server.app import open_store
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
@@ -90,10 +92,8 @@ def test_failed_write_leaves_nothing_behind(catalog_database: str) -> None:
             await tx.touch_activities(user, ["movies.rated_at"])
             raise RuntimeError("boom")
 
-        try:
+        with pytest.raises(RuntimeError, match="boom"):
             await store.write(user, half_then_fail, size=1)
-        except RuntimeError:
-            pass
 
         async def read(tx: WriteTx) -> dict[int, object]:
             return dict(await tx.library_states(user, [53536]))
