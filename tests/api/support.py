@@ -1,0 +1,89 @@
+"""Shared vocabulary of the ratings API tests: catalog ids and short request helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Api
+
+# Items of tests/fixtures/catalog.jsonl by simkl id.
+TERMINATOR_3 = 53536  # movie, imdb tt0181852, tmdb 296
+MALEFICENT = 195258
+TRUMAN_SHOW = 210728  # letterboxd the-truman-show, traktslug the-truman-show-1998
+DUNE_2 = 752138  # netflix 81669396
+AVATAR_FIRE_AND_ASH = 900001  # upcoming movie
+GOT_MOVIE = 900014  # a movie titled "Game of Thrones" (2010)
+WALKING_DEAD = 2090
+GAME_OF_THRONES = 17465
+LAST_SHIP = 42040
+SARAH_CONNOR = 900020  # show, tmdb 296 (same number as Terminator 3's movie id)
+BANDERSNATCH = 900021  # single-episode show
+SEVERANCE = 900022  # airing show
+ATTACK_ON_TITAN = 39687
+DEMON_SLAYER = 831411
+HUNTER_X_HUNTER = 40398
+SPIRITED_AWAY = 39011  # anime film
+DEATH_NOTE = 39188
+
+EMPTY_REMOVE = {"deleted": {"movies": 0, "shows": 0}, "not_found": {"movies": [], "shows": []}}
+
+
+def by_simkl(simkl: int, **fields: Any) -> dict[str, Any]:
+    """A request item identified by its simkl id, with extra fields."""
+    return {"ids": {"simkl": simkl}, **fields}
+
+
+def rate(api: Api, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """POST /sync/ratings, asserting 201; the response body."""
+    response = api.post("/sync/ratings", json=body, **kwargs)
+    assert response.status_code == 201, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def unrate(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /sync/ratings/remove, asserting 201; the response body."""
+    response = api.post("/sync/ratings/remove", json=body)
+    assert response.status_code == 201, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def read(api: Api, path: str = "/sync/ratings", **kwargs: Any) -> dict[str, Any]:
+    """GET a ratings read, asserting 200; the response body."""
+    response = api.get(path, **kwargs)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def activities(api: Api) -> dict[str, Any]:
+    """GET /sync/activities, asserting 200; the response body."""
+    response = api.get("/sync/activities")
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def ratings_by_id(api: Api, path: str = "/sync/ratings") -> dict[int, int | None]:
+    """Each library row of a ratings read as simkl id -> user_rating."""
+    found: dict[int, int | None] = {}
+    for rows in read(api, path).values():
+        for row in rows:
+            media = row.get("movie") or row["show"]
+            found[media["ids"]["simkl"]] = row["user_rating"]
+    return found
+
+
+def rows_by_id(answer: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """Every row of a ratings read by simkl id."""
+    return {
+        (row.get("movie") or row["show"])["ids"]["simkl"]: row
+        for rows in answer.values()
+        for row in rows
+    }
+
+
+def user_state(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Everything a ratings request can change: the whole library and the activities."""
+    return read(api), activities(api)
