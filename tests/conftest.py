@@ -12,6 +12,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -197,15 +198,23 @@ class Api:
         return self.request("POST", path, **kwargs)
 
 
-@pytest.fixture
-def api(catalog_database: str) -> Iterator[Api]:
-    """The app on the shared test catalog, user state emptied, one app and user ready."""
+@contextmanager
+def serve_api(database_url: str, **settings: Any) -> Iterator[Api]:
+    """The app on that database with these settings, user state emptied, one app and user
+    ready (tests that need a setting changed, such as a small body limit, open their own)."""
     clock = FrozenClock(START_MS)
-    app = create_app(Settings(database_url=catalog_database), clock=clock)
+    app = create_app(Settings(database_url=database_url, **settings), clock=clock)
     with TestClient(app) as client:
         api = Api(client, clock)
         api.call(api.store.reset, keep_catalog=True)
         app_record = api.call(accounts.create_app, api.store, clock, name="tests")
         api.client_id = app_record.client_id
         api.token = api.new_user("alice")
+        yield api
+
+
+@pytest.fixture
+def api(catalog_database: str) -> Iterator[Api]:
+    """The app on the shared test catalog, user state emptied, one app and user ready."""
+    with serve_api(catalog_database) as api:
         yield api

@@ -165,6 +165,10 @@ class Store(Protocol):
         """Store a newly issued access token."""
         ...
 
+    async def revoke_token(self, *, token: str, revoked_at: int) -> bool:
+        """Revoke a live access token; False when there was none to revoke."""
+        ...
+
     async def upsert_catalog(self, items: Sequence[CatalogUpsert]) -> None:
         """Create or update catalog items and replace their index keys."""
         ...

@@ -39,6 +39,7 @@ class Queries:
     find_user: Query
     token_for: Query
     insert_token: Query
+    revoke_token: Query
     upsert_items: Query
     delete_item_keys: Query
     insert_item_keys: Query
@@ -109,6 +110,10 @@ def build_queries(d: SqlDialect) -> Queries:
         insert_token=d.compile(
             "INSERT INTO tokens (token, app_id, user_id, created_at) "
             "VALUES (:token, :app_id, :user_id, :created_at)"
+        ),
+        revoke_token=d.compile(
+            "UPDATE tokens SET revoked_at = :revoked_at "
+            "WHERE token = :token AND revoked_at IS NULL RETURNING id"
         ),
         upsert_items=_upsert_items(d),
         delete_item_keys=d.compile(

@@ -246,6 +246,12 @@ class SqlStore:
         params = {"token": token, "app_id": app_id, "user_id": user_id, "created_at": created_at}
         await self._single_write(lambda c: c.execute(self._q.insert_token, params))
 
+    async def revoke_token(self, *, token: str, revoked_at: int) -> bool:
+        """Revoke a live access token; False when there was none to revoke."""
+        params = {"token": token, "revoked_at": revoked_at}
+        row = await self._single_write(lambda c: c.fetchrow(self._q.revoke_token, params))
+        return row is not None
+
     async def upsert_catalog(self, items: Sequence[CatalogUpsert]) -> None:
         """Create or update catalog items and replace their index keys, in one transaction."""
         if not items:
