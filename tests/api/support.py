@@ -84,6 +84,9 @@ def rows_by_id(answer: dict[str, Any]) -> dict[int, dict[str, Any]]:
     }
 
 
-def user_state(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+UserState = tuple[dict[str, Any], dict[str, Any]]
+
+
+def user_state(api: Api) -> UserState:
     """Everything a ratings request can change: the whole library and the activities."""
     return read(api), activities(api)
