@@ -3,8 +3,11 @@ plus the facts the rules need (type, release/airing status, episode count)."""
 
 from __future__ import annotations
 
+import codecs
+import datetime
 import gzip
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,28 +19,47 @@ from simkl_server.domain.models import CatalogItem, MediaType
 MOVIE_STATUSES = frozenset({"released", "upcoming"})
 SHOW_STATUSES = frozenset({"ended", "airing", "tba"})
 ANIME_TYPES = frozenset({"tv", "special", "ova", "movie", "music video", "ona"})
+# Column limits: ids are BIGINT, counts and years INTEGER on both databases.
+MAX_ID = 2**63 - 1
+MAX_COUNT = 2**31 - 1
 
 
-def open_text(path: Path, mode: str = "rt") -> IO[str]:
-    """Open a file as UTF-8 text, transparently gunzipping `.gz`."""
+Binary = IO[bytes] | gzip.GzipFile
+
+
+def open_binary(path: Path) -> Binary:
+    """Open a file for reading bytes, transparently gunzipping `.gz`."""
     if path.name.endswith(".gz"):
-        return gzip.open(path, mode, encoding="utf-8")  # type: ignore[return-value]
-    return path.open(mode, encoding="utf-8")
+        return gzip.GzipFile(path, "rb")
+    return path.open("rb")
 
 
-def read_interchange(lines: Iterator[str]) -> Iterator[CatalogRecord | Problem]:
-    """One record (or problem) per non-blank line."""
-    for number, line in enumerate(lines, start=1):
+@contextmanager
+def open_export(path: Path) -> Iterator[Binary]:
+    """Open a file for writing; `.gz` is gzipped without a timestamp so exports are repeatable."""
+    with path.open("wb") as raw:
+        if not path.name.endswith(".gz"):
+            yield raw
+            return
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed:
+            yield packed
+
+
+def read_interchange(lines: Iterable[bytes]) -> Iterator[CatalogRecord | Problem]:
+    """One record (or problem) per non-blank line; each line is decoded on its own, so one
+    broken line never stops the rest."""
+    for number, raw in enumerate(lines, start=1):
+        line = raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw
         if line.strip():
             yield parse_line(line, f"line {number}")
 
 
-def parse_line(line: str, where: str) -> CatalogRecord | Problem:
+def parse_line(line: bytes | str, where: str) -> CatalogRecord | Problem:
     """Validate one line of the interchange format."""
     try:
         document = orjson.loads(line)
     except orjson.JSONDecodeError:
-        return Problem(where, "not valid JSON")
+        return Problem(where, "not valid JSON (or not UTF-8)")
     if not isinstance(document, dict):
         return Problem(where, "not a JSON object")
     try:
@@ -73,7 +95,7 @@ def _ids(value: Any) -> tuple[int | None, dict[str, str]]:
     if not isinstance(value, dict) or not value:
         raise ValueError('"ids" must be an object with at least one id')
     simkl = value.get("simkl")
-    if simkl is not None and (isinstance(simkl, bool) or not isinstance(simkl, int) or simkl <= 0):
+    if simkl is not None and not _is_int(simkl, 1, MAX_ID):
         raise ValueError('"ids.simkl" must be a positive integer')
     others: dict[str, str] = {}
     for kind, raw in value.items():
@@ -89,9 +111,13 @@ def _optional_int(doc: dict[str, Any], name: str) -> int | None:
     value = doc.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if not _is_int(value, 0, MAX_COUNT):
         raise ValueError(f'"{name}" must be a non-negative integer')
-    return value
+    return int(value)
+
+
+def _is_int(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _status(value: Any, media_type: MediaType) -> str | None:
@@ -102,17 +128,21 @@ def _status(value: Any, media_type: MediaType) -> str | None:
 def _choice(value: Any, allowed: frozenset[str], name: str) -> str | None:
     if value is None:
         return None
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise ValueError(f'"{name}" must be one of {", ".join(sorted(allowed))}')
-    return str(value)
+    return value
 
 
 def _release_date(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) != 10 or value[4] != "-" or value[7] != "-":
-        raise ValueError('"release_date" must be YYYY-MM-DD')
-    return value
+    try:
+        if isinstance(value, str) and len(value) == 10:
+            datetime.date.fromisoformat(value)
+            return value
+    except ValueError:
+        pass
+    raise ValueError('"release_date" must be a date written YYYY-MM-DD')
 
 
 def export_line(item: CatalogItem) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +9,12 @@ from rich.console import Console
 from rich.progress import Progress
 
 from simkl_server.catalog import aod
-from simkl_server.catalog.interchange import export_line, open_text, read_interchange
+from simkl_server.catalog.interchange import (
+    export_line,
+    open_binary,
+    open_export,
+    read_interchange,
+)
 from simkl_server.domain.catalog import CatalogRecord, ImportReport, Problem, import_records
 from simkl_server.storage.base import Store
 
@@ -20,7 +24,7 @@ def read_file(path: Path) -> Iterator[CatalogRecord | Problem]:
     if aod.looks_like_aod(path):
         yield from aod.read_aod(path)
         return
-    with open_text(path) as lines:
+    with open_binary(path) as lines:
         yield from read_interchange(lines)
 
 
@@ -38,8 +42,7 @@ async def import_file(store: Store, path: Path, *, console: Console | None) -> I
 async def export_file(store: Store, path: Path) -> int:
     """Write every catalog item as interchange lines; return how many."""
     count = 0
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "wb") as out:
+    with open_export(path) as out:
         async for batch in store.iter_catalog():
             for item in batch:
                 out.write(export_line(item))

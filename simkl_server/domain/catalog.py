@@ -6,16 +6,18 @@ well below it, so a locally minted id can never collide with a real one imported
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
-from simkl_server.domain.ids import item_lookup_keys, title_key
+from simkl_server.domain.ids import item_lookup_keys, lookup_key, normalize_id, title_key
 from simkl_server.domain.models import CatalogItem, MediaType
 from simkl_server.storage.base import CatalogUpsert, Store
 
 LOCAL_ID_BASE = 1_000_000_000
 CHUNK = 2000
+_OPTIONAL_FIELDS = ("year", "status", "total_episodes", "anime_type", "release_date")
+_NOT_MINTED_YET = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class Problem:
 
 @dataclass(slots=True)
 class ImportReport:
-    """What an import did."""
+    """What an import did: items added, updated and left as they were, and skipped records."""
 
     added: int = 0
     updated: int = 0
@@ -73,9 +75,7 @@ async def import_records(
     highest = await store.max_catalog_id(at_least=LOCAL_ID_BASE)
     minter = _Minter(highest + 1 if highest is not None else LOCAL_ID_BASE)
     for chunk in _chunks(records, CHUNK):
-        good = [r for r in chunk if isinstance(r, CatalogRecord)]
-        report.problems += [r for r in chunk if isinstance(r, Problem)]
-        await _import_chunk(store, good, report, minter)
+        await _import_chunk(store, chunk, report, minter)
         if on_progress is not None:
             on_progress(len(chunk))
     return report
@@ -91,56 +91,151 @@ def _chunks(
 
 @dataclass(slots=True)
 class _Minter:
+    """Hands out local ids, never one a file names explicitly or one already handed out."""
+
     next_id: int
+    minted: set[int] = field(default_factory=set)
+
+    def reserve(self, simkl: int | None) -> None:
+        """Skip past an id a record carries, so no minted id can equal it."""
+        if simkl is not None and simkl >= self.next_id:
+            self.next_id = simkl + 1
 
     def mint(self) -> int:
+        """The next free local id."""
         self.next_id += 1
+        self.minted.add(self.next_id - 1)
         return self.next_id - 1
 
 
 async def _import_chunk(
-    store: Store, records: list[CatalogRecord], report: ImportReport, minter: _Minter
+    store: Store, chunk: list[CatalogRecord | Problem], report: ImportReport, minter: _Minter
 ) -> None:
-    keyed = [(record, item_lookup_keys(_as_item(record, 0))) for record in records]
-    owners = await store.catalog_owners({key for _, keys in keyed for key in keys})
-    wanted = {r.simkl for r in records if r.simkl is not None} | set(owners.values())
-    items = await store.catalog_items(wanted) if wanted else {}
-    changed: dict[int, CatalogItem] = {}
-    for record, keys in keyed:
-        target = _target(record, keys, owners)
+    records = [entry for entry in chunk if isinstance(entry, CatalogRecord)]
+    for record in records:
+        minter.reserve(record.simkl)
+    state = await _ChunkState.load(store, records)
+    for entry in chunk:
+        problem = entry if isinstance(entry, Problem) else state.apply(entry, minter)
+        if problem is not None:
+            report.problems.append(problem)
+    await store.upsert_catalog(state.upserts())
+    state.count(report)
+
+
+_Target = int | Problem | None  # an item id, a skip, or None for "a new item"
+
+
+@dataclass(slots=True)
+class _ChunkState:
+    """The catalog as one chunk sees it: the items it touches and who owns each index key."""
+
+    owners: dict[str, int]
+    original: dict[int, CatalogItem]
+    current: dict[int, CatalogItem]
+    touched: set[int] = field(default_factory=set)
+
+    @classmethod
+    async def load(cls, store: Store, records: Sequence[CatalogRecord]) -> _ChunkState:
+        """Read everything the chunk's records can reach, in at most three queries."""
+        probe = {key for record in records for key in _keys_any_scope(_as_item(record, 0))}
+        owners = await store.catalog_owners(probe) if probe else {}
+        wanted = {r.simkl for r in records if r.simkl is not None} | set(owners.values())
+        items = await store.catalog_items(wanted) if wanted else {}
+        # A merge can move an existing tmdb id to the other TMDB space; know that key's owner too.
+        extra = {key for item in items.values() for key in _keys_any_scope(item)} - probe
+        if extra:
+            owners.update(await store.catalog_owners(extra))
+        return cls(owners, dict(items), dict(items))
+
+    def apply(self, record: CatalogRecord, minter: _Minter) -> Problem | None:
+        """Merge one record into the chunk's view, or say why it is skipped."""
+        keys = item_lookup_keys(_as_item(record, 0))
+        target = self._target(record, keys)
         if isinstance(target, Problem):
-            report.problems.append(target)
-            continue
-        before = items.get(target) if target is not None else None
-        merged = _merge(before, record, target if target is not None else minter.mint())
-        if merged == before:
-            report.unchanged += 1
-            continue
-        if before is None:
-            report.added += 1
-        elif merged.id not in changed:
-            report.updated += 1
-        items[merged.id] = changed[merged.id] = merged
-        owners.update(dict.fromkeys(item_lookup_keys(merged), merged.id))
-    await store.upsert_catalog(
-        [
+            return target
+        before = self.current.get(target) if target is not None else None
+        merged = _merge(before, record, target if target is not None else _NOT_MINTED_YET)
+        clash = sorted({self.owners[k] for k in item_lookup_keys(merged) if k in self.owners})
+        if any(owner != merged.id for owner in clash):
+            return _conflict(record, {merged.id, *clash} - {_NOT_MINTED_YET})
+        if target is None:
+            merged = replace(merged, id=minter.mint())
+        self._keep(before, merged)
+        return None
+
+    def _target(self, record: CatalogRecord, keys: list[str]) -> _Target:
+        """The item a record updates (None: a new item), or the conflict that stops it."""
+        if not keys and record.simkl is None:
+            return Problem(record.where, "no simkl id and no external id that identifies the item")
+        claimed = {self.owners[key] for key in keys if key in self.owners}
+        if record.simkl is not None:
+            claimed.add(record.simkl)
+        if len(claimed) > 1:
+            return _conflict(record, claimed)
+        target = next(iter(claimed), None)
+        before = self.current.get(target) if target is not None else None
+        if before is not None and _foreign_local_id(record, keys, before):
+            return Problem(
+                record.where,
+                f"conflict: ids.simkl {record.simkl} is a local id that names a different item "
+                "here (they share no external id)",
+            )
+        return target
+
+    def _keep(self, before: CatalogItem | None, merged: CatalogItem) -> None:
+        if before is not None:
+            for key in item_lookup_keys(before):
+                if self.owners.get(key) == before.id:
+                    del self.owners[key]
+        self.owners.update(dict.fromkeys(item_lookup_keys(merged), merged.id))
+        self.current[merged.id] = merged
+        self.touched.add(merged.id)
+
+    def upserts(self) -> list[CatalogUpsert]:
+        """The items whose stored form must change, with their index keys."""
+        return [
             CatalogUpsert(item, title_key(item.title), item_lookup_keys(item))
-            for item in changed.values()
+            for item in self._changed()
         ]
-    )
+
+    def count(self, report: ImportReport) -> None:
+        """Add this chunk's outcome to the report (items compared with their stored form)."""
+        changed = self._changed()
+        added = sum(1 for item in changed if item.id not in self.original)
+        report.added += added
+        report.updated += len(changed) - added
+        report.unchanged += len(self.touched) - len(changed)
+
+    def _changed(self) -> list[CatalogItem]:
+        return [
+            self.current[item_id]
+            for item_id in sorted(self.touched)
+            if self.original.get(item_id) != self.current[item_id]
+        ]
 
 
-def _target(record: CatalogRecord, keys: list[str], owners: dict[str, int]) -> int | Problem | None:
-    """The item a record updates (None: a new item), or the conflict that stops it."""
-    if not keys and record.simkl is None:
-        return Problem(record.where, "no simkl id and no external id that identifies the item")
-    claimed = {owners[key] for key in keys if key in owners}
-    if record.simkl is not None:
-        claimed.add(record.simkl)
-    if len(claimed) > 1:
-        others = ", ".join(str(i) for i in sorted(claimed))
-        return Problem(record.where, f"conflict: its ids belong to different items ({others})")
-    return next(iter(claimed), None)
+def _conflict(record: CatalogRecord, claimed: set[int]) -> Problem:
+    others = ", ".join(str(i) for i in sorted(claimed))
+    return Problem(record.where, f"conflict: its ids belong to different items ({others})")
+
+
+def _foreign_local_id(record: CatalogRecord, keys: list[str], before: CatalogItem) -> bool:
+    """Local ids mean something only on the server that minted them: a record naming one must
+    share an external id with the item that holds it here, or it describes another item."""
+    if record.simkl is None or record.simkl < LOCAL_ID_BASE:
+        return False
+    own = set(item_lookup_keys(before))
+    return bool(own) and not own.intersection(keys)
+
+
+def _keys_any_scope(item: CatalogItem) -> set[str]:
+    """The item's index keys, with its tmdb id in both TMDB spaces."""
+    keys = set(item_lookup_keys(item))
+    tmdb = normalize_id("tmdb", item.ids["tmdb"]) if "tmdb" in item.ids else None
+    if tmdb is not None:
+        keys.update(lookup_key("tmdb", tmdb, tmdb_scope=scope) for scope in ("movie", "tv"))
+    return keys
 
 
 def _merge(before: CatalogItem | None, record: CatalogRecord, item_id: int) -> CatalogItem:
@@ -153,11 +248,7 @@ def _merge(before: CatalogItem | None, record: CatalogRecord, item_id: int) -> C
         type=fresh.type,
         title=fresh.title,
         ids={**before.ids, **fresh.ids},
-        **{
-            name: value
-            for name in ("year", "status", "total_episodes", "anime_type", "release_date")
-            if (value := getattr(fresh, name)) is not None
-        },
+        **{name: value for name in _OPTIONAL_FIELDS if (value := getattr(fresh, name)) is not None},
     )
 
 
