@@ -5,8 +5,9 @@
 For each operation this server implements it writes `<operationId>.json` into
 tests/fixtures/openapi/: the request examples by name, the response examples by status and
 name, and every JSON Schema involved (request body, parameters, responses) with `$ref`s
-inlined. The shared error responses go to `errors.json`. Only shapes and values are kept:
-`description`, `summary`, `title`, `example(s)` inside schemas and `x-*` extensions are dropped.
+inlined. The shared error responses go to `errors.json`, a few component schemas to
+`schemas.json`. Only shapes and values are kept: `description`, `summary`, `title`,
+`example(s)` inside schemas and `x-*` extensions are dropped.
 
 Tests read the generated files and never this script nor the official document.
 """
@@ -35,6 +36,9 @@ ERROR_RESPONSES = (
     "RateLimited",
     "ServerError",
 )
+# Component schemas the tests use beyond the operations' own: the documented library row (the
+# ratings read returns the same rows) and the error envelope (for statuses an operation omits).
+SCHEMAS = ("AllItemsResponse", "ErrorResponse")
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "openapi"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -226,6 +230,10 @@ def extract(source: Path, out_dir: Path) -> list[Path]:
     errors = {name: response_fixture(resolver, responses[name]) for name in ERROR_RESPONSES}
     written.append(out_dir / "errors.json")
     write_json(written[-1], {"source": note, "responses": errors})
+    schemas = document["components"]["schemas"]
+    named = {name: resolver.schema(schemas[name]) for name in SCHEMAS}
+    written.append(out_dir / "schemas.json")
+    write_json(written[-1], {"source": note, "schemas": named})
     return written
 
 
