@@ -12,6 +12,8 @@ _LATEST_MS = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC) - _EPOCH) /
 
 def parse_iso(text: str) -> int | None:
     """Epoch milliseconds of an ISO-8601 date or date-time (naive means UTC), or None."""
+    if "\x00" in text:  # CPython's parser stops at a NUL and would accept what follows
+        return None
     try:
         moment = datetime.fromisoformat(text.strip().upper())
     except ValueError:

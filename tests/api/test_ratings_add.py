@@ -124,7 +124,10 @@ def test_rated_at_defaults_to_now(api: Api) -> None:
     assert rows_by_id(read(api))[TERMINATOR_3]["user_rated_at"] == NOW_MS_TEXT
 
 
-@pytest.mark.parametrize("rated_at", ["yesterday", "2014-13-01T00:00:00Z", "", 1409562611, ["x"]])
+@pytest.mark.parametrize(
+    "rated_at",
+    ["yesterday", "2014-13-01T00:00:00Z", "", "2014-09-01T09:10:11Z\u0000junk", 1409562611, ["x"]],
+)
 def test_an_unparsable_rated_at_lands_in_not_found(api: Api, rated_at: Any) -> None:
     rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=8)]})
     before = user_state(api)

@@ -208,7 +208,8 @@ def test_a_removed_rating_reads_null_in_a_delta_without_a_rating_filter(api: Api
 
 
 @pytest.mark.parametrize(
-    "date_from", ["yesterday", "2026-13-01", "1717171717", "2026-05-28T25:00:00Z"]
+    "date_from",
+    ["yesterday", "2026-13-01", "1717171717", "2026-05-28T25:00:00Z", "2026-05-28T20:00:00Z\x00x"],
 )
 def test_an_unparsable_date_from_is_a_wrong_parameter(api: Api, date_from: str) -> None:
     for path in ("/sync/ratings", "/sync/ratings/movies", "/sync/ratings/movies/8"):
