@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import httpx2 as httpx
+from jsonschema import Draft202012Validator
 
 ERROR_KEYS = frozenset({"error", "code", "message"})
+# Statuses the router answers for any URL, so no operation lists them.
+ROUTER_STATUSES = frozenset({404, 405})
 
 
 def assert_json_response(response: httpx.Response) -> Any:
@@ -33,4 +40,65 @@ def assert_simkl_error(response: httpx.Response, status: int, error_id: str) -> 
     assert body["code"] == status, body
     assert isinstance(body["message"], str), body
     assert body["message"].strip(), body
+    return body
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """This server's own OpenAPI document, as the package ships it."""
+    raw = resources.files("simkl_server").joinpath("openapi/openapi.json").read_bytes()
+    document: dict[str, Any] = json.loads(raw)
+    return document
+
+
+@cache
+def _templates() -> list[tuple[re.Pattern[str], str]]:
+    return [
+        (re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))), path)
+        for path in openapi_document()["paths"]
+    ]
+
+
+def documented_operation(method: str, path: str) -> dict[str, Any] | None:
+    """The operation of our OpenAPI document that a request goes to, if any."""
+    path = path.rstrip("/") or "/"
+    for pattern, template in _templates():
+        if pattern.fullmatch(path):
+            operation: dict[str, Any] | None = openapi_document()["paths"][template].get(
+                method.lower()
+            )
+            return operation
+    return None
+
+
+def documented_schema(method: str, path: str, status: int) -> dict[str, Any]:
+    """The JSON Schema our OpenAPI document gives the answer (router 404/405: the error)."""
+    document = openapi_document()
+    operation = documented_operation(method, path)
+    if operation is None or status in ROUTER_STATUSES:
+        assert status in ROUTER_STATUSES, f"{method} {path} is not documented, yet {status}"
+        schema: dict[str, Any] = {"$ref": "#/components/schemas/Error"}
+    else:
+        response = operation["responses"].get(str(status))
+        assert response is not None, f"{method} {path} does not document status {status}"
+        if "$ref" in response:
+            response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+        schema = response["content"]["application/json"]["schema"]
+    # References resolve against the document's components.
+    return {**schema, "components": document["components"]}
+
+
+def assert_documented_response(response: httpx.Response) -> Any:
+    """Check an answer against this server's own OpenAPI document: its status is listed for
+    that route and method, and its JSON body fits the schema. Returns the body."""
+    body = assert_json_response(response)
+    schema = documented_schema(
+        response.request.method, response.request.url.path, response.status_code
+    )
+    errors = sorted(
+        Draft202012Validator(schema).iter_errors(body), key=lambda e: list(e.absolute_path)
+    )
+    assert not errors, "\n".join(
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors
+    )
     return body

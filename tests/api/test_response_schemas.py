@@ -1,5 +1,6 @@
 """Every answer of the implemented operations validates against Simkl's official JSON Schema
-for that operation and status (tests/fixtures/openapi), across success and error paths.
+for that operation and status (tests/fixtures/openapi), across success and error paths, and
+against this server's own OpenAPI document.
 
 Which schema applies:
 - the operation's own schema for that status;
@@ -37,7 +38,7 @@ from simkl_server.app import create_app
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
 from tests.conftest import START_MS, Api, serve_api
-from tests.helpers import assert_json_response, assert_simkl_error
+from tests.helpers import assert_documented_response, assert_json_response, assert_simkl_error
 
 OPENAPI = Path(__file__).resolve().parent.parent / "fixtures" / "openapi"
 OPERATION_IDS = (
@@ -494,6 +495,7 @@ def test_answers_match_the_official_schemas(api: Api, case: Case) -> None:
     if case.error is not None:
         assert_simkl_error(response, case.status, case.error)
     assert_official_shape(response, case.operation_id)
+    assert_documented_response(response)
 
 
 @pytest.mark.parametrize(
@@ -505,9 +507,11 @@ def test_too_large_and_too_many(catalog_database: str, operation_id: str, path: 
         big = small.post(path, json={"movies": [ids(53536, imdb="tt" + "0" * 300)]})
         assert_simkl_error(big, 413, "body_too_large")
         assert_official_shape(big, operation_id)
+        assert_documented_response(big)
         many = small.post(path, json={"movies": [ids(1), ids(2), ids(3)]})
         assert_simkl_error(many, 400, "max_items")
         assert_official_shape(many, operation_id)
+        assert_documented_response(many)
 
 
 @pytest.mark.parametrize(
@@ -539,3 +543,4 @@ def test_unexpected_failures(
         )
     assert_simkl_error(response, 500, "internal")
     assert_official_shape(response, operation_id)
+    assert_documented_response(response)
