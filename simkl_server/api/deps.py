@@ -12,9 +12,12 @@ from simkl_server.storage.base import Store
 
 def client_id_of(request: Request) -> str | None:
     """`?client_id=` (preferred) or the `simkl-api-key` header."""
-    return query_value(request.scope["query_string"], "client_id") or request.headers.get(
+    value = query_value(request.scope["query_string"], "client_id") or request.headers.get(
         "simkl-api-key"
     )
+    # No credential holds NUL, and PostgreSQL text cannot even be compared with one: a value
+    # carrying it counts as absent (the same goes for the bearer token).
+    return value if value is None or "\x00" not in value else None
 
 
 def bearer_token(request: Request) -> str | None:
@@ -24,7 +27,7 @@ def bearer_token(request: Request) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    return token if scheme.lower() == "bearer" and token and "\x00" not in token else None
 
 
 async def require_user(store: Store, request: Request) -> Caller:

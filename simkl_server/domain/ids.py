@@ -28,7 +28,8 @@ NUMERIC_ID_KINDS = frozenset(
 )
 _INDEXED_KINDS = frozenset(EXTERNAL_ID_PRIORITY)
 _IMDB_ID = re.compile(r"tt\d+", re.IGNORECASE)
-_DIGITS = re.compile(r"\s*[+]?\d+\s*")
+# No id has more than 30 digits; int() refuses strings past 4,300 digits (a ValueError).
+_DIGITS = re.compile(r"\s*[+]?\d{1,30}\s*")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 

@@ -114,7 +114,9 @@ def ratings_query(
 
 
 def _rating_filter(segment: str | None) -> frozenset[int] | None:
-    numbers = [int(part) for part in (segment or "").split(",") if _NUMBER.fullmatch(part)]
+    parts = [part for part in (segment or "").split(",") if _NUMBER.fullmatch(part)]
+    # 0 stands for a number too long to convert: like any outside 1-10 it matches nothing.
+    numbers = [int(part) if len(part.strip()) <= 30 else 0 for part in parts]
     if not numbers:
         return None
     return frozenset(n for n in numbers if valid_rating(n) is not None)

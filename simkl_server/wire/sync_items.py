@@ -9,6 +9,7 @@ domain as "unmatchable". Structure that is wrong (a wrapper that is not an array
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,9 @@ from simkl_server.wire.timestamps import parse_iso
 
 # Request arrays in the order Simkl processes (and echoes) them.
 WRAPPERS: tuple[Wrapper, ...] = (Wrapper.MOVIES, Wrapper.SHOWS, Wrapper.ANIME)
-_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+# Longer digit strings are no usable year or rating (and int() refuses past 4,300 digits).
+_INTEGER = re.compile(r"\s*[+-]?\d{1,30}\s*")
+_ESCAPED_COLON = re.compile(rb"\\u003a", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +48,58 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         raise WrongParameter(f"Request body is not valid JSON: {exc.msg}") from None
     if not isinstance(document, dict):
         raise WrongParameter("Request body must be a JSON object")
+    _reject_duplicate_keys(body, document)
     return document
+
+
+def _reject_duplicate_keys(body: bytes, document: dict[str, Any]) -> None:
+    """Refuse an object that repeats a key: orjson silently keeps the last value, but which
+    one the client meant is unknowable.
+
+    The fast test: outside strings a colon only ever separates a key from its value, and orjson
+    writes colons inside strings unescaped, so re-encoding the document gives back exactly the
+    body's colons, unless a repeated key dropped a member, or the body escaped a colon as
+    `\\u003a`. Only then does the exact (slower, pure-Python) check run."""
+    try:
+        encoded = orjson.dumps(document)
+    except orjson.JSONEncodeError:  # deeper than orjson writes (254 levels); no Simkl body is
+        raise WrongParameter("Request body is nested too deeply") from None
+    escaped = b"\\u" in body and _ESCAPED_COLON.search(body) is not None
+    if not escaped and body.count(b":") == encoded.count(b":"):
+        return
+    repeated = _repeated_key(body)
+    if repeated is not None:
+        raise WrongParameter(
+            f"Request body repeats the key {repeated[:100]!r} in one object: ambiguous"
+        )
+
+
+def _repeated_key(body: bytes) -> str | None:
+    """The first key some object of the body repeats (the body is known to be valid JSON)."""
+    repeated: list[str] = []
+
+    def pairs(members: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in members:
+            if key in seen:
+                repeated.append(key)
+            seen.add(key)
+        return dict(members)
+
+    json.loads(body, object_pairs_hook=pairs)
+    return repeated[0] if repeated else None
 
 
 def sent_items(document: dict[str, Any], *, max_items: int) -> list[SentItem]:
     """Every item under movies[], shows[] and anime[], in that order."""
-    items = [
+    # Counted before any item is read: reading 100k items would hold the event loop for seconds.
+    count = sum(len(a) for w in WRAPPERS if isinstance(a := document.get(w.value), list))
+    if count > max_items:
+        raise MaxItems(f"At most {max_items} items per request; this one has {count}")
+    return [
         SentItem(raw, parse_ref(raw, wrapper, where=where))
         for wrapper, raw, where in _walk(document)
     ]
-    if len(items) > max_items:
-        raise MaxItems(f"At most {max_items} items per request; this one has {len(items)}")
-    return items
 
 
 def _walk(document: dict[str, Any]) -> Iterator[tuple[Wrapper, dict[str, Any], str]]:
