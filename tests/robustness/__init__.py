@@ -1,0 +1,1 @@
+"""Robustness: hostile inputs, concurrency, crashes and several server processes."""
