@@ -9,7 +9,7 @@ from importlib import resources
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -43,6 +43,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     kind = _HTTP_ERRORS.get(exc.status_code, WrongParameter)
     return error_response(kind())
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before its body was complete: nothing was applied, and nobody is
+    left to read an answer (not an error of ours, so no traceback in the log)."""
+    return error_response(WrongParameter("The connection closed before the body was complete"))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -143,6 +149,7 @@ def create_app(
         exception_handlers={
             SimklError: _simkl_error,
             HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
             Exception: _unexpected,
         },
     )

@@ -13,6 +13,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from simkl_server.api.protocol import SimklHttpProtocol
 from simkl_server.app import create_app, open_store
 from simkl_server.catalog.load import export_file, import_file
 from simkl_server.clock import SystemClock
@@ -82,7 +83,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=SimklHttpProtocol,
         log_level=settings.log_level,
         access_log=False,
     )

@@ -1,0 +1,28 @@
+"""The HTTP protocol `serve` runs: uvicorn's httptools parser, but a request it cannot parse
+(broken framing, conflicting Content-Length and Transfer-Encoding, a bad chunk) is refused in
+the Simkl envelope instead of uvicorn's plain-text body."""
+
+from __future__ import annotations
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from simkl_server.errors import WrongParameter
+from simkl_server.wire.errors import error_body
+
+_BODY = error_body(WrongParameter("Malformed HTTP request (framing, headers or chunked body)"))
+
+
+class SimklHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a Simkl 400 for unparsable requests."""
+
+    def send_400_response(self, msg: str) -> None:
+        """Answer 400 wrong_parameter and close: the connection's framing is lost."""
+        lines = [b"HTTP/1.1 400 Bad Request"]
+        lines += [name + b": " + value for name, value in self.server_state.default_headers]
+        lines += [
+            b"content-type: application/json",
+            b"content-length: " + str(len(_BODY)).encode("ascii"),
+            b"connection: close",
+        ]
+        self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n" + _BODY)
+        self.transport.close()
