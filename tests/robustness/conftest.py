@@ -7,8 +7,9 @@ Every long test exists twice: a short run in `make test` and a long one marked `
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -33,18 +34,25 @@ def run_lengths(fast_seconds: float) -> list[pytest.ParameterSet]:
     ]
 
 
-Launch = Callable[[str], ServerProcess]
+class Launch(Protocol):
+    """Start a server on a database, with extra environment settings."""
+
+    def __call__(self, database_url: str, *, env: dict[str, str] | None = None) -> ServerProcess:
+        """Start it and wait until it answers."""
+        ...
 
 
 @pytest.fixture
-def launch(tmp_path: Path) -> Iterator[Launch]:
+def launch(empty_database: str, tmp_path: Path) -> Iterator[Launch]:
     """Start servers on a database; each is stopped at the end of the test whatever happens.
 
-    A server that logged an unhandled error fails the test: robustness means none."""
+    It depends on `empty_database` (the database server tests use) so that the servers stop
+    before that database is dropped. A server that logged an unhandled error fails the test:
+    robustness means none."""
     started: list[ServerProcess] = []
 
-    def start(database_url: str) -> ServerProcess:
-        server = ServerProcess(database_url, tmp_path / f"server-{len(started)}.log")
+    def start(database_url: str, *, env: dict[str, str] | None = None) -> ServerProcess:
+        server = ServerProcess(database_url, tmp_path / f"server-{len(started)}.log", env=env)
         started.append(server)
         return server.start()
 
