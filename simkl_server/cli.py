@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
+import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -38,7 +40,8 @@ for name, group in (
     ("tokens", tokens_cli),
 ):
     cli.add_typer(group, name=name)
-err = Console(stderr=True)
+# Messages carry user input (file lines, names): never read as markup, never wrapped.
+err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 
 def _with_store(settings: Settings, use: Callable[[SqlStore], Awaitable[T]]) -> T:
@@ -147,7 +150,11 @@ def catalog_import(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
     """Import a catalog file: our .jsonl(.gz) format or an anime-offline-database file."""
-    report = _with_store(Settings(), lambda store: import_file(store, path, console=err))
+    try:
+        report = _with_store(Settings(), lambda store: import_file(store, path, console=err))
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:  # a broken or truncated .gz
+        err.print(f"error: cannot read {path}: {exc}")
+        raise typer.Exit(1) from None
     err.print(report.summary())
     for problem in report.problems[:50]:
         err.print(f"  {problem}")

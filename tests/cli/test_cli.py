@@ -1,0 +1,186 @@
+"""The `simkl-server` command exactly as scripts call it: the real console script in a
+subprocess, with SIMKL_SERVER_DATABASE_URL naming a database of each backend."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from simkl_server.app import create_app
+from simkl_server.config import Settings
+from tests.catalog.support import catalog
+from tests.conftest import (
+    REQUIRE_POSTGRES,
+    create_pg_database,
+    drop_pg_database,
+    postgres_available,
+)
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("simkl-server")
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+AOD_EXAMPLE = FIXTURES / "catalog" / "anime-offline-database-readme-example.json"
+HEX = re.compile(r"[0-9a-f]{64}")
+T3 = b'{"type":"movie","title":"Terminator 3","ids":{"simkl":53536,"imdb":"tt0181852"}}\n'
+
+
+def simkl_server(url: str, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+    """Run the console script against the database at `url`; check its exit status."""
+    env = {**os.environ, "SIMKL_SERVER_DATABASE_URL": url}
+    done = subprocess.run(
+        [str(CONSOLE_SCRIPT), *args], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == code, (done.stdout, done.stderr)
+    return done
+
+
+def fields(stdout: str) -> dict[str, str]:
+    """The `key: value` lines a create command prints."""
+    return dict(line.split(": ", 1) for line in stdout.splitlines())
+
+
+@pytest.fixture
+def new_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database that exists but has never been migrated (an SQLite file not yet made)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / f'{uuid.uuid4().hex[:8]}.db'}"
+        return
+    reason = postgres_available()
+    if reason is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+def test_db_upgrade_creates_the_schema(new_database: str, tmp_path: Path) -> None:
+    done = simkl_server(new_database, "db", "upgrade")
+    assert "database is up to date" in done.stderr
+    simkl_server(new_database, "db", "upgrade")  # a second upgrade is a no-op
+    out = tmp_path / "empty.jsonl"
+    assert "exported 0 items" in simkl_server(new_database, "catalog", "export", str(out)).stderr
+    assert out.read_bytes() == b""
+
+
+def test_catalog_import_reports_and_export_writes_the_format(
+    empty_database: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(T3 + b"{broken\n" + b'{"type":"movie","title":"x","ids":{"[/x]":""}}\n')
+    done = simkl_server(empty_database, "catalog", "import", str(source))
+    assert "added 1, updated 0, unchanged 0, skipped 2" in done.stderr
+    assert "line 2: not valid JSON" in done.stderr
+    assert 'line 3: "ids.[/x]" must be a string or an integer' in done.stderr
+    again = simkl_server(empty_database, "catalog", "import", str(source))
+    assert "added 0, updated 0, unchanged 1, skipped 2" in again.stderr
+    out = tmp_path / "out.jsonl.gz"
+    done = simkl_server(empty_database, "catalog", "export", str(out))
+    assert f"exported 1 items to {out}" in done.stderr
+    assert gzip.decompress(out.read_bytes()) == T3
+
+
+def test_catalog_import_reads_anime_offline_database(empty_database: str) -> None:
+    done = simkl_server(empty_database, "catalog", "import", str(AOD_EXAMPLE))
+    assert "added 1, updated 0, unchanged 0, skipped 0" in done.stderr
+    assert catalog(empty_database)[40190].title == "Death Note"
+
+
+def test_catalog_import_refuses_a_missing_or_unreadable_file(
+    empty_database: str, tmp_path: Path
+) -> None:
+    missing = simkl_server(empty_database, "catalog", "import", str(tmp_path / "no.jsonl"), code=2)
+    assert "does not exist" in missing.stderr
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(b"not gzip at all")
+    done = simkl_server(empty_database, "catalog", "import", str(broken), code=1)
+    assert f"error: cannot read {broken}: " in done.stderr
+
+
+def test_apps_create_prints_credentials_as_lines_or_json(empty_database: str) -> None:
+    plain = fields(simkl_server(empty_database, "apps", "create", "My app").stdout)
+    assert plain.keys() == {"name", "client_id", "client_secret", "redirect_uri"}
+    assert plain["name"] == "My app"
+    assert HEX.fullmatch(plain["client_id"])
+    assert HEX.fullmatch(plain["client_secret"])
+    done = simkl_server(
+        empty_database, "apps", "create", "Other", "--redirect-uri", "http://x/cb", "--json"
+    )
+    assert len(done.stdout.splitlines()) == 1
+    document = json.loads(done.stdout)
+    assert document["redirect_uri"] == "http://x/cb"
+    assert HEX.fullmatch(document["client_id"])
+    assert document["client_id"] != plain["client_id"]
+
+
+def test_users_create_refuses_a_duplicate_or_invalid_name(empty_database: str) -> None:
+    done = simkl_server(empty_database, "users", "create", "alice")
+    assert re.fullmatch(r"created user alice \(id \d+\)\n", done.stdout)
+    twice = simkl_server(empty_database, "users", "create", "alice", code=1)
+    assert "error: user 'alice' already exists" in twice.stderr
+    bad = simkl_server(empty_database, "users", "create", "[/bad]", code=1)
+    assert "error: invalid username '[/bad]'" in bad.stderr
+
+
+def test_tokens_create_gives_the_same_token_again(empty_database: str) -> None:
+    client_id = fields(simkl_server(empty_database, "apps", "create", "app").stdout)["client_id"]
+    simkl_server(empty_database, "users", "create", "bob")
+    args = ("tokens", "create", "--user", "bob", "--client-id", client_id)
+    first = fields(simkl_server(empty_database, *args).stdout)
+    second = json.loads(simkl_server(empty_database, *args, "--json").stdout)
+    assert HEX.fullmatch(first["access_token"])
+    assert second == {"access_token": first["access_token"], "token_type": "bearer",
+                      "scope": "public"}  # fmt: skip
+    nobody = simkl_server(empty_database, "tokens", "create", "--user", "eve", "--client-id",
+                          client_id, code=1)  # fmt: skip
+    assert "error: no user named 'eve'" in nobody.stderr
+
+
+def test_python_m_simkl_server_help_lists_every_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "simkl_server", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("serve", "db", "catalog", "apps", "users", "tokens"):
+        assert re.search(rf"^\W*{command}\b", done.stdout, re.MULTILINE), command
+
+
+def test_a_cli_token_works_over_http_and_cli_imported_items_resolve(empty_database: str) -> None:
+    client_id = fields(simkl_server(empty_database, "apps", "create", "app").stdout)["client_id"]
+    simkl_server(empty_database, "users", "create", "carol")
+    token = json.loads(
+        simkl_server(
+            empty_database, "tokens", "create", "--user", "carol", "--client-id", client_id,
+            "--json",
+        ).stdout
+    )["access_token"]  # fmt: skip
+    simkl_server(empty_database, "catalog", "import", str(AOD_EXAMPLE))
+    auth = {"Authorization": f"Bearer {token}"}
+    query = {"client_id": client_id, "app-name": "tests", "app-version": "1"}
+    with TestClient(create_app(Settings(database_url=empty_database))) as client:
+        activities = client.get("/sync/activities", params=query, headers=auth)
+        refused = client.get(
+            "/sync/activities", params=query, headers={"Authorization": "Bearer x"}
+        )
+        rated = client.post(
+            "/sync/ratings", params=query, headers=auth,
+            json={"anime": [{"ids": {"mal": 1535}, "rating": 9}]},
+        )  # fmt: skip
+        read = client.get("/sync/ratings/anime/9", params=query, headers=auth)
+    assert activities.status_code == 200, activities.text
+    assert "all" in activities.json()
+    assert refused.status_code == 401
+    assert rated.status_code == 201, rated.text
+    assert rated.json()["added"]["shows"] == 1
+    assert [row["show"]["ids"]["simkl"] for row in read.json()["anime"]] == [40190]
