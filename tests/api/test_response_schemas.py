@@ -7,10 +7,10 @@ Which schema applies:
 - an error status the operation does not list (404, 405, 413) → the shared `ErrorResponse`;
 - the ratings read (200) → its own schema, which was inferred from one example and so types
   every field as non-null; the same rows are documented as `AllItemsEntry`, which marks
-  `last_watched_at`, `user_rated_at`, `user_rating`, `last_watched` and `next_to_watch`
-  nullable (null-value conventions: unrated, not started, never watched). Those fields are
-  allowed null here as the row schema says, and every read is also validated against that row
-  schema (`AllItemsResponse`).
+  `last_watched_at`, `user_rated_at`, `user_rating`, `last_watched`, `next_to_watch` and the
+  media's `year` nullable (null-value conventions: unrated, not started, never watched,
+  unknown). Those fields are allowed null here as the row schema says, and every read is also
+  validated against that row schema (`AllItemsResponse`).
 
 `format: date-time` is checked (RFC 3339); other formats are annotations only.
 
@@ -21,7 +21,6 @@ requests below send ids as the official documents do (strings, `simkl` an intege
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -65,28 +64,34 @@ def _load(name: str) -> dict[str, Any]:
     return document
 
 
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    kind = schema.get("type")
-    if kind is None:
-        return schema
-    kinds = kind if isinstance(kind, list) else [kind]
-    return {**schema, "type": [*kinds, "null"] if "null" not in kinds else kinds}
+def _relaxed(inferred: Any, documented: Any) -> Any:
+    """`inferred` with null allowed wherever `documented` allows it (recursively by property)."""
+    if not isinstance(inferred, dict) or not isinstance(documented, dict):
+        return inferred
+    out = dict(inferred)
+    kinds = documented.get("type")
+    if isinstance(kinds, list) and "null" in kinds and "type" in out:
+        own = out["type"] if isinstance(out["type"], list) else [out["type"]]
+        out["type"] = own if "null" in own else [*own, "null"]
+    theirs = documented.get("properties", {})
+    if "properties" in out:
+        out["properties"] = {
+            name: _relaxed(sub, theirs.get(name)) for name, sub in out["properties"].items()
+        }
+    if "items" in out:
+        out["items"] = _relaxed(out["items"], documented.get("items"))
+    return out
 
 
 def _read_schema(schema: dict[str, Any], rows: dict[str, Any]) -> dict[str, Any]:
     """The ratings-read schema with nullability taken from the documented library row."""
-    relaxed = copy.deepcopy(schema)
-    row_fields = rows["properties"]["movies"]["items"]["properties"]
-    nullable = {
-        name
-        for name, sub in row_fields.items()
-        if isinstance(sub.get("type"), list) and "null" in sub["type"]
+    return {
+        **schema,
+        "properties": {
+            bucket: _relaxed(sub, rows["properties"][bucket])
+            for bucket, sub in schema["properties"].items()
+        },
     }
-    for bucket in relaxed["properties"].values():
-        props = bucket["items"]["properties"]
-        for name in nullable & set(props):
-            props[name] = _nullable(props[name]) if props[name] else props[name]
-    return relaxed
 
 
 @cache
@@ -184,6 +189,8 @@ def test_read_rows_may_be_null_where_the_documented_row_allows_it() -> None:
         "show": {"title": "The Last Ship", "year": 2014, "ids": {"simkl": 42040}},
     }
     assert_official_shape(FakeResponse(200, {"shows": [row]}), "get-user-ratings")
+    yearless = {**row, "show": {**row["show"], "year": None}}
+    assert_official_shape(FakeResponse(200, {"anime": [yearless]}), "get-user-ratings")
     bad = FakeResponse(200, {"shows": [{**row, "status": None}]})
     with pytest.raises(AssertionError):
         assert_official_shape(bad, "get-user-ratings")
