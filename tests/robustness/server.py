@@ -114,7 +114,7 @@ class ServerProcess:
         """Poll until the server answers (True) or its process ends (False)."""
         assert self._process is not None
         deadline = time.monotonic() + _START_TIMEOUT_S
-        with httpx2.Client(base_url=self.url, timeout=2.0) as client:
+        with httpx2.Client(base_url=self.url, timeout=2.0, verify=False) as client:
             while time.monotonic() < deadline:
                 if self._process.poll() is not None:
                     self._process = None
