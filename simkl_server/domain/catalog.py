@@ -94,7 +94,6 @@ class _Minter:
     """Hands out local ids, never one a file names explicitly or one already handed out."""
 
     next_id: int
-    minted: set[int] = field(default_factory=set)
 
     def reserve(self, simkl: int | None) -> None:
         """Skip past an id a record carries, so no minted id can equal it."""
@@ -104,7 +103,6 @@ class _Minter:
     def mint(self) -> int:
         """The next free local id."""
         self.next_id += 1
-        self.minted.add(self.next_id - 1)
         return self.next_id - 1
 
 
@@ -156,9 +154,9 @@ class _ChunkState:
             return target
         before = self.current.get(target) if target is not None else None
         merged = _merge(before, record, target if target is not None else _NOT_MINTED_YET)
-        clash = sorted({self.owners[k] for k in item_lookup_keys(merged) if k in self.owners})
-        if any(owner != merged.id for owner in clash):
-            return _conflict(record, {merged.id, *clash} - {_NOT_MINTED_YET})
+        holders = {self.owners[k] for k in item_lookup_keys(merged) if k in self.owners}
+        if holders - {merged.id}:
+            return _conflict(record, (holders | {merged.id}) - {_NOT_MINTED_YET})
         if target is None:
             merged = replace(merged, id=minter.mint())
         self._keep(before, merged)
