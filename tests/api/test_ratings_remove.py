@@ -12,6 +12,7 @@ from tests.api.support import (
     EMPTY_REMOVE,
     GAME_OF_THRONES,
     MALEFICENT,
+    SPIRITED_AWAY,
     TERMINATOR_3,
     TRUMAN_SHOW,
     activities,
@@ -217,3 +218,26 @@ def test_fields_other_than_ids_title_and_year_are_not_used(api: Api) -> None:
 
     assert answer["deleted"] == {"movies": 1, "shows": 0}
     assert rows_by_id(read(api))[TERMINATOR_3]["user_rating"] is None
+
+
+def test_an_anime_film_sent_as_a_movie_counts_as_a_movie_and_moves_anime_activity(
+    api: Api,
+) -> None:
+    rate(api, {"anime": [by_simkl(SPIRITED_AWAY, rating=9)]})
+    api.clock.advance(4_000)
+
+    answer = unrate(api, {"movies": [{"ids": {"mal": 199}}]})
+
+    assert answer["deleted"] == {"movies": 1, "shows": 0}
+    after = activities(api)
+    assert after["anime"]["rated_at"] == "2026-05-28T20:26:44Z"
+    assert after["movies"]["rated_at"] is None
+
+
+def test_a_trailing_slash_is_the_same_route(api: Api) -> None:
+    rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=8)]})
+
+    response = api.post("/sync/ratings/remove/", json={"movies": [by_simkl(TERMINATOR_3)]})
+
+    assert response.status_code == 201
+    assert response.json()["deleted"] == {"movies": 1, "shows": 0}

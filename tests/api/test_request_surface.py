@@ -129,6 +129,19 @@ def test_missing_identification_is_accepted_and_logged(
     assert api.client_id in logged
 
 
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_post_body_is_read_as_json_whatever_its_content_type(
+    api: Api, content_type: str | None
+) -> None:
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    body = b'{"movies": [{"ids": {"simkl": 53536}, "rating": 6}]}'
+
+    response = api.post("/sync/ratings", content=body, headers=headers)
+
+    assert response.status_code == 201
+    assert response.json()["added"]["movies"] == 1
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
