@@ -25,7 +25,7 @@ _FIRST_KEY = re.compile(rb'\s*\{\s*"([^"\\]*)"')
 _HEAD_BYTES = 4096
 _ANIME_TYPES = {"TV": "tv", "MOVIE": "movie", "OVA": "ova", "ONA": "ona", "SPECIAL": "special"}
 _STATUSES = {"FINISHED": "ended", "ONGOING": "airing", "UPCOMING": "tba"}
-_NUMBER = r"0*(\d{1,18})"  # leading zeros dropped; at most 18 digits fits a BIGINT
+_NUMBER = r"0*([0-9]{1,18})"  # leading zeros dropped; at most 18 digits fits a BIGINT
 _ANIME_PATH = re.compile(rf"/anime/{_NUMBER}(?:[/,].*)?")
 # (hosts, path pattern, id kind); the first group of the pattern is the id.
 _SOURCES: tuple[tuple[frozenset[str], re.Pattern[str], str], ...] = (

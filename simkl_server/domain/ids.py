@@ -27,9 +27,9 @@ NUMERIC_ID_KINDS = frozenset(
     {"tmdb", "mal", "anidb", "anilist", "kitsu", "livechart", "anisearch", "netflix"}
 )
 _INDEXED_KINDS = frozenset(EXTERNAL_ID_PRIORITY)
-_IMDB_ID = re.compile(r"tt\d+", re.IGNORECASE)
+_IMDB_ID = re.compile(r"tt[0-9]+", re.IGNORECASE)
 # No id has more than 30 digits; int() refuses strings past 4,300 digits (a ValueError).
-_DIGITS = re.compile(r"\s*[+]?\d{1,30}\s*")
+_DIGITS = re.compile(r"\s*[+]?[0-9]{1,30}\s*")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 

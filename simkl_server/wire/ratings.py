@@ -99,7 +99,7 @@ def library_row(row: LibraryRow) -> dict[str, Any]:
 
 _TYPE_WORDS = {"movies": MediaType.MOVIE, "shows": MediaType.SHOW, "anime": MediaType.ANIME}
 _ALL_TYPES = frozenset(MediaType)
-_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
+_NUMBER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 
 def ratings_query(

@@ -26,7 +26,7 @@ from simkl_server.wire.timestamps import parse_iso
 # Request arrays in the order Simkl processes (and echoes) them.
 WRAPPERS: tuple[Wrapper, ...] = (Wrapper.MOVIES, Wrapper.SHOWS, Wrapper.ANIME)
 # Longer digit strings are no usable year or rating (and int() refuses past 4,300 digits).
-_INTEGER = re.compile(r"\s*[+-]?\d{1,30}\s*")
+_INTEGER = re.compile(r"\s*[+-]?[0-9]{1,30}\s*")
 _ESCAPED_COLON = re.compile(rb"\\u003a", re.IGNORECASE)
 
 

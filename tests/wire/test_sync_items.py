@@ -110,7 +110,14 @@ def test_external_ids_are_normalised_and_kept_in_the_fixed_order() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(53536, 53536), ("53536", 53536), (53536.0, 53536), ("x", None), (0, None)],
+    [
+        (53536, 53536),
+        ("53536", 53536),
+        (53536.0, 53536),
+        ("x", None),
+        (0, None),
+        ("\u0665\u0663\u0665\u0663\u0666", None),  # Arabic-Indic digits are no id
+    ],
 )
 def test_the_simkl_id_is_a_positive_integer_or_nothing(value: Any, expected: int | None) -> None:
     assert parse_ref({"ids": {"simkl": value}}, Wrapper.MOVIES, where="m").simkl == expected
@@ -157,6 +164,7 @@ def test_title_folds_and_an_unusable_year_disables_title_matching(
         ("abc", None),
         ("8.5", None),
         ([8], None),
+        ("\u0668", None),  # ARABIC-INDIC DIGIT EIGHT: only ASCII digits make a number
     ],
 )
 def test_only_integers_from_1_to_10_are_ratings(rating: Any, expected: int | None) -> None:
