@@ -1,0 +1,88 @@
+-- Shared by every scenario script: loads a request pool written by bench/scenarios.py,
+-- spreads it over wrk's threads and reports the run as one JSON line.
+--
+-- Arguments (after `--`): pool file, tokens file, client_id, thread count, first line,
+-- request limit (0: run for the whole duration; else stop after that many responses).
+-- A pool line is `<token index>\t<JSON body>` (the body is empty for GETs); every request
+-- carries client_id, app-name and app-version in the query, a Bearer token and a User-Agent.
+
+local M = {}
+local threads_seen = 0
+
+local function read_lines(path)
+  local lines = {}
+  for line in io.lines(path) do
+    lines[#lines + 1] = line
+  end
+  return lines
+end
+
+local function prepare(method, path, line, tokens)
+  local tab = line:find("\t", 1, true)
+  local token = tokens[tonumber(line:sub(1, tab - 1)) + 1]
+  local body = line:sub(tab + 1)
+  local headers = {
+    ["Authorization"] = "Bearer " .. token,
+    ["User-Agent"] = "simkl-bench/1.0",
+  }
+  if body == "" then
+    body = nil
+  else
+    headers["Content-Type"] = "application/json"
+  end
+  return wrk.format(method, path, headers, body)
+end
+
+function M.scenario(method, path)
+  function setup(thread)
+    thread:set("thread_index", threads_seen)
+    threads_seen = threads_seen + 1
+  end
+
+  function init(args)
+    local pool = read_lines(args[1])
+    local tokens = read_lines(args[2])
+    local target = path .. "?client_id=" .. args[3] .. "&app-name=simkl-bench&app-version=1.0"
+    local threads, first, limit = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
+    prepared = {}
+    for n = 0, #pool - 1 do
+      if n % threads == thread_index then
+        local line = pool[(first + n) % #pool + 1]
+        prepared[#prepared + 1] = prepare(method, target, line, tokens)
+      end
+    end
+    next_request = 0
+    if limit > 0 then
+      local answered = 0
+      function response()
+        answered = answered + 1
+        if answered == limit then
+          -- wrk's main thread sleeps for the whole -d: the harness sends SIGINT on this line.
+          io.write("BENCH_LIMIT\n")
+          io.flush()
+          wrk.thread:stop()
+        end
+      end
+    end
+  end
+
+  function request()
+    next_request = next_request % #prepared + 1
+    return prepared[next_request]
+  end
+
+  function done(summary, latency)
+    local e = summary.errors
+    io.write(string.format(
+      'BENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,'
+        .. '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},'
+        .. '"latency_us":{"min":%d,"mean":%.1f,"max":%d,"p50":%d,"p90":%d,"p99":%d}}\n',
+      summary.requests, summary.duration, summary.bytes,
+      e.connect, e.read, e.write, e.status, e.timeout,
+      latency.min, latency.mean, latency.max,
+      latency:percentile(50), latency:percentile(90), latency:percentile(99)
+    ))
+  end
+end
+
+return M

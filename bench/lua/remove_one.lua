@@ -1,0 +1,2 @@
+-- POST /sync/ratings/remove with one item of the user's library, id kinds rotating.
+require("common").scenario("POST", "/sync/ratings/remove")

@@ -1,0 +1,332 @@
+"""The benchmark's scenarios and their request pools (written for wrk's Lua scripts).
+
+A pool is a file of `<token index>\\t<JSON body>` lines, consecutive lines cycling through the
+users. Write pools take their items from the data set so that every remove hits an item the
+user really rated and every add an item not yet in their library; within a pool no item
+comes back until the pool wraps. Bodies mix the id kinds clients send (simkl, imdb, tmdb,
+tvdb, letterboxd, mal, anidb, anilist, kitsu, every id with title and year, title and year
+alone), anime under `shows[]` or `anime[]`, and about 5 % of items that match nothing.
+External ids travel as strings (as the official OpenAPI schema declares them), `simkl` as an
+integer, `year` as an integer or now and then a string.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.datagen import Dataset, User
+from simkl_server.domain.models import CatalogItem, MediaType
+
+MISSING_SHARE = 0.05
+_KINDS: dict[MediaType, tuple[tuple[str, int], ...]] = {
+    MediaType.MOVIE: (
+        ("simkl", 30),
+        ("imdb", 20),
+        ("tmdb", 15),
+        ("letterboxd", 5),
+        ("full", 20),
+        ("title", 10),
+    ),
+    MediaType.SHOW: (
+        ("simkl", 30),
+        ("imdb", 15),
+        ("tvdb", 15),
+        ("tmdb", 10),
+        ("full", 20),
+        ("title", 10),
+    ),
+    MediaType.ANIME: (
+        ("simkl", 20),
+        ("mal", 25),
+        ("anidb", 10),
+        ("anilist", 10),
+        ("kitsu", 5),
+        ("full", 20),
+        ("title", 10),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One benchmarked request shape."""
+
+    name: str
+    label: str
+    script: str
+    method: str
+    path: str
+    items: int  # per request; 0 where items mean nothing (activities); reads count rows
+    writes: bool
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "read_ratings",
+        "GET /sync/ratings/movies/1,…,10 (10k library)",
+        "ratings_read.lua",
+        "GET",
+        "/sync/ratings/movies/1,2,3,4,5,6,7,8,9,10",
+        0,
+        writes=False,
+    ),
+    Scenario(
+        "activities",
+        "GET /sync/activities",
+        "activities.lua",
+        "GET",
+        "/sync/activities",
+        0,
+        writes=False,
+    ),
+    Scenario(
+        "remove_1",
+        "remove 1 item",
+        "remove_one.lua",
+        "POST",
+        "/sync/ratings/remove",
+        1,
+        writes=True,
+    ),
+    Scenario(
+        "remove_100",
+        "remove 100-item batch",
+        "remove_batch.lua",
+        "POST",
+        "/sync/ratings/remove",
+        100,
+        writes=True,
+    ),
+    Scenario(
+        "add_100",
+        "add 100-item batch",
+        "add_batch.lua",
+        "POST",
+        "/sync/ratings",
+        100,
+        writes=True,
+    ),
+)
+BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
+
+
+class ItemWriter:
+    """Turns catalog items into request items the way varied clients send them."""
+
+    def __init__(self, dataset: Dataset, seed: int) -> None:
+        self._dataset = dataset
+        self._rng = random.Random(seed)
+        self._missing = 0
+
+    def request_item(self, item: CatalogItem, *, with_ids: bool) -> tuple[str, dict[str, Any]]:
+        """(wrapper, item) for a catalog item; `with_ids` rules out title-and-year alone."""
+        rng = self._rng
+        kinds = [(k, w) for k, w in _KINDS[item.type] if not with_ids or k != "title"]
+        kind = rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
+        if kind not in {"simkl", "full", "title"} and kind not in item.ids:
+            kind = "simkl"
+        body: dict[str, Any]
+        if kind == "simkl":
+            body = {"ids": {"simkl": item.id}}
+        elif kind == "full":
+            year: int | str | None = item.year
+            if item.year is not None and rng.random() < 0.2:
+                year = str(item.year)
+            body = {"title": item.title, "year": year, "ids": {"simkl": item.id, **item.ids}}
+        elif kind == "title":
+            body = {"title": item.title, "year": item.year}
+        else:
+            body = {"ids": {kind: item.ids[kind]}}
+        return self._wrapper(item), body
+
+    def _wrapper(self, item: CatalogItem) -> str:
+        if item.type is MediaType.MOVIE:
+            return "movies"
+        if item.type is MediaType.SHOW:
+            return "shows"
+        if item.anime_type == "movie" and self._rng.random() < 0.5:
+            return "movies"
+        return "anime" if self._rng.random() < 0.4 else "shows"
+
+    def missing_item(self, *, with_ids: bool) -> tuple[str, dict[str, Any]]:
+        """An item that matches nothing in the catalog (ids beyond any generated one)."""
+        self._missing += 1
+        n = self._missing
+        wrapper = ("movies", "shows", "anime")[n % 3]
+        shape = n % (3 if with_ids else 4)
+        if shape == 0:
+            return wrapper, {"ids": {"simkl": 5_000_000 + n}}
+        if shape == 1:
+            return wrapper, {"ids": {"imdb": f"tt{900_000_000 + n}"}}
+        if shape == 2:
+            return wrapper, {"ids": {"mal": str(900_000 + n), "anidb": str(900_000 + n)}}
+        return wrapper, {"title": f"No Such Title {n}", "year": 1901}
+
+    def body(
+        self, items: Sequence[CatalogItem], *, missing: int, ratings: Sequence[int] | None = None
+    ) -> bytes:
+        """A sync body: the items (rated when `ratings` is given) plus `missing` unmatched."""
+        entries = [self.request_item(item, with_ids=ratings is not None) for item in items]
+        entries += [self.missing_item(with_ids=ratings is not None) for _ in range(missing)]
+        self._rng.shuffle(entries)
+        document: dict[str, list[dict[str, Any]]] = {}
+        for position, (wrapper, entry) in enumerate(entries):
+            if ratings is not None:
+                entry["rating"] = ratings[position % len(ratings)]
+                if self._rng.random() < 0.2:
+                    entry["rated_at"] = "2025-06-01T12:00:00Z"
+            document.setdefault(wrapper, []).append(entry)
+        return orjson.dumps(document)
+
+
+def _line(token_index: int, body: bytes) -> bytes:
+    return str(token_index).encode() + b"\t" + body + b"\n"
+
+
+def _split(total: int) -> tuple[int, int]:
+    """(found, missing) for a batch of `total` items."""
+    missing = max(1, round(total * MISSING_SHARE)) if total > 1 else 0
+    return total - missing, missing
+
+
+def _batches(user: User, found: int) -> list[list[int]]:
+    return [
+        user.library[start : start + found]
+        for start in range(0, len(user.library) - found + 1, found)
+    ]
+
+
+def remove_pool(
+    dataset: Dataset, users: Sequence[User], *, batch: int, per_user: int, seed: int
+) -> Iterator[bytes]:
+    """Remove bodies: line j is user j % len(users)'s (j // len(users))-th batch."""
+    writer = ItemWriter(dataset, seed)
+    found, missing = _split(batch)
+    token_index = _token_indexes(dataset)
+    chunks = {user.index: _batches(user, found)[:per_user] for user in users}
+    rounds = min(len(c) for c in chunks.values())
+    for round_ in range(rounds):
+        for user in users:
+            items = [dataset.catalog[i] for i in chunks[user.index][round_]]
+            yield _line(token_index[user.index], writer.body(items, missing=missing))
+
+
+def single_remove_pool(dataset: Dataset, *, per_user: int, seed: int) -> Iterator[bytes]:
+    """One library item per request, users interleaved, id kinds rotating."""
+    writer = ItemWriter(dataset, seed)
+    token_index = _token_indexes(dataset)
+    for k in range(min(per_user, dataset.spec.library_size)):
+        for user in dataset.users:
+            body = writer.body([dataset.catalog[user.library[k]]], missing=0)
+            yield _line(token_index[user.index], body)
+
+
+def add_pool(dataset: Dataset, *, batch: int, per_user: int, seed: int) -> Iterator[bytes]:
+    """Add bodies with items outside each user's library, disjoint across one user's lines."""
+    writer = ItemWriter(dataset, seed)
+    found, missing = _split(batch)
+    token_index = _token_indexes(dataset)
+    rng = random.Random(seed)
+    fresh: dict[int, list[int]] = {}
+    for user in dataset.users:
+        owned = set(user.library)
+        candidates = rng.sample(range(dataset.spec.catalog_size), found * per_user + len(owned))
+        fresh[user.index] = [i for i in candidates if i not in owned][: found * per_user]
+    rounds = min(len(f) // found for f in fresh.values())
+    for round_ in range(min(rounds, per_user)):
+        for user in dataset.users:
+            picked = fresh[user.index][round_ * found : (round_ + 1) * found]
+            items = [dataset.catalog[i] for i in picked]
+            ratings = [1 + (user.index + i) % 10 for i in range(len(items) + missing)]
+            yield _line(
+                token_index[user.index], writer.body(items, missing=missing, ratings=ratings)
+            )
+
+
+def read_pool(dataset: Dataset) -> Iterator[bytes]:
+    """One bodiless line per main user."""
+    token_index = _token_indexes(dataset)
+    for user in dataset.users:
+        yield _line(token_index[user.index], b"")
+
+
+def _token_indexes(dataset: Dataset) -> dict[int, int]:
+    return {user.index: position for position, user in enumerate(dataset.all_users)}
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """A request pool on disk."""
+
+    path: Path
+    lines: int
+
+
+def write_pool(path: Path, lines: Iterator[bytes]) -> Pool:
+    """Write a pool file; return it with its line count."""
+    count = 0
+    with path.open("wb") as out:
+        for line in lines:
+            out.write(line)
+            count += 1
+    return Pool(path, count)
+
+
+def write_tokens(path: Path, dataset: Dataset) -> Path:
+    """The tokens file the Lua scripts index into (all users, main users first)."""
+    path.write_text("".join(f"{user.token}\n" for user in dataset.all_users), encoding="ascii")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class Pools:
+    """Every pool a run needs."""
+
+    tokens: Path
+    scenarios: dict[str, Pool]
+    curve: dict[int, Pool]
+    batch_1000: Pool
+
+
+def write_pools(directory: Path, dataset: Dataset) -> Pools:
+    """Write every pool of the benchmark into `directory`."""
+    spec = dataset.spec
+    directory.mkdir(parents=True, exist_ok=True)
+    batches_per_user = spec.library_size // _split(spec.batch_size)[0]
+    scenarios = {
+        "read_ratings": write_pool(directory / "read_ratings.pool", read_pool(dataset)),
+        "activities": write_pool(directory / "activities.pool", read_pool(dataset)),
+        "remove_1": write_pool(
+            directory / "remove_1.pool", single_remove_pool(dataset, per_user=1_000, seed=1)
+        ),
+        "remove_100": write_pool(
+            directory / "remove_100.pool",
+            remove_pool(
+                dataset, dataset.users, batch=spec.batch_size, per_user=batches_per_user, seed=2
+            ),
+        ),
+        "add_100": write_pool(
+            directory / "add_100.pool",
+            add_pool(dataset, batch=spec.batch_size, per_user=batches_per_user, seed=3),
+        ),
+    }
+    curve = {
+        size: write_pool(
+            directory / f"curve_{size}.pool",
+            remove_pool(
+                dataset, users, batch=spec.batch_size, per_user=spec.curve_batches, seed=4 + size
+            ),
+        )
+        for size, users in dataset.curve_users.items()
+    }
+    big = write_pool(
+        directory / "remove_1000.pool",
+        remove_pool(dataset, dataset.users[:20], batch=1_000, per_user=1, seed=5),
+    )
+    return Pools(write_tokens(directory / "tokens.txt", dataset), scenarios, curve, big)
