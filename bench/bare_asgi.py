@@ -1,0 +1,82 @@
+"""The HTTP ceiling: a bare ASGI app answering fixed bytes on the server's own ASGI stack.
+
+It reads each request body to the end (as the real handlers do) and answers the status and
+body captured from simkl-server for the same request, with the same two headers Starlette
+sends (content-type, content-length). It runs on uvicorn with the flags `simkl-server serve`
+uses, so the gap between the two is the cost of everything above HTTP.
+
+    python -m bench.bare_asgi --port 8900 --status 201 --body response.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+_PROTOCOL: type[asyncio.Protocol] | str = "httptools"
+try:  # the protocol class `serve` runs: httptools, with a Simkl body for unparsable requests
+    from simkl_server.api.protocol import SimklHttpProtocol
+
+    _PROTOCOL = SimklHttpProtocol
+except ImportError:  # older trees ran plain httptools
+    pass
+
+
+class FixedResponse:
+    """An ASGI app answering every HTTP request with the same bytes."""
+
+    def __init__(self, status: int, body: bytes, content_type: str) -> None:
+        self.status = status
+        self.body = body
+        self.headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", content_type.encode()),
+        ]
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Drain the request body, then send the fixed response."""
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False)
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+def main() -> None:
+    """Serve the fixed response on 127.0.0.1."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--status", type=int, default=200)
+    parser.add_argument("--content-type", default="application/json")
+    parser.add_argument("--body", type=Path, required=True)
+    args = parser.parse_args()
+    app = FixedResponse(args.status, args.body.read_bytes(), args.content_type)
+    # The same server, loop, parser and logging flags as `simkl-server serve`.
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        loop="uvloop",
+        http=_PROTOCOL,
+        log_level="info",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

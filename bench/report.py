@@ -1,0 +1,371 @@
+"""Ratios, targets, and the three outputs: JSON files, the README table, the PNG chart."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.scenarios import SCENARIOS
+
+Result = dict[str, Any]
+MARK_START = "<!-- bench:start -->"
+MARK_END = "<!-- bench:end -->"
+BACKEND_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+BATCH_SCENARIOS = ("remove_100", "add_100")
+
+
+def reference_concurrency(results: Result) -> int:
+    """The connection count the single-number targets are judged at (16, as in the issue)."""
+    levels: list[int] = results["config"]["concurrency"]
+    return 16 if 16 in levels else max(levels)
+
+
+def _rps(block: Result | None, scenario: str, c: int) -> float | None:
+    if not block or scenario not in block:
+        return None
+    run = block[scenario]["runs"].get(str(c))
+    return None if run is None else float(run["rps"])
+
+
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    if top is None or not bottom:
+        return None
+    return round(top / bottom, 3)
+
+
+def _items_per_s(backend: Result, scenario: str, c: int) -> float | None:
+    rps = _rps(backend["scenarios"], scenario, c)
+    items = int(backend["scenarios"].get(scenario, {}).get("items_per_request", 0))
+    if rps is None or not items:
+        return None
+    return rps * items
+
+
+def _best(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def ceiling_ratios(backend: Result, levels: list[int]) -> Result:
+    """Per batch scenario: HTTP items/s against the SQL-only and domain-only ceilings."""
+    out: Result = {}
+    for name in BATCH_SCENARIOS:
+        ceiling = backend.get("ceiling", {}).get(name)
+        if not ceiling:
+            continue
+        items = backend["scenarios"][name]["items_per_request"]
+        http_best = _best([_items_per_s(backend, name, c) for c in levels])
+        entry: Result = {"http_best_items_per_s": http_best}
+        for mode, runs in ceiling.items():
+            best = _best([run["rps"] * items for run in runs.values()])
+            entry[f"{mode}_best_items_per_s"] = best
+            entry[f"{mode}_over_http"] = _ratio(best, http_best)
+            one = runs.get("1")
+            http_one = backend["scenarios"][name]["runs"].get("1")
+            if one and http_one:
+                entry[f"{mode}_p50_ms_c1"] = one["p50_ms"]
+                entry["http_p50_ms_c1"] = http_one["p50_ms"]
+        out[name] = entry
+    return out
+
+
+def analyse(results: Result) -> None:
+    """Add `ratios` and `targets` to every backend of `results`."""
+    levels: list[int] = results["config"]["concurrency"]
+    bare, prism = results.get("bare_asgi"), results.get("prism")
+    for backend in results["backends"].values():
+        ratios: Result = {"vs_bare": {}, "vs_prism": {}}
+        for scenario in SCENARIOS:
+            for c in levels:
+                mine = _rps(backend["scenarios"], scenario.name, c)
+                key = f"{scenario.name}@{c}"
+                ratios["vs_bare"][key] = _ratio(mine, _rps(bare, scenario.name, c))
+                ratios["vs_prism"][key] = _ratio(mine, _rps(prism, scenario.name, c))
+        ratios["vs_storage"] = ceiling_ratios(backend, levels)
+        backend["ratios"] = ratios
+        backend["targets"] = _targets(backend, reference_concurrency(results))
+
+
+def _target(label: str, value: float | None, holds: bool | None, shown: str) -> Result:
+    return {"target": label, "value": value, "holds": holds, "shown": shown}
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.0f} %"
+
+
+def _times(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def _targets(backend: Result, c: int) -> list[Result]:
+    ratios = backend["ratios"]
+    single_bare = ratios["vs_bare"].get(f"remove_1@{c}")
+    single_prism = ratios["vs_prism"].get(f"remove_1@{c}")
+    storage = ratios["vs_storage"].get("remove_100", {}).get("sql_over_http")
+    prism_all = [(k, v) for k, v in ratios["vs_prism"].items() if v is not None]
+    worst = min(prism_all, key=lambda kv: kv[1]) if prism_all else None
+    spread = _curve_spread(backend.get("curve", {}))
+    big = backend.get("batch_1000", {}).get("p50_ms")
+    return [
+        _target(
+            f"single-item remove ≥ 25 % of the HTTP ceiling ({c} conn.)",
+            single_bare,
+            None if single_bare is None else single_bare >= 0.25,
+            _percent(single_bare),
+        ),
+        _target(
+            f"single-item remove ≥ 3x Prism ({c} conn.)",
+            single_prism,
+            None if single_prism is None else single_prism >= 3,
+            _times(single_prism),
+        ),
+        _target(
+            "100-item remove batch within 3x the storage ceiling",
+            storage,
+            None if storage is None else storage <= 3,
+            "n/a" if storage is None else f"ceiling is {storage:.2f}x HTTP",
+        ),
+        _target(
+            "≥ Prism's throughput on every scenario and concurrency",
+            None if worst is None else worst[1],
+            None if worst is None else worst[1] >= 1,
+            "n/a"
+            if worst is None
+            else f"worst {_times(worst[1])} ({worst[0].replace('@', ', c=')})",
+        ),
+        _target(
+            "per-item cost flat within ±20 % from 1k to 100k",
+            spread,
+            None if spread is None else spread <= 0.2,
+            "n/a" if spread is None else f"max deviation {spread * 100:+.0f} %",
+        ),
+        _target(
+            "1,000-item remove batch under 100 ms p50",
+            big,
+            None if big is None else big < 100,
+            "n/a" if big is None else f"{big:.0f} ms",
+        ),
+    ]
+
+
+def _curve_spread(curve: Result) -> float | None:
+    """Largest |cost / cost at the smallest library - 1| over the measured library sizes."""
+    costs = [(int(size), float(run["per_item_us"])) for size, run in curve.items()]
+    if len(costs) < 2:
+        return None
+    costs.sort()
+    base = costs[0][1]
+    return round(max(abs(cost / base - 1) for _, cost in costs[1:]), 3)
+
+
+# JSON -----------------------------------------------------------------------------------------
+
+
+def write_json(results: Result, directory: Path) -> list[Path]:
+    """`<date>-<backend>.json` per backend and `latest.json` with everything."""
+    directory.mkdir(parents=True, exist_ok=True)
+    day = results["date"][:10]
+    written = []
+    options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+    for name, backend in results["backends"].items():
+        single = {**results, "backends": {name: backend}}
+        path = directory / f"{day}-{name}.json"
+        path.write_bytes(orjson.dumps(single, option=options) + b"\n")
+        written.append(path)
+    latest = directory / "latest.json"
+    latest.write_bytes(orjson.dumps(results, option=options) + b"\n")
+    return [*written, latest]
+
+
+# Markdown -------------------------------------------------------------------------------------
+
+
+def _n(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _ms(run: Result | None) -> str:
+    if run is None:
+        return "-"
+    return f"{run['p50_ms']:.1f} / {run['p99_ms']:.1f}"
+
+
+def _run(block: Result | None, scenario: str, c: int) -> Result | None:
+    if not block or scenario not in block:
+        return None
+    found: Result | None = block[scenario]["runs"].get(str(c))
+    return found
+
+
+def markdown(results: Result, *, chart: str, data: str) -> str:
+    """The README block: headline, main table, ratios, ceilings, curve, targets."""
+    backends = list(results["backends"])
+    parts = [
+        _headline(results),
+        _main_table(results, backends),
+        _ratio_table(results, backends),
+        _ceiling_table(results, backends),
+        _curve_table(results, backends),
+        _targets_table(results, backends),
+        _generator_note(results, backends),
+        f"![benchmark chart]({chart})\n\nEvery number of the run: [`{data}`]({data}).",
+    ]
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _headline(results: Result) -> str:
+    machine, config = results["machine"], results["config"]
+    spec = config["spec"]
+    versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if v)
+    return (
+        f"Last run **{results['date'][:10]}** on {machine['cpu']}, {machine['cores']} cores, "
+        f"{machine['memory_gib']} GiB ({versions}). "
+        f"Data: {spec['catalog_size']:,}-item catalog, {spec['users']} users x "
+        f"{spec['library_size']:,} rated items. wrk on loopback, {config['duration_s']:g} s "
+        f"per run after {config['warmup_s']:g} s of warm-up; every server single-process with "
+        "default settings. Latency is p50 / p99 in ms."
+    )
+
+
+def _main_table(results: Result, backends: list[str]) -> str:
+    head = ["scenario", "conn."]
+    for name in backends:
+        label = BACKEND_LABELS.get(name, name)
+        head += [f"{label} req/s", f"{label} items/s", f"{label} ms"]
+    head += ["bare ASGI req/s", "Prism req/s"]
+    rows = [_row(head), _row(["---"] * 2 + ["--:"] * (len(head) - 2))]
+    for scenario in SCENARIOS:
+        for c in results["config"]["concurrency"]:
+            cells = [scenario.label, str(c)]
+            for name in backends:
+                backend = results["backends"][name]
+                run = _run(backend["scenarios"], scenario.name, c)
+                cells += [
+                    _n(None if run is None else run["rps"]),
+                    _n(_items_per_s(backend, scenario.name, c)),
+                    _ms(run),
+                ]
+            cells += [
+                _n(_rps(results.get("bare_asgi"), scenario.name, c)),
+                _n(_rps(results.get("prism"), scenario.name, c)),
+            ]
+            rows.append(_row(cells))
+    return "\n".join(rows)
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _ratio_table(results: Result, backends: list[str]) -> str:
+    head = ["ratio (same run)", "conn."]
+    for name in backends:
+        label = BACKEND_LABELS.get(name, name)
+        head += [f"{label} ÷ bare ASGI", f"{label} ÷ Prism"]
+    rows = [_row(head), _row(["---"] * 2 + ["--:"] * (len(head) - 2))]
+    for scenario in SCENARIOS:
+        for c in results["config"]["concurrency"]:
+            cells = [scenario.label, str(c)]
+            for name in backends:
+                ratios = results["backends"][name]["ratios"]
+                key = f"{scenario.name}@{c}"
+                cells += [_percent(ratios["vs_bare"][key]), _times(ratios["vs_prism"][key])]
+            rows.append(_row(cells))
+    return "\n".join(rows)
+
+
+def _ceiling_table(results: Result, backends: list[str]) -> str:
+    rows = [
+        "Storage ceiling: the same SQL statements in one transaction per request without HTTP "
+        "(`sql`), and the domain calls the handlers make (`domain`), best items/s over the "
+        "concurrency levels.",
+        "",
+        _row(["batch", "backend", "HTTP items/s", "SQL items/s", "domain items/s", "SQL ÷ HTTP"]),
+        _row(["---", "---", "--:", "--:", "--:", "--:"]),
+    ]
+    for name in backends:
+        for scenario, entry in results["backends"][name]["ratios"]["vs_storage"].items():
+            rows.append(
+                _row(
+                    [
+                        scenario.replace("_", " "),
+                        BACKEND_LABELS.get(name, name),
+                        _n(entry.get("http_best_items_per_s")),
+                        _n(entry.get("sql_best_items_per_s")),
+                        _n(entry.get("domain_best_items_per_s")),
+                        _times(entry.get("sql_over_http")),
+                    ]
+                )
+            )
+    return "\n".join(rows)
+
+
+def _curve_table(results: Result, backends: list[str]) -> str:
+    sizes = sorted({int(s) for b in results["backends"].values() for s in b.get("curve", {})})
+    if not sizes:
+        return ""
+    head = ["per-item cost, 100-item remove batch, 1 conn. (p50)"]
+    head += [f"{size:,} items" for size in sizes]
+    head += ["1,000-item batch p50"]
+    rows = [_row(head), _row(["---"] + ["--:"] * (len(head) - 1))]
+    for name in backends:
+        backend = results["backends"][name]
+        curve = backend.get("curve", {})
+        cells = [f"{BACKEND_LABELS.get(name, name)}, µs per item"]
+        cells += [_n(curve.get(str(size), {}).get("per_item_us"), 1) for size in sizes]
+        big = backend.get("batch_1000")
+        cells.append("-" if not big else f"{big['p50_ms']:.1f} ms")
+        rows.append(_row(cells))
+    return "\n".join(rows)
+
+
+def _targets_table(results: Result, backends: list[str]) -> str:
+    head = ["target (issue 3)", *[BACKEND_LABELS.get(n, n) for n in backends]]
+    rows = [_row(head), _row(["---"] * len(head))]
+    per_backend = [results["backends"][n]["targets"] for n in backends]
+    for index, first in enumerate(per_backend[0] if per_backend else []):
+        cells = [first["target"]]
+        for targets in per_backend:
+            target = targets[index]
+            verdict = {True: "holds", False: "**missed**", None: "not measured"}[target["holds"]]
+            cells.append(f"{target['shown']}: {verdict}")
+        rows.append(_row(cells))
+    return "\n".join(rows)
+
+
+def _generator_note(results: Result, backends: list[str]) -> str:
+    runs = [
+        run
+        for backend in backends
+        for block in results["backends"][backend]["scenarios"].values()
+        for run in block["runs"].values()
+    ]
+    bare = results.get("bare_asgi") or {}
+    bare_runs = [run for block in bare.values() for run in block["runs"].values()]
+    if not runs or not bare_runs:
+        return ""
+    wrk_max = max(run["cpu_cores"]["wrk"] for run in runs)
+    other_max = max(run["cpu_cores"]["other"] for run in runs)
+    bare_best = max(run["rps"] for run in bare_runs)
+    return (
+        f"Generator check: against simkl-server wrk used at most {wrk_max:.2f} of a core, and "
+        f"with the same wrk set-up the bare ASGI app reached {bare_best:,.0f} req/s, so the "
+        "server, not the generator, sets these numbers. Other processes on the machine used "
+        f"up to {other_max:.2f} cores during a run (recorded per run in the JSON)."
+    )
+
+
+def update_readme(readme: Path, block: str) -> None:
+    """Replace what lies between the bench markers (appending the markers if absent)."""
+    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    if MARK_START not in text or MARK_END not in text:
+        text = text.rstrip("\n") + f"\n\n{MARK_START}\n{MARK_END}\n"
+    pattern = re.compile(re.escape(MARK_START) + r".*?" + re.escape(MARK_END), re.DOTALL)
+    replaced = pattern.sub(lambda _: f"{MARK_START}\n{block}{MARK_END}", text, count=1)
+    readme.write_text(replaced, encoding="utf-8")

@@ -1,0 +1,476 @@
+"""`make bench`: load benchmarks of simkl-server on SQLite and PostgreSQL, with the HTTP
+ceiling (a bare ASGI app), the storage ceiling (the same SQL without HTTP) and the peer
+(Stoplight Prism mocking the official OpenAPI) measured in the same run.
+
+Settings (environment):
+  BENCH_DURATION   length of each measured run (default 5s; also 1m; whole seconds)
+  BENCH_WARMUP     warm-up before each run (default 1s; 0 to skip)
+  BENCH_QUICK=1    smoke run: small data set, short runs, results kept in bench/work only
+  BENCH_BACKENDS   comma-separated: sqlite,postgresql (default both)
+  BENCH_CONCURRENCY  comma-separated connection counts (default 1,16,64)
+  BENCH_POSTGRES_URL admin URL of a PostgreSQL server the run may create a database on
+                   (default postgresql://postgres@127.0.0.1:5432/postgres)
+  BENCH_PRISM      0 to leave Prism out (ratio (c) is then not measured)
+  BENCH_PRISM_LOG  Prism's log level (default warn: its per-request log lines are not
+                   what is being compared)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import uvloop
+
+from bench import ceiling, datagen, loadgen, report, scenarios, servers
+from bench.datagen import Dataset, Spec
+from bench.scenarios import SCENARIOS, Pool, Pools, Scenario
+from bench.state import Harness
+
+T = TypeVar("T")
+BENCH_DIR = Path(__file__).parent
+ROOT = BENCH_DIR.parent
+Result = dict[str, Any]
+_STARTED = time.monotonic()
+# Requests prepared for each storage-ceiling run (more than a 5 s run gets through today;
+# a run that wraps around is flagged `wrapped` in the results).
+CEILING_REQUESTS = 3_000
+
+
+def say(message: str) -> None:
+    """Progress on stderr, with the time since start."""
+    elapsed = time.monotonic() - _STARTED
+    print(f"[bench {elapsed // 60:02.0f}:{elapsed % 60:04.1f}] {message}", file=sys.stderr)
+
+
+def parse_seconds(text: str) -> float:
+    """`5s`, `500ms`, `1m` or a bare number of seconds."""
+    text = text.strip().lower()
+    for suffix, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0)):
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * factor
+    return float(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What a run measures, and where its outputs go."""
+
+    quick: bool
+    duration_s: float
+    warmup_s: float
+    concurrency: tuple[int, ...]
+    backends: tuple[str, ...]
+    postgres_url: str
+    prism: bool
+    prism_log: str
+    spec: Spec = field(default_factory=Spec)
+    work_dir: Path = BENCH_DIR / "work"
+
+    @classmethod
+    def from_env(cls) -> Config:
+        """Read the BENCH_* variables."""
+        env = os.environ
+        quick = env.get("BENCH_QUICK", "") not in {"", "0"}
+        default_levels = "1,16" if quick else "1,16,64"
+        return cls(
+            quick=quick,
+            duration_s=parse_seconds(env.get("BENCH_DURATION", "1s" if quick else "5s")),
+            warmup_s=parse_seconds(env.get("BENCH_WARMUP", "1s")),
+            concurrency=tuple(
+                int(c) for c in env.get("BENCH_CONCURRENCY", default_levels).split(",")
+            ),
+            backends=tuple(env.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")),
+            postgres_url=env.get(
+                "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+            ),
+            prism=env.get("BENCH_PRISM", "1") != "0",
+            prism_log=env.get("BENCH_PRISM_LOG", "warn"),
+            spec=Spec.quick() if quick else Spec(),
+        )
+
+    @property
+    def results_dir(self) -> Path:
+        """Where results are written (a quick run never replaces the published ones)."""
+        return self.work_dir / "quick-results" if self.quick else BENCH_DIR / "results"
+
+    def public(self) -> Result:
+        """The settings recorded with the results."""
+        return {
+            "quick": self.quick,
+            "duration_s": self.duration_s,
+            "warmup_s": self.warmup_s,
+            "concurrency": list(self.concurrency),
+            "backends": list(self.backends),
+            "prism_log_level": self.prism_log if self.prism else None,
+            "spec": asdict(self.spec),
+        }
+
+
+# Tools ----------------------------------------------------------------------------------------
+
+
+def ensure_tools(config: Config) -> list[str]:
+    """wrk, matplotlib and Prism, installed when missing; returns notes on what is left out."""
+    notes: list[str] = []
+    if shutil.which("wrk") is None:
+        if os.geteuid() == 0 and shutil.which("apt-get"):
+            say("installing wrk (Debian package)")
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False)
+        if shutil.which("wrk") is None:
+            sys.exit("wrk is required: install it (Debian/Ubuntu: apt-get install wrk)")
+    try:
+        import matplotlib  # noqa: F401, PLC0415 - only probing
+    except ImportError:
+        say("installing the bench extra (matplotlib)")
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[bench]"]
+        subprocess.run(pip, check=True)
+    if config.prism and not servers.PRISM_BIN.exists():
+        if shutil.which("npm") is None:
+            notes.append("Prism not measured: npm is not installed")
+        else:
+            say("installing Prism into bench/node_modules (npm ci)")
+            npm = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+            subprocess.run(npm, cwd=BENCH_DIR, check=True)
+    return notes
+
+
+def machine_info(config: Config) -> Result:
+    """CPU, cores, memory and the versions of everything measured."""
+    cpu = platform.processor() or platform.machine()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    pg = None
+    if "postgresql" in config.backends and servers.postgres_reachable(config.postgres_url) is None:
+        pg = asyncio.run(servers.postgres_version(config.postgres_url)).split()[0]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_kib / 2**20),
+        "os": f"{platform.system()} {platform.release()}",
+        "commit": commit or None,
+        "versions": {
+            "Python": platform.python_version(),
+            "SQLite": sqlite3.sqlite_version,
+            "PostgreSQL": pg,
+            "wrk": loadgen.wrk_version().removeprefix("wrk ").split()[0],
+            "Prism": _prism_version() if config.prism else None,
+        },
+    }
+
+
+def _prism_version() -> str | None:
+    package = BENCH_DIR / "node_modules" / "@stoplight" / "prism-cli" / "package.json"
+    if not package.exists():
+        return None
+    import json  # noqa: PLC0415
+
+    version: str = json.loads(package.read_text())["version"]
+    return version
+
+
+# Runs -----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Bench:
+    """One `make bench`: the data set, its pools and the settings."""
+
+    config: Config
+    dataset: Dataset
+    pools: Pools
+    captured: dict[str, servers.Captured] = field(default_factory=dict)
+
+    def headers(self, token: str, *, body: bool) -> dict[str, str]:
+        """What every benchmark request carries."""
+        headers = {"Authorization": f"Bearer {token}", "User-Agent": "simkl-bench/1.0"}
+        return headers | ({"Content-Type": "application/json"} if body else {})
+
+    def query(self) -> str:
+        """client_id, app-name and app-version."""
+        return f"?client_id={self.dataset.client_id}&app-name=simkl-bench&app-version=1.0"
+
+    def capture(self, server: servers.Server, scenario: Scenario, line: int) -> servers.Captured:
+        """Send one request of a pool (by line) and keep the response."""
+        pool = self.pools.scenarios[scenario.name]
+        raw = pool.path.read_bytes().splitlines()[line]
+        token_index, body = raw.split(b"\t", 1)
+        token = self.dataset.all_users[int(token_index)].token
+        return servers.request(
+            server.port,
+            scenario.method,
+            scenario.path + self.query(),
+            headers=self.headers(token, body=bool(body)),
+            body=body or None,
+        )
+
+    def wrk(
+        self,
+        server: servers.Server,
+        script: str,
+        pool: Pool,
+        *,
+        connections: int,
+        first_line: int = 0,
+        limit: int = 0,
+        duration_s: float | None = None,
+    ) -> Result:
+        """One wrk run against `server`."""
+        spec = loadgen.LoadSpec(
+            url=server.url,
+            script=script,
+            pool=pool.path,
+            tokens=self.pools.tokens,
+            client_id=self.dataset.client_id,
+            connections=connections,
+            duration_s=duration_s or self.config.duration_s,
+            first_line=first_line,
+            limit=limit,
+        )
+        return loadgen.run_wrk(spec, target_pids=[server.pid])
+
+    def scenario_runs(
+        self, server: servers.Server, scenario: Scenario, *, after_run: Callable[[], None]
+    ) -> Result:
+        """Warm-up and measured run at every concurrency level."""
+        pool = self.pools.scenarios[scenario.name]
+        half = pool.lines // 2 if scenario.writes else 0
+        runs: Result = {}
+        for c in self.config.concurrency:
+            if self.config.warmup_s > 0:
+                self.wrk(
+                    server,
+                    scenario.script,
+                    pool,
+                    connections=c,
+                    first_line=half,
+                    duration_s=self.config.warmup_s,
+                )
+            run = self.wrk(server, scenario.script, pool, connections=c)
+            run["wrapped"] = bool(scenario.writes and run["requests"] > half)
+            runs[str(c)] = run
+            say(f"  {scenario.name} c={c}: {run['rps']:,.0f} req/s, p50 {run['p50_ms']:.1f} ms")
+            after_run()
+        return runs
+
+
+def _items_per_request(scenario: Scenario, captured: servers.Captured) -> int:
+    if scenario.name != "read_ratings":
+        return scenario.items
+    import orjson  # noqa: PLC0415
+
+    document = orjson.loads(captured.body)
+    return sum(len(rows) for rows in document.values())
+
+
+def _restore(harness: Harness) -> Callable[[], None]:
+    def run() -> None:
+        restored = asyncio.run(harness.restore())
+        if restored.deleted or restored.rerated:
+            say(f"  restored: {restored.deleted} rows deleted, {restored.rerated} re-rated")
+
+    return run
+
+
+def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
+    """Load the data set, then every HTTP scenario, the storage ceiling, the curve."""
+    config, dataset = bench.config, bench.dataset
+    say(f"[{backend}] loading the data set")
+    parallel = 1 if backend == "sqlite" else 4
+    info = asyncio.run(datagen.load(database_url, dataset, parallel=parallel))
+    say(f"[{backend}] loaded {info.rows:,} library rows in {info.seconds:.0f} s")
+    harness = Harness(database_url, dataset, loaded_at_ms=info.loaded_at_ms)
+    asyncio.run(harness.settle_after_load())
+    restore = _restore(harness)
+    out: Result = {"load": {"rows": info.rows, "seconds": round(info.seconds, 1)}}
+    log = config.work_dir / f"server-{backend}.log"
+    with servers.simkl_server(database_url, log=log) as server:
+        out["scenarios"] = {}
+        for scenario in SCENARIOS:
+            pool = bench.pools.scenarios[scenario.name]
+            captured = bench.capture(server, scenario, pool.lines - 1)
+            if captured.status >= 300:
+                raise RuntimeError(f"{scenario.name}: {captured.status} {captured.body[:300]!r}")
+            bench.captured.setdefault(scenario.name, captured)
+            if scenario.writes:
+                restore()
+            out["scenarios"][scenario.name] = {
+                "label": scenario.label,
+                "status": captured.status,
+                "response_bytes": len(captured.body),
+                "items_per_request": _items_per_request(scenario, captured),
+                "runs": bench.scenario_runs(server, scenario, after_run=restore),
+            }
+        out["ceiling"] = storage_ceiling(bench, database_url, restore)
+        out["curve"], out["batch_1000"] = curve(bench, server, restore)
+    return out
+
+
+def storage_ceiling(bench: Bench, database_url: str, restore: Callable[[], None]) -> Result:
+    """The batch scenarios as SQL only and as domain calls, at 1 and 16 tasks."""
+    out: Result = {}
+    levels = [c for c in (1, 16) if c in bench.config.concurrency] or [1]
+    for name in report.BATCH_SCENARIOS:
+        pool = bench.pools.scenarios[name]
+        count = min(pool.lines // 2, CEILING_REQUESTS)
+        requests = ceiling.read_requests(bench.dataset, pool.path, first=0, count=count)
+        adding = name.startswith("add")
+        uvloop.run(ceiling.plan(database_url, requests, adding=adding))
+        out[name] = {}
+        for mode in ("sql", "domain"):
+            out[name][mode] = {}
+            for c in levels:
+                run = ceiling.CeilingRun(mode, adding, c, bench.config.duration_s)
+                result = uvloop.run(ceiling.measure(database_url, requests, run))
+                out[name][mode][str(c)] = result
+                say(f"  ceiling {name} {mode} c={c}: {result['rps']:,.0f} req/s")
+                restore()
+    return out
+
+
+def curve(
+    bench: Bench, server: servers.Server, restore: Callable[[], None]
+) -> tuple[Result, Result]:
+    """Per-item cost of a 100-item remove by library size, and a 1,000-item remove."""
+    out: Result = {}
+    batch = bench.config.spec.batch_size
+    for size, pool in sorted(bench.pools.curve.items()):
+        run = bench.wrk(
+            server, "remove_batch.lua", pool, connections=1, limit=pool.lines, duration_s=300
+        )
+        run["per_item_us"] = round(run["p50_ms"] * 1000 / batch, 2)
+        out[str(size)] = run
+        say(f"  curve {size:,}: p50 {run['p50_ms']:.1f} ms = {run['per_item_us']:.1f} µs/item")
+        restore()
+    pool = bench.pools.batch_1000
+    big = bench.wrk(
+        server, "remove_batch.lua", pool, connections=1, limit=pool.lines, duration_s=300
+    )
+    say(f"  1,000-item remove: p50 {big['p50_ms']:.1f} ms")
+    restore()
+    return out, big
+
+
+def bench_bare(bench: Bench) -> Result:
+    """The bare ASGI app answering each scenario's captured response."""
+    out: Result = {}
+    for scenario in SCENARIOS:
+        captured = bench.captured[scenario.name]
+        body_file = bench.config.work_dir / f"bare-{scenario.name}.body"
+        log = bench.config.work_dir / "bare-asgi.log"
+        with servers.bare_asgi(captured, body_file=body_file, log=log) as server:
+            out[scenario.name] = {"runs": bench.scenario_runs(server, scenario, after_run=_nothing)}
+    return out
+
+
+def bench_prism(bench: Bench) -> Result:
+    """Prism mocking the trimmed official OpenAPI, same requests."""
+    out: Result = {}
+    log = bench.config.work_dir / "prism.log"
+    with servers.prism(log=log, verbosity=bench.config.prism_log) as server:
+        for scenario in SCENARIOS:
+            captured = bench.capture(server, scenario, 0)
+            if captured.status >= 300:
+                raise RuntimeError(f"Prism refused {scenario.name}: {captured.status}")
+            out[scenario.name] = {
+                "status": captured.status,
+                "response_bytes": len(captured.body),
+                "runs": bench.scenario_runs(server, scenario, after_run=_nothing),
+            }
+    return out
+
+
+def _nothing() -> None:
+    return None
+
+
+# Main -----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    """Run everything the settings ask for and write the results."""
+    config = Config.from_env()
+    config.work_dir.mkdir(parents=True, exist_ok=True)
+    notes = ensure_tools(config)
+    backends = list(config.backends)
+    if "postgresql" in backends:
+        why = servers.postgres_reachable(config.postgres_url)
+        if why is not None:
+            notes.append(f"PostgreSQL not measured: {why}")
+            backends.remove("postgresql")
+    prism = config.prism and servers.PRISM_BIN.exists()
+    say(f"generating the data set ({'quick' if config.quick else 'full'})")
+    dataset = datagen.generate(config.spec)
+    pools = scenarios.write_pools(config.work_dir / "pools", dataset)
+    bench = Bench(config, dataset, pools)
+    results: Result = {
+        "schema": 1,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine_info(config),
+        "config": config.public(),
+        "backends": {},
+        "notes": notes,
+    }
+    for backend in backends:
+        if backend == "sqlite":
+            path = config.work_dir / "bench.db"
+            for leftover in config.work_dir.glob("bench.db*"):
+                leftover.unlink()
+            results["backends"][backend] = bench_backend(bench, backend, f"sqlite:///{path}")
+            for leftover in config.work_dir.glob("bench.db*"):
+                leftover.unlink()
+        else:
+            with servers.postgres_database(config.postgres_url) as url:
+                results["backends"][backend] = bench_backend(bench, backend, url)
+    say("bare ASGI app (HTTP ceiling)")
+    results["bare_asgi"] = bench_bare(bench)
+    if prism:
+        say("Prism (the peer)")
+        results["prism"] = bench_prism(bench)
+    publish(results, config)
+
+
+def publish(results: Result, config: Config) -> None:
+    """Ratios, targets, JSON, chart, README block."""
+    from bench import chart  # noqa: PLC0415 - matplotlib may have just been installed
+
+    report.analyse(results)
+    directory = config.results_dir
+    written = report.write_json(results, directory)
+    chart.draw(results, directory / "latest.png")
+    rel = "bench/results" if not config.quick else str(directory.relative_to(ROOT))
+    block = report.markdown(results, chart=f"{rel}/latest.png", data=f"{rel}/latest.json")
+    if config.quick:
+        (directory / "table.md").write_text(block, encoding="utf-8")
+    else:
+        report.update_readme(ROOT / "README.md", block)
+    say(f"wrote {', '.join(str(p.relative_to(ROOT)) for p in written)} and the chart")
+    for backend, result in results["backends"].items():
+        for target in result["targets"]:
+            verdict = {True: "holds", False: "MISSED", None: "n/a"}[target["holds"]]
+            say(f"  {backend}: {target['target']}: {target['shown']} ({verdict})")
+
+
+if __name__ == "__main__":
+    main()
