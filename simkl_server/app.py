@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simkl_server.api import activities, ratings, users
@@ -42,7 +42,21 @@ async def _simkl_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     kind = _HTTP_ERRORS.get(exc.status_code, WrongParameter)
-    return error_response(kind())
+    response = error_response(kind())
+    if exc.status_code == 405:  # RFC 9110: a 405 names the methods that are allowed
+        response.headers["Allow"] = _allowed_methods(request)
+    return response
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes on this path (Starlette's own header names only the
+    first matching route's, and /sync/ratings has a route per method)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
