@@ -10,11 +10,13 @@ import asyncio
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from simkl_server.app import open_store
+from simkl_server.catalog.load import import_file
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import accounts
@@ -22,6 +24,7 @@ from simkl_server.domain.catalog import CatalogRecord, import_records
 from simkl_server.domain.models import MediaType
 from simkl_server.storage.engine import asyncpg_dsn
 
+TEST_CATALOG = Path(__file__).parents[1] / "fixtures" / "catalog.jsonl"
 MOVIE_BASE = 7_000_000
 SHOW_BASE = 8_000_000
 # Every table and a column order that makes a full dump deterministic.
@@ -121,6 +124,19 @@ def queries(url: str, statements: Sequence[str]) -> list[Rows]:
             await conn.close()
 
     return asyncio.run(fetch())
+
+
+def load_test_catalog(url: str) -> None:
+    """Import tests/fixtures/catalog.jsonl (real Simkl ids the official examples use)."""
+
+    async def work() -> None:
+        store = await open_store(Settings(database_url=url), SystemClock())
+        try:
+            await import_file(store, TEST_CATALOG, console=None)
+        finally:
+            await store.close()
+
+    asyncio.run(work())
 
 
 def query(url: str, sql: str) -> Rows:

@@ -554,3 +554,18 @@ def test_duplicate_key_detection_has_no_false_positives(api: Api) -> None:
     assert response.status_code == 201, response.text
     assert response.json()["added"]["movies"] == 2
     assert _rated(api) == {752138: 9, MALEFICENT: 7}
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/sync/ratings", "GET, HEAD, POST"),
+        ("/sync/activities", "GET, HEAD"),
+        ("/sync/ratings/movies/8", "GET, HEAD, POST"),
+    ],
+)
+def test_wrong_method_names_the_allowed_ones(hostile_api: Api, path: str, allowed: str) -> None:
+    """RFC 9110: a 405 carries Allow, listing every route's methods on that path."""
+    response = hostile_api.request("DELETE", path)
+    assert_simkl_error(response, 405, "wrong_method")
+    assert response.headers["allow"] == allowed
