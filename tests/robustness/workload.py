@@ -201,15 +201,15 @@ async def run_traffic(
 
     async def writer(index: int, client: httpx2.AsyncClient) -> None:
         rng = random.Random(seed * 1000 + index)
-        for turn in itertools.count():
-            if time.monotonic() >= deadline:
-                return
+        for turn in itertools.count():  # at least one request per client, however slow
             chosen = rng.sample(list(items), rng.randint(1, 6))
             kind = "add" if rng.random() < 0.7 else "remove"
             ratings = {i: (rng.randint(1, 10) if kind == "add" else None) for i in chosen}
             op = Op(next(numbers), index, kind, ratings)
             traffic.ops.append(op)
             await send(client, urls[(index + turn) % len(urls)], account, op)
+            if time.monotonic() >= deadline:
+                return
 
     async def poller(url: str, client: httpx2.AsyncClient) -> None:
         while time.monotonic() < deadline:
