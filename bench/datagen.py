@@ -78,7 +78,7 @@ class Spec:
     users: int = 100
     library_size: int = 10_000
     curve_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
-    curve_batches: int = 100
+    curve_batches: int = 300
     batch_size: int = 100
     seed: int = SEED
 

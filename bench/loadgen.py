@@ -65,6 +65,20 @@ class CpuSample:
         return cls(time.monotonic(), sum(_process_ticks(p) for p in pids), busy, total)
 
 
+def wait_idle(pids: list[int], *, timeout_s: float = 180, step_s: float = 0.25) -> float:
+    """Wait until the processes use under 5 % of a core for two steps in a row (a server
+    still works through requests wrk gave up on when its time ran out); return the wait."""
+    started = time.monotonic()
+    quiet = 0
+    last = sum(_process_ticks(p) for p in pids)
+    while quiet < 2 and time.monotonic() - started < timeout_s:
+        time.sleep(step_s)
+        now = sum(_process_ticks(p) for p in pids)
+        quiet = quiet + 1 if (now - last) / _CLOCK_TICKS < 0.05 * step_s else 0
+        last = now
+    return round(time.monotonic() - started, 2)
+
+
 @dataclass(frozen=True, slots=True)
 class LoadSpec:
     """One wrk run."""
@@ -119,7 +133,9 @@ def run_wrk(spec: LoadSpec, *, target_pids: list[int]) -> dict[str, Any]:
     if process.returncode != 0 or found is None:
         raise RuntimeError(f"wrk failed ({' '.join(command)}):\n{text}")
     raw: dict[str, Any] = orjson.loads(found.group(1))
-    return _summary(raw, before, after, wrk_cpu_s=usage.ru_utime + usage.ru_stime)
+    summary = _summary(raw, before, after, wrk_cpu_s=usage.ru_utime + usage.ru_stime)
+    summary["drain_s"] = wait_idle(target_pids)
+    return summary
 
 
 def _summary(

@@ -41,7 +41,7 @@ def _items_per_s(backend: Result, scenario: str, c: int) -> float | None:
     items = int(backend["scenarios"].get(scenario, {}).get("items_per_request", 0))
     if rps is None or not items:
         return None
-    return rps * items
+    return round(rps * items, 1)
 
 
 def _best(values: list[float | None]) -> float | None:
@@ -60,7 +60,7 @@ def ceiling_ratios(backend: Result, levels: list[int]) -> Result:
         http_best = _best([_items_per_s(backend, name, c) for c in levels])
         entry: Result = {"http_best_items_per_s": http_best}
         for mode, runs in ceiling.items():
-            best = _best([run["rps"] * items for run in runs.values()])
+            best = _best([round(run["rps"] * items, 1) for run in runs.values()])
             entry[f"{mode}_best_items_per_s"] = best
             entry[f"{mode}_over_http"] = _ratio(best, http_best)
             one = runs.get("1")
@@ -214,6 +214,7 @@ def markdown(results: Result, *, chart: str, data: str) -> str:
         _curve_table(results, backends),
         _targets_table(results, backends),
         _generator_note(results, backends),
+        _wrapped_note(results),
         f"![benchmark chart]({chart})\n\nEvery number of the run: [`{data}`]({data}).",
     ]
     return "\n\n".join(part for part in parts if part) + "\n"
@@ -358,6 +359,27 @@ def _generator_note(results: Result, backends: list[str]) -> str:
         f"with the same wrk set-up the bare ASGI app reached {bare_best:,.0f} req/s, so the "
         "server, not the generator, sets these numbers. Other processes on the machine used "
         f"up to {other_max:.2f} cores during a run (recorded per run in the JSON)."
+    )
+
+
+def _wrapped_note(results: Result) -> str:
+    """Name the runs that outran their request pool (they re-sent items already changed)."""
+    wrapped = []
+    for name, backend in results["backends"].items():
+        for scenario, block in backend["scenarios"].items():
+            wrapped += [
+                f"{name} {scenario} c={c}" for c, r in block["runs"].items() if r["wrapped"]
+            ]
+        for scenario, modes in backend.get("ceiling", {}).items():
+            for mode, runs in modes.items():
+                wrapped += [
+                    f"{name} {scenario} {mode} c={c}" for c, r in runs.items() if r["wrapped"]
+                ]
+    if not wrapped:
+        return ""
+    return (
+        "Runs that outran their request pool and re-sent already-changed items (their numbers "
+        f"flatter the server): {', '.join(wrapped)}."
     )
 
 

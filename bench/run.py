@@ -23,6 +23,7 @@ import os
 import platform
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -46,6 +47,8 @@ _STARTED = time.monotonic()
 # Requests prepared for each storage-ceiling run (more than a 5 s run gets through today;
 # a run that wraps around is flagged `wrapped` in the results).
 CEILING_REQUESTS = 3_000
+MAX_DURATION_S = 30.0
+CURVE_ROUNDS = 5
 
 
 def say(message: str) -> None:
@@ -201,6 +204,7 @@ class Bench:
     dataset: Dataset
     pools: Pools
     captured: dict[str, servers.Captured] = field(default_factory=dict)
+    planned: dict[str, list[ceiling.Request]] = field(default_factory=dict)
 
     def headers(self, token: str, *, body: bool) -> dict[str, str]:
         """What every benchmark request carries."""
@@ -257,7 +261,12 @@ class Bench:
         pool = self.pools.scenarios[scenario.name]
         half = pool.lines // 2 if scenario.writes else 0
         runs: Result = {}
+        single_s: float | None = None
         for c in self.config.concurrency:
+            # Slow requests get a longer run, so that every connection completes a few.
+            duration = self.config.duration_s
+            if single_s is not None:
+                duration = max(duration, min(MAX_DURATION_S, 3 * c * single_s))
             if self.config.warmup_s > 0:
                 self.wrk(
                     server,
@@ -267,9 +276,10 @@ class Bench:
                     first_line=half,
                     duration_s=self.config.warmup_s,
                 )
-            run = self.wrk(server, scenario.script, pool, connections=c)
+            run = self.wrk(server, scenario.script, pool, connections=c, duration_s=duration)
             run["wrapped"] = bool(scenario.writes and run["requests"] > half)
             runs[str(c)] = run
+            single_s = single_s or run["p50_ms"] / 1000
             say(f"  {scenario.name} c={c}: {run['rps']:,.0f} req/s, p50 {run['p50_ms']:.1f} ms")
             after_run()
         return runs
@@ -332,11 +342,16 @@ def storage_ceiling(bench: Bench, database_url: str, restore: Callable[[], None]
     out: Result = {}
     levels = [c for c in (1, 16) if c in bench.config.concurrency] or [1]
     for name in report.BATCH_SCENARIOS:
-        pool = bench.pools.scenarios[name]
-        count = min(pool.lines // 2, CEILING_REQUESTS)
-        requests = ceiling.read_requests(bench.dataset, pool.path, first=0, count=count)
         adding = name.startswith("add")
-        uvloop.run(ceiling.plan(database_url, requests, adding=adding))
+        if name not in bench.planned:
+            # Parsed and planned once: the data set, hence every parameter, is the same on
+            # every backend.
+            pool = bench.pools.scenarios[name]
+            count = min(pool.lines // 2, CEILING_REQUESTS)
+            requests = ceiling.read_requests(bench.dataset, pool.path, first=0, count=count)
+            uvloop.run(ceiling.plan(database_url, requests, adding=adding))
+            bench.planned[name] = requests
+        requests = bench.planned[name]
         out[name] = {}
         for mode in ("sql", "domain"):
             out[name][mode] = {}
@@ -352,17 +367,41 @@ def storage_ceiling(bench: Bench, database_url: str, restore: Callable[[], None]
 def curve(
     bench: Bench, server: servers.Server, restore: Callable[[], None]
 ) -> tuple[Result, Result]:
-    """Per-item cost of a 100-item remove by library size, and a 1,000-item remove."""
-    out: Result = {}
+    """Per-item cost of a 100-item remove by library size, and a 1,000-item remove.
+
+    The sizes take turns, a slice of each pool at a time (CURVE_ROUNDS rounds), so a burst
+    of other work on the machine cannot land on one size alone; each size reports the
+    median of its rounds' p50."""
     batch = bench.config.spec.batch_size
-    for size, pool in sorted(bench.pools.curve.items()):
-        run = bench.wrk(
-            server, "remove_batch.lua", pool, connections=1, limit=pool.lines, duration_s=300
-        )
-        run["per_item_us"] = round(run["p50_ms"] * 1000 / batch, 2)
-        out[str(size)] = run
-        say(f"  curve {size:,}: p50 {run['p50_ms']:.1f} ms = {run['per_item_us']:.1f} µs/item")
-        restore()
+    rounds: dict[int, list[Result]] = {size: [] for size in bench.pools.curve}
+    for index in range(CURVE_ROUNDS):
+        for size, pool in sorted(bench.pools.curve.items()):
+            share = pool.lines // CURVE_ROUNDS
+            rounds[size].append(
+                bench.wrk(
+                    server,
+                    "remove_batch.lua",
+                    pool,
+                    connections=1,
+                    first_line=index * share,
+                    limit=share,
+                    duration_s=300,
+                )
+            )
+    restore()
+    out: Result = {}
+    for size, runs in sorted(rounds.items()):
+        p50s = sorted(run["p50_ms"] for run in runs)
+        p50 = statistics.median(p50s)
+        out[str(size)] = {
+            "requests": sum(run["requests"] for run in runs),
+            "p50_ms": p50,
+            "round_p50_ms": p50s,
+            "p99_ms": max(run["p99_ms"] for run in runs),
+            "per_item_us": round(p50 * 1000 / batch, 2),
+            "cpu_cores_other_max": max(run["cpu_cores"]["other"] for run in runs),
+        }
+        say(f"  curve {size:,}: p50 {p50:.1f} ms = {out[str(size)]['per_item_us']:.1f} µs/item")
     pool = bench.pools.batch_1000
     big = bench.wrk(
         server, "remove_batch.lua", pool, connections=1, limit=pool.lines, duration_s=300
