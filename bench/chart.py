@@ -11,7 +11,7 @@ mpl.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from bench.report import BACKEND_LABELS, reference_concurrency
+from bench.report import BACKEND_LABELS, backend_order, reference_concurrency
 from bench.scenarios import SCENARIOS
 
 Result = dict[str, Any]
@@ -24,7 +24,10 @@ _COLORS = {
 
 
 def _series(results: Result) -> dict[str, Result]:
-    series = {BACKEND_LABELS.get(n, n): b["scenarios"] for n, b in results["backends"].items()}
+    series = {
+        BACKEND_LABELS.get(n, n): results["backends"][n]["scenarios"]
+        for n in backend_order(results)
+    }
     if results.get("bare_asgi"):
         series["bare ASGI"] = results["bare_asgi"]
     if results.get("prism"):
@@ -71,7 +74,8 @@ def _concurrency(ax: Axes, results: Result) -> None:
 def _storage(ax: Axes, results: Result) -> None:
     labels: list[str] = []
     bars: dict[str, list[float]] = {"HTTP": [], "SQL only": [], "domain only": []}
-    for name, backend in results["backends"].items():
+    for name in backend_order(results):
+        backend = results["backends"][name]
         for scenario, entry in backend.get("ratios", {}).get("vs_storage", {}).items():
             labels.append(f"{scenario.replace('_', ' ')}\n{BACKEND_LABELS.get(name, name)}")
             bars["HTTP"].append(entry.get("http_best_items_per_s") or 0)
@@ -88,8 +92,8 @@ def _storage(ax: Axes, results: Result) -> None:
 
 
 def _curve(ax: Axes, results: Result) -> None:
-    for name, backend in results["backends"].items():
-        curve = backend.get("curve", {})
+    for name in backend_order(results):
+        curve = results["backends"][name].get("curve", {})
         points = sorted((int(size), run["per_item_us"]) for size, run in curve.items())
         if not points:
             continue

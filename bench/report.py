@@ -94,11 +94,21 @@ def _target(label: str, value: float | None, holds: bool | None, shown: str) -> 
 
 
 def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.0f} %"
+    if value is None:
+        return "n/a"
+    return f"{value * 100:.1f} %" if value < 0.1 else f"{value * 100:.0f} %"
+
+
+def backend_order(results: Result) -> list[str]:
+    """SQLite first, then PostgreSQL, then anything else (JSON files sort their keys)."""
+    known = list(BACKEND_LABELS)
+    return sorted(results["backends"], key=lambda n: (known.index(n) if n in known else 99, n))
 
 
 def _times(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}x"
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}x" if value < 0.1 else f"{value:.2f}x"
 
 
 def _targets(backend: Result, c: int) -> list[Result]:
@@ -205,7 +215,7 @@ def _run(block: Result | None, scenario: str, c: int) -> Result | None:
 
 def markdown(results: Result, *, chart: str, data: str) -> str:
     """The README block: headline, main table, ratios, ceilings, curve, targets."""
-    backends = list(results["backends"])
+    backends = backend_order(results)
     parts = [
         _headline(results),
         _main_table(results, backends),
@@ -341,24 +351,32 @@ def _targets_table(results: Result, backends: list[str]) -> str:
 
 
 def _generator_note(results: Result, backends: list[str]) -> str:
-    runs = [
-        run
-        for backend in backends
-        for block in results["backends"][backend]["scenarios"].values()
-        for run in block["runs"].values()
-    ]
+    runs = {
+        name: [
+            run
+            for block in results["backends"][name]["scenarios"].values()
+            for run in block["runs"].values()
+        ]
+        for name in backends
+    }
     bare = results.get("bare_asgi") or {}
     bare_runs = [run for block in bare.values() for run in block["runs"].values()]
-    if not runs or not bare_runs:
+    every = [run for group in runs.values() for run in group]
+    if not every or not bare_runs:
         return ""
-    wrk_max = max(run["cpu_cores"]["wrk"] for run in runs)
-    other_max = max(run["cpu_cores"]["other"] for run in runs)
+    wrk_max = max(run["cpu_cores"]["wrk"] for run in every)
     bare_best = max(run["rps"] for run in bare_runs)
+    others = ", ".join(
+        f"{BACKEND_LABELS.get(name, name)} runs {max(r['cpu_cores']['other'] for r in group):.2f}"
+        for name, group in runs.items()
+        if group
+    )
     return (
         f"Generator check: against simkl-server wrk used at most {wrk_max:.2f} of a core, and "
         f"with the same wrk set-up the bare ASGI app reached {bare_best:,.0f} req/s, so the "
-        "server, not the generator, sets these numbers. Other processes on the machine used "
-        f"up to {other_max:.2f} cores during a run (recorded per run in the JSON)."
+        "server, not the generator, sets these numbers. CPU used by processes other than the "
+        f"server and wrk, at most ({others} cores): on PostgreSQL that is the database itself "
+        "(recorded per run in the JSON)."
     )
 
 
