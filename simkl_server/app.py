@@ -92,9 +92,12 @@ class EdgeMiddleware:
 
     def _note_identification(self, scope: Scope) -> None:
         query: bytes = scope.get("query_string", b"")
+        has_agent = any(name == b"user-agent" for name, _ in scope["headers"])
+        if has_agent and b"app-name=" in query and b"app-version=" in query:
+            return  # the common case, decided without parsing anything
         headers = dict(scope["headers"])
         missing = [name for name in ("app-name", "app-version") if not query_value(query, name)]
-        if b"user-agent" not in headers:
+        if not has_agent:
             missing.append("User-Agent")
         if not missing:
             return
