@@ -24,7 +24,9 @@ metadata = MetaData()
 catalog_items = Table(
     "catalog_items",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column(
+        "id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("type", String(8), nullable=False),
     Column("title", Text, nullable=False),
     Column("title_key", Text, nullable=False),
@@ -50,6 +52,7 @@ catalog_ids = Table(
         nullable=False,
     ),
     Index("ix_catalog_ids_item_id", "item_id"),
+    sqlite_with_rowid=False,
 )
 
 apps = Table(
@@ -101,6 +104,7 @@ library = Table(
     Column("last_watched", String(16)),
     Column("next_to_watch", String(16)),
     Index("ix_library_user_rating_changed", "user_id", "rating_changed_at"),
+    sqlite_with_rowid=False,
 )
 
 # One row per (user, bucket) such as "movies.rated_at"; domain and top-level `all` are derived.
@@ -110,4 +114,5 @@ activity = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("bucket", String(48), primary_key=True),
     Column("at", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )

@@ -17,10 +17,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create every table."""
+    """Create every table (tables keyed by their natural primary key are clustered on it in
+    SQLite: WITHOUT ROWID)."""
     op.create_table(
         "catalog_items",
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        # On SQLite an INTEGER primary key is the rowid itself: one B-tree lookup, not two.
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
         sa.Column("type", sa.String(8), nullable=False),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("title_key", sa.Text, nullable=False),
@@ -41,6 +48,7 @@ def upgrade() -> None:
             sa.ForeignKey("catalog_items.id", ondelete="CASCADE"),
             nullable=False,
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_catalog_ids_item_id", "catalog_ids", ["item_id"])
     op.create_table(
@@ -92,6 +100,7 @@ def upgrade() -> None:
         sa.Column("last_watched_at", sa.BigInteger),
         sa.Column("last_watched", sa.String(16)),
         sa.Column("next_to_watch", sa.String(16)),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_library_user_rating_changed", "library", ["user_id", "rating_changed_at"])
     op.create_table(
@@ -104,6 +113,7 @@ def upgrade() -> None:
         ),
         sa.Column("bucket", sa.String(48), primary_key=True),
         sa.Column("at", sa.BigInteger, nullable=False),
+        sqlite_with_rowid=False,
     )
 
 
