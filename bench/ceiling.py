@@ -35,7 +35,7 @@ from simkl_server.domain.filing import auto_status
 from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import CatalogItem, ItemRef
 from simkl_server.domain.ratings import RatingInput
-from simkl_server.storage.engine import Connection, Driver, open_driver
+from simkl_server.storage.engine import POSTGRES, SQLITE, Connection, Driver, open_driver
 from simkl_server.storage.sql import Queries, build_queries
 from simkl_server.storage.store import SqlStore
 from simkl_server.wire.sync_items import parse_json_object, rating_inputs, sent_items
@@ -54,11 +54,12 @@ class Request:
     user: User
     refs: list[ItemRef]
     inputs: list[RatingInput]
-    find_params: dict[str, str] = field(default_factory=dict)
-    item_ids: str = "[]"
+    find_params: dict[str, Any] = field(default_factory=dict)
+    find_variant: tuple[bool, bool, bool] = (False, False, False)
+    item_ids: Any = None
     bucket_of: dict[int, str] = field(default_factory=dict)
     rows: list[tuple[int, str, int, int | None]] = field(default_factory=list)
-    buckets: str = "[]"
+    buckets: Any = None
 
 
 def read_requests(dataset: Dataset, pool: Path, *, first: int, count: int) -> list[Request]:
@@ -83,15 +84,14 @@ async def _plan_sql(store: SqlStore, request: Request, *, adding: bool) -> None:
     """Prepare every parameter of the request's statements (what the domain would derive)."""
     refs = [i.ref for i in request.inputs if i.acceptable] if adding else request.refs
     query = catalog_query(refs)
-    request.find_params = {
-        "simkl_ids": _json(sorted(query.simkl_ids)),
-        "keys": _json(sorted(query.id_keys)),
-        "titles": _json(sorted(query.title_keys)),
-    }
+    array = (SQLITE if store.dialect_name == "sqlite" else POSTGRES).encode_array
+    wanted = {"simkl_ids": query.simkl_ids, "keys": query.id_keys, "titles": query.title_keys}
+    request.find_variant = (bool(query.simkl_ids), bool(query.id_keys), bool(query.title_keys))
+    request.find_params = {name: array(sorted(v)) for name, v in wanted.items() if v}
     hits = await store.find_catalog(query)
     if not adding:
         matched = {item.id: item for ref in refs if (item := resolve(ref, hits)) is not None}
-        request.item_ids = _json(list(matched))
+        request.item_ids = array(list(matched))
         request.bucket_of = {i: rated_bucket(item.activity_domain) for i, item in matched.items()}
         return
     picked: dict[int, tuple[CatalogItem, RatingInput]] = {}
@@ -99,14 +99,14 @@ async def _plan_sql(store: SqlStore, request: Request, *, adding: bool) -> None:
         item = resolve(entry.ref, hits) if entry.acceptable else None
         if item is not None:
             picked[item.id] = (item, entry)
-    request.item_ids = _json(list(picked))
+    request.item_ids = array(list(picked))
     request.rows = [
         (item.id, auto_status(item).value, entry.rating or 0, entry.rated_at)
         for item, entry in picked.values()
     ]
     buckets = {rated_bucket(item.activity_domain) for item, _ in picked.values()}
     buckets |= {list_bucket(item.activity_domain, auto_status(item)) for item, _ in picked.values()}
-    request.buckets = _json(sorted(buckets))
+    request.buckets = array(sorted(buckets))
 
 
 def _sql_op(driver: Driver, q: Queries, request: Request, *, adding: bool) -> Op:
@@ -116,10 +116,13 @@ def _sql_op(driver: Driver, q: Queries, request: Request, *, adding: bool) -> Op
     async def begin(conn: Connection) -> int:
         row = await conn.fetchrow(q.lock_user, {"user_id": user_id})
         latest = row[0] if row is not None and row[0] is not None else 0
-        await conn.fetch(q.find_catalog, request.find_params)
+        if any(request.find_variant):
+            await conn.fetch(q.find_catalog[request.find_variant], request.find_params)
         return max(clock.now_ms(), latest)
 
-    async def touch(conn: Connection, buckets: str, now: int) -> None:
+    array = driver.dialect.encode_array
+
+    async def touch(conn: Connection, buckets: Any, now: int) -> None:
         params = {"user_id": user_id, "buckets": buckets, "at": now}
         await conn.execute(q.touch_activities, params)
 
@@ -129,7 +132,7 @@ def _sql_op(driver: Driver, q: Queries, request: Request, *, adding: bool) -> Op
         cleared = await conn.fetch(q.clear_ratings, params)
         names = sorted({request.bucket_of[row[0]] for row in cleared})
         if names:
-            await touch(conn, _json(names), now)
+            await touch(conn, array(names), now)
 
     async def add(conn: Connection) -> None:
         now = await begin(conn)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+import orjson
 
 
 class MediaType(StrEnum):
@@ -47,6 +50,40 @@ DOMAIN_OF_TYPE: dict[MediaType, ActivityDomain] = {
 }
 
 
+class StoredIds(Mapping[str, str]):
+    """External ids kept as the JSON object text they are stored as; parsed only when looked
+    into, so a read that merely renders them never decodes them."""
+
+    __slots__ = ("_parsed", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._parsed: dict[str, str] | None = None
+
+    def _ids(self) -> dict[str, str]:
+        if self._parsed is None:
+            self._parsed = orjson.loads(self.text)
+        return self._parsed
+
+    def __getitem__(self, kind: str) -> str:
+        return self._ids()[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids())
+
+    def __len__(self) -> int:
+        return len(self._ids())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._ids()) == dict(other)
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"StoredIds({self.text})"
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogItem:
     """One canonical catalog record; `ids` holds the external ids (simkl is `id`)."""
@@ -59,7 +96,7 @@ class CatalogItem:
     total_episodes: int | None = None
     anime_type: str | None = None
     release_date: str | None = None
-    ids: dict[str, str] = field(default_factory=dict)
+    ids: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def activity_domain(self) -> ActivityDomain:

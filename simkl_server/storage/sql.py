@@ -1,12 +1,14 @@
 """Every query, written once with named parameters and compiled per dialect at start-up.
 
-Batches travel as one JSON array parameter (`json_list` / `json_rows`), so a request resolves
-and writes any number of items in a fixed number of statements.
+Batches travel as one array parameter (`in_array`, `array_source`) or one JSON parameter of
+rows (`json_rows`), so a request resolves and writes any number of items in a fixed number of
+statements.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 
 from simkl_server.storage.engine import Query, SqlDialect
 
@@ -25,7 +27,7 @@ class Queries:
 
     authenticate: Query
     lock_user: Query
-    find_catalog: Query
+    find_catalog: dict[tuple[bool, bool, bool], Query]
     library_states: Query
     clear_ratings: Query
     save_ratings: Query
@@ -67,18 +69,18 @@ def build_queries(d: SqlDialect) -> Queries:
         find_catalog=_find_catalog(d),
         library_states=d.compile(
             "SELECT item_id, status, user_rating, user_rated_at FROM library "
-            f"WHERE user_id = :user_id AND item_id IN ({d.json_list('item_ids', 'BIGINT')})"
+            f"WHERE user_id = :user_id AND {d.in_array('item_id', 'item_ids', 'BIGINT')}"
         ),
         clear_ratings=d.compile(
             "UPDATE library SET user_rating = NULL, user_rated_at = NULL, rating_changed_at = :now "
             "WHERE user_id = :user_id AND user_rating IS NOT NULL "
-            f"AND item_id IN ({d.json_list('item_ids', 'BIGINT')}) RETURNING item_id"
+            f"AND {d.in_array('item_id', 'item_ids', 'BIGINT')} RETURNING item_id"
         ),
         save_ratings=_save_ratings(d),
         touch_activities=d.compile(
             "INSERT INTO activity (user_id, bucket, at) "
             "SELECT CAST(:user_id AS INTEGER), value, CAST(:at AS BIGINT) "
-            f"FROM ({d.json_list('buckets', 'TEXT')}) AS b "
+            f"FROM ({d.array_source('buckets', 'TEXT')}) AS b "
             "WHERE true ON CONFLICT (user_id, bucket) "
             f"DO UPDATE SET at = {d.greatest('activity.at', 'excluded.at')}"
         ),
@@ -117,7 +119,7 @@ def build_queries(d: SqlDialect) -> Queries:
         ),
         upsert_items=_upsert_items(d),
         delete_item_keys=d.compile(
-            f"DELETE FROM catalog_ids WHERE item_id IN ({d.json_list('item_ids', 'BIGINT')})"
+            f"DELETE FROM catalog_ids WHERE {d.in_array('item_id', 'item_ids', 'BIGINT')}"
         ),
         insert_item_keys=d.compile(
             "INSERT INTO catalog_ids (key, item_id) SELECT r.key, r.item_id FROM ("
@@ -125,11 +127,11 @@ def build_queries(d: SqlDialect) -> Queries:
             + ") AS r WHERE true"
         ),
         catalog_owners=d.compile(
-            f"SELECT key, item_id FROM catalog_ids WHERE key IN ({d.json_list('keys', 'TEXT')})"
+            f"SELECT key, item_id FROM catalog_ids WHERE {d.in_array('key', 'keys', 'TEXT')}"
         ),
         catalog_items=d.compile(
             f"SELECT {_ITEM_COLUMNS} FROM catalog_items c "
-            f"WHERE c.id IN ({d.json_list('item_ids', 'BIGINT')})"
+            f"WHERE {d.in_array('c.id', 'item_ids', 'BIGINT')}"
         ),
         catalog_page=d.compile(
             f"SELECT {_ITEM_COLUMNS} FROM catalog_items c WHERE c.id > :after "
@@ -147,17 +149,25 @@ def build_queries(d: SqlDialect) -> Queries:
     )
 
 
-def _find_catalog(d: SqlDialect) -> Query:
-    # One round trip for a whole batch: simkl ids, external-id keys and folded titles.
-    return d.compile(
+def _find_catalog(d: SqlDialect) -> dict[tuple[bool, bool, bool], Query]:
+    # One round trip for a whole batch: simkl ids, external-id keys and folded titles. A
+    # variant per combination of what the batch carries, so a lone simkl id costs one lookup.
+    branches = (
         f"SELECT 's', CAST(c.id AS TEXT), {_ITEM_COLUMNS} FROM catalog_items c "
-        f"WHERE c.id IN ({d.json_list('simkl_ids', 'BIGINT')}) "
-        f"UNION ALL SELECT 'k', k.key, {_ITEM_COLUMNS} FROM catalog_ids k "
+        f"WHERE {d.in_array('c.id', 'simkl_ids', 'BIGINT')}",
+        f"SELECT 'k', k.key, {_ITEM_COLUMNS} FROM catalog_ids k "
         "JOIN catalog_items c ON c.id = k.item_id "
-        f"WHERE k.key IN ({d.json_list('keys', 'TEXT')}) "
-        f"UNION ALL SELECT 't', c.title_key, {_ITEM_COLUMNS} FROM catalog_items c "
-        f"WHERE c.title_key IN ({d.json_list('titles', 'TEXT')})"
+        f"WHERE {d.in_array('k.key', 'keys', 'TEXT')}",
+        f"SELECT 't', c.title_key, {_ITEM_COLUMNS} FROM catalog_items c "
+        f"WHERE {d.in_array('c.title_key', 'titles', 'TEXT')}",
     )
+    variants = {}
+    for simkl, keys, titles in product((False, True), repeat=3):
+        mask = (simkl, keys, titles)
+        chosen = [branch for branch, wanted in zip(branches, mask, strict=True) if wanted]
+        if chosen:
+            variants[mask] = d.compile(" UNION ALL ".join(chosen))
+    return variants
 
 
 def _save_ratings(d: SqlDialect) -> Query:
@@ -180,10 +190,10 @@ def _save_ratings(d: SqlDialect) -> Query:
 def _ratings_rows(d: SqlDialect, *, by_rating: bool, by_date: bool) -> Query:
     sql = (
         f"SELECT {_ROW_COLUMNS} FROM library l JOIN catalog_items c ON c.id = l.item_id "
-        f"WHERE l.user_id = :user_id AND c.type IN ({d.json_list('types', 'TEXT')})"
+        f"WHERE l.user_id = :user_id AND {d.in_array('c.type', 'types', 'TEXT')}"
     )
     if by_rating:
-        sql += f" AND l.user_rating IN ({d.json_list('ratings', 'SMALLINT')})"
+        sql += f" AND {d.in_array('l.user_rating', 'ratings', 'SMALLINT')}"
     if by_date:
         sql += " AND l.rating_changed_at > :changed_after"
     return d.compile(sql + " ORDER BY l.item_id")

@@ -16,6 +16,7 @@ from simkl_server.domain.models import (
     LibraryState,
     ListStatus,
     MediaType,
+    StoredIds,
     UserProfile,
 )
 from simkl_server.storage.base import (
@@ -32,6 +33,14 @@ from simkl_server.storage.sql import Queries, build_queries
 T = TypeVar("T")
 
 
+# Plain lookups: constructing an enum from its value is several times slower, per row.
+_MEDIA_TYPES = {member.value: member for member in MediaType}
+_STATUSES = {member.value: member for member in ListStatus}
+
+
+ArrayEncoder = Callable[[Iterable[Any]], Any]
+
+
 def _json(values: Iterable[Any]) -> str:
     return orjson.dumps(list(values)).decode()
 
@@ -43,31 +52,35 @@ def _item(row: Row, offset: int = 0) -> CatalogItem:
     ]
     return CatalogItem(
         id=item_id,
-        type=MediaType(type_),
+        type=_MEDIA_TYPES[type_],
         title=title,
         year=year,
         status=status,
         total_episodes=episodes,
         anime_type=anime_type,
         release_date=release,
-        ids=orjson.loads(ids),
+        ids=StoredIds(ids),
     )
 
 
-async def _find_catalog(conn: Connection, q: Queries, query: CatalogQuery) -> CatalogHits:
+async def _find_catalog(
+    conn: Connection, q: Queries, array: ArrayEncoder, query: CatalogQuery
+) -> CatalogHits:
     hits = CatalogHits()
-    if not (query.simkl_ids or query.id_keys or query.title_keys):
+    variant = (bool(query.simkl_ids), bool(query.id_keys), bool(query.title_keys))
+    if not any(variant):
         return hits
-    rows = await conn.fetch(
-        q.find_catalog,
-        {
-            "simkl_ids": _json(query.simkl_ids),
-            "keys": _json(query.id_keys),
-            "titles": _json(query.title_keys),
-        },
-    )
+    params = {}
+    if query.simkl_ids:
+        params["simkl_ids"] = array(query.simkl_ids)
+    if query.id_keys:
+        params["keys"] = array(query.id_keys)
+    if query.title_keys:
+        params["titles"] = array(query.title_keys)
+    rows = await conn.fetch(q.find_catalog[variant], params)
+    built: dict[int, CatalogItem] = {}  # an item matched by several ids is built once
     for row in rows:
-        item = _item(row, 2)
+        item = built.get(row[2]) or built.setdefault(row[2], _item(row, 2))
         if row[0] == "s":
             hits.by_simkl[item.id] = item
         elif row[0] == "k":
@@ -80,29 +93,32 @@ async def _find_catalog(conn: Connection, q: Queries, query: CatalogQuery) -> Ca
 class SqlTx:
     """A write transaction of one user (implements storage.base.WriteTx)."""
 
-    def __init__(self, conn: Connection, queries: Queries, now_ms: int) -> None:
+    def __init__(
+        self, conn: Connection, queries: Queries, array: ArrayEncoder, now_ms: int
+    ) -> None:
         self._conn = conn
         self._q = queries
+        self._array = array
         self.now_ms = now_ms
 
     async def find_catalog(self, query: CatalogQuery) -> CatalogHits:
         """Look up every id and title of a batch in one round trip."""
-        return await _find_catalog(self._conn, self._q, query)
+        return await _find_catalog(self._conn, self._q, self._array, query)
 
     async def library_states(
         self, user_id: int, item_ids: Collection[int]
     ) -> dict[int, LibraryState]:
         """The library entries the user has among `item_ids`."""
         rows = await self._conn.fetch(
-            self._q.library_states, {"user_id": user_id, "item_ids": _json(item_ids)}
+            self._q.library_states, {"user_id": user_id, "item_ids": self._array(item_ids)}
         )
-        return {row[0]: LibraryState(ListStatus(row[1]), row[2], row[3]) for row in rows}
+        return {row[0]: LibraryState(_STATUSES[row[1]], row[2], row[3]) for row in rows}
 
     async def clear_ratings(self, user_id: int, item_ids: Collection[int]) -> list[int]:
         """Clear the ratings on those items; return the ids that actually had one."""
         rows = await self._conn.fetch(
             self._q.clear_ratings,
-            {"user_id": user_id, "item_ids": _json(item_ids), "now": self.now_ms},
+            {"user_id": user_id, "item_ids": self._array(item_ids), "now": self.now_ms},
         )
         return [row[0] for row in rows]
 
@@ -121,7 +137,7 @@ class SqlTx:
         if names:
             await self._conn.execute(
                 self._q.touch_activities,
-                {"user_id": user_id, "buckets": _json(names), "at": self.now_ms},
+                {"user_id": user_id, "buckets": self._array(names), "at": self.now_ms},
             )
 
 
@@ -132,6 +148,7 @@ class SqlStore:
         self._driver = driver
         self._clock = clock
         self._q = build_queries(driver.dialect)
+        self._array: ArrayEncoder = driver.dialect.encode_array
         self._inline_batch_items = inline_batch_items
 
     @property
@@ -158,13 +175,14 @@ class SqlStore:
         async def locked(conn: Connection) -> T:
             row = await conn.fetchrow(self._q.lock_user, {"user_id": user_id})
             latest = row[0] if row is not None and row[0] is not None else 0
-            return await work(SqlTx(conn, self._q, max(self._clock.now_ms(), latest)))
+            now = max(self._clock.now_ms(), latest)
+            return await work(SqlTx(conn, self._q, self._array, now))
 
         return await self._driver.transaction(locked, offload=size > self._inline_batch_items)
 
     async def find_catalog(self, query: CatalogQuery) -> CatalogHits:
         """Look up every id and title of a batch in one round trip (outside a write)."""
-        return await _find_catalog(self._driver.reader, self._q, query)
+        return await _find_catalog(self._driver.reader, self._q, self._array, query)
 
     async def ratings_rows(self, user_id: int, wanted: RatingsFilter) -> list[LibraryRow]:
         """Library rows joined with their catalog items."""
@@ -173,12 +191,12 @@ class SqlStore:
             query,
             {
                 "user_id": user_id,
-                "types": _json(sorted(wanted.types)),
-                "ratings": _json(sorted(wanted.ratings or ())),
+                "types": self._array(sorted(wanted.types)),
+                "ratings": self._array(sorted(wanted.ratings or ())),
                 "changed_after": wanted.changed_after,
             },
         )
-        return [LibraryRow(_item(row), ListStatus(row[9]), *row[10:15]) for row in rows]
+        return [LibraryRow(_item(row), _STATUSES[row[9]], *row[10:15]) for row in rows]
 
     async def activities(self, user_id: int) -> dict[str, int]:
         """Every activity bucket the user has, in epoch milliseconds."""
@@ -224,7 +242,8 @@ class SqlStore:
                 self._q.insert_user, {"username": username, "created_at": created_at}
             )
             assert row is not None
-            await SqlTx(conn, self._q, created_at).touch_activities(row[0], ["settings.all"])
+            tx = SqlTx(conn, self._q, self._array, created_at)
+            await tx.touch_activities(row[0], ["settings.all"])
             return int(row[0])
 
         return await self._driver.transaction(work, offload=False)
@@ -258,7 +277,7 @@ class SqlStore:
             return
         item_rows = _json(_catalog_row(u) for u in items)
         key_rows = _json((key, u.item.id) for u in items for key in u.keys)
-        item_ids = _json(u.item.id for u in items)
+        item_ids = self._array(u.item.id for u in items)
 
         async def work(conn: Connection) -> None:
             await conn.execute(self._q.upsert_items, {"rows": item_rows})
@@ -269,12 +288,14 @@ class SqlStore:
 
     async def catalog_owners(self, keys: Collection[str]) -> dict[str, int]:
         """Which item currently owns each of these index keys."""
-        rows = await self._driver.reader.fetch(self._q.catalog_owners, {"keys": _json(keys)})
+        rows = await self._driver.reader.fetch(self._q.catalog_owners, {"keys": self._array(keys)})
         return {row[0]: row[1] for row in rows}
 
     async def catalog_items(self, item_ids: Collection[int]) -> dict[int, CatalogItem]:
         """Catalog items by simkl id."""
-        rows = await self._driver.reader.fetch(self._q.catalog_items, {"item_ids": _json(item_ids)})
+        rows = await self._driver.reader.fetch(
+            self._q.catalog_items, {"item_ids": self._array(item_ids)}
+        )
         return {item.id: item for item in map(_item, rows)}
 
     async def iter_catalog(self, batch: int = 1000) -> AsyncIterator[Sequence[CatalogItem]]:
@@ -326,5 +347,5 @@ def _catalog_row(upsert: CatalogUpsert) -> tuple[Any, ...]:
         item.total_episodes,
         item.anime_type,
         item.release_date,
-        orjson.dumps(item.ids).decode(),
+        orjson.dumps(dict(item.ids)).decode(),
     )
