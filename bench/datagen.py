@@ -444,6 +444,8 @@ async def load(database_url: str, dataset: Dataset, *, parallel: int = 1) -> Loa
                 return await _load_library(store, dataset, user)
 
         rows = sum(await asyncio.gather(*(one(user) for user in dataset.all_users)))
+        # What autovacuum would have done by the time a real library reached this size.
+        await store.refresh_statistics()
     finally:
         await store.close()
     return LoadInfo(clock.now_ms(), rows, loop.time() - started)

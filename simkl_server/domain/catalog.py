@@ -78,6 +78,8 @@ async def import_records(
         await _import_chunk(store, chunk, report, minter)
         if on_progress is not None:
             on_progress(len(chunk))
+    if report.added or report.updated:
+        await store.refresh_statistics()
     return report
 
 

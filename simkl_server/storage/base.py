@@ -193,6 +193,10 @@ class Store(Protocol):
         """Largest simkl id at or above `at_least` (local ids are minted above it)."""
         ...
 
+    async def refresh_statistics(self) -> None:
+        """Let the query planner see the tables' current sizes (after bulk loads)."""
+        ...
+
     async def reset(self, *, keep_catalog: bool) -> None:
         """Delete all user state (and the catalog unless kept)."""
         ...

@@ -52,6 +52,7 @@ class Queries:
     max_catalog_id: Query
     reset_tables: tuple[Query, ...]
     reset_catalog: tuple[Query, ...]
+    refresh_statistics: Query
 
 
 def build_queries(d: SqlDialect) -> Queries:
@@ -146,6 +147,7 @@ def build_queries(d: SqlDialect) -> Queries:
         reset_catalog=tuple(
             d.compile(f"DELETE FROM {table}") for table in ("catalog_ids", "catalog_items")
         ),
+        refresh_statistics=d.compile("ANALYZE"),
     )
 
 

@@ -321,6 +321,10 @@ class SqlStore:
         row = await self._driver.reader.fetchrow(self._q.max_catalog_id, {"at_least": at_least})
         return None if row is None or row[0] is None else int(row[0])
 
+    async def refresh_statistics(self) -> None:
+        """Let the query planner see the tables' current sizes (after bulk loads)."""
+        await self._driver.reader.execute(self._q.refresh_statistics, {})
+
     async def reset(self, *, keep_catalog: bool) -> None:
         """Delete all user state (and the catalog unless kept)."""
         statements = self._q.reset_tables + (() if keep_catalog else self._q.reset_catalog)
