@@ -204,7 +204,7 @@ class Bench:
     dataset: Dataset
     pools: Pools
     captured: dict[str, servers.Captured] = field(default_factory=dict)
-    planned: dict[str, list[ceiling.Request]] = field(default_factory=dict)
+    planned: dict[tuple[str, str], list[ceiling.Request]] = field(default_factory=dict)
 
     def headers(self, token: str, *, body: bool) -> dict[str, str]:
         """What every benchmark request carries."""
@@ -343,15 +343,16 @@ def storage_ceiling(bench: Bench, database_url: str, restore: Callable[[], None]
     levels = [c for c in (1, 16) if c in bench.config.concurrency] or [1]
     for name in report.BATCH_SCENARIOS:
         adding = name.startswith("add")
-        if name not in bench.planned:
-            # Parsed and planned once: the data set, hence every parameter, is the same on
-            # every backend.
+        key = (database_url.split(":", 1)[0], name)
+        if key not in bench.planned:
+            # Parsed and planned once per database: the data set is the same on both, but array
+            # parameters are encoded per dialect (JSON text for SQLite, lists for asyncpg).
             pool = bench.pools.scenarios[name]
             count = min(pool.lines // 2, CEILING_REQUESTS)
             requests = ceiling.read_requests(bench.dataset, pool.path, first=0, count=count)
             uvloop.run(ceiling.plan(database_url, requests, adding=adding))
-            bench.planned[name] = requests
-        requests = bench.planned[name]
+            bench.planned[key] = requests
+        requests = bench.planned[key]
         out[name] = {}
         for mode in ("sql", "domain"):
             out[name][mode] = {}
