@@ -30,31 +30,13 @@ import orjson
 
 from simkl_server.catalog.interchange import ANIME_TYPES, MOVIE_STATUSES, SHOW_STATUSES, parse_line
 from simkl_server.domain.catalog import Problem
-from simkl_server.domain.ids import item_lookup_keys, normalize_id
+from simkl_server.domain.ids import EXTERNAL_ID_PRIORITY, item_lookup_keys, normalize_id
 from simkl_server.domain.models import CatalogItem, MediaType
 
 DEFAULT_OUT = Path(__file__).parents[1] / "simkl_server" / "data" / "demo-catalog.jsonl.gz"
-# Id kinds of the Simkl API's id table, plus the response-only `slug`; social links are dropped.
-KEPT_IDS = frozenset(
-    {
-        "imdb",
-        "tmdb",
-        "tvdb",
-        "mal",
-        "anidb",
-        "anilist",
-        "kitsu",
-        "anisearch",
-        "animeplanet",
-        "livechart",
-        "letterboxd",
-        "netflix",
-        "traktslug",
-        "crunchyroll",
-        "hulu",
-        "slug",
-    }
-)
+# Id kinds of the Simkl API's id table (the ones the server resolves, plus episode-level and
+# the response-only `slug`); social links are dropped.
+KEPT_IDS = frozenset(EXTERNAL_ID_PRIORITY) | {"crunchyroll", "hulu", "slug"}
 # Older responses spell the TMDB id under these names.
 ID_ALIASES = {"moviedb": "tmdb", "tmdbtv": "tmdb"}
 ANIME_ID_KINDS = frozenset({"mal", "anidb", "anilist", "kitsu"})
