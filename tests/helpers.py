@@ -102,3 +102,14 @@ def assert_documented_response(response: httpx.Response) -> Any:
         f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors
     )
     return body
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
+    """An activities tree as `{"movies.all": stamp, ...}`: every timestamp by dotted name."""
+    flat: dict[str, str | None] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

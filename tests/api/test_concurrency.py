@@ -31,6 +31,7 @@ from tests.api.support import (
     rows_by_id,
 )
 from tests.conftest import START_MS
+from tests.helpers import flatten
 
 WRITERS = 50
 # Even positions are only ever rated (always with the same value); odd positions are rated
@@ -144,17 +145,6 @@ async def run_writers(database_url: str) -> Session:
             return session
     finally:
         await store.close()
-
-
-def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
-    """Every timestamp of an activities tree by dotted name."""
-    flat: dict[str, str | None] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def assert_never_backwards(snapshots: list[dict[str, Any]]) -> None:

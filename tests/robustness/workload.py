@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx2
 
+from tests.helpers import flatten
 from tests.robustness.database import MOVIE_BASE, SHOW_BASE, Account
 
 RATED_AT_BASE_MS = 1_600_000_000_000  # 2020-09-13: every add's rated_at is this plus its number
@@ -158,17 +159,6 @@ async def send(client: httpx2.AsyncClient, url: str, account: Account, op: Op) -
         op.problem = response.text[:300]
         return
     op.problem = check_answer(op, response.json())
-
-
-def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
-    """`{"movies": {"all": x}}` -> `{"movies.all": x}`."""
-    flat: dict[str, str | None] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 async def poll(client: httpx2.AsyncClient, url: str, account: Account, traffic: Traffic) -> None:
