@@ -24,7 +24,9 @@ def routes(ctx: ApiContext) -> list[Route]:
     settings = ctx.settings
 
     async def remove(request: Request) -> Response:
-        """POST /sync/ratings/remove: 201 with matched counts and unmatched echoes."""
+        """POST /sync/ratings/remove: 201 with matched counts and unmatched echoes.
+
+        Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
         caller = await require_user(ctx.store, request)
         document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
         items = sent_items(document, max_items=settings.max_batch_items)
@@ -34,7 +36,9 @@ def routes(ctx: ApiContext) -> list[Route]:
         return JSONResponse(remove_response(items, outcome), status_code=201)
 
     async def add(request: Request) -> Response:
-        """POST /sync/ratings: 201 with applied counts, statuses and unmatched echoes."""
+        """POST /sync/ratings: 201 with applied counts, statuses and unmatched echoes.
+
+        Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
         caller = await require_user(ctx.store, request)
         document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
         items = sent_items(document, max_items=settings.max_batch_items)

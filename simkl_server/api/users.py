@@ -17,7 +17,9 @@ def routes(ctx: ApiContext) -> list[Route]:
     """The user settings route."""
 
     async def settings(request: Request) -> Response:
-        """GET or POST /users/settings (the OpenAPI says GET; older clients POST): 200."""
+        """GET or POST /users/settings (the OpenAPI says GET; older clients POST): 200.
+
+        Differs from Simkl: profile fields this server does not keep are blank."""
         caller = await require_user(ctx.store, request)
         profile = await ctx.store.user_profile(caller.user_id)
         if profile is None:
