@@ -219,7 +219,8 @@ class SqliteDriver:
 
     def __init__(self, path: Path) -> None:
         self._writer_raw = _open_sqlite(path)
-        self._reader = SqliteConnection(_open_sqlite(path))
+        self._reader_raw = _open_sqlite(path)
+        self._reader = SqliteConnection(self._reader_raw)
         self._writer = SqliteConnection(self._writer_raw)
         self._lock: asyncio.Lock | None = None
         self._checkpointer = _Checkpointer(path)
@@ -252,7 +253,7 @@ class SqliteDriver:
     async def close(self) -> None:
         """Stop checkpointing, fold the WAL into the database file, close the connections."""
         self._checkpointer.stop()
-        self._reader._raw.close()
+        self._reader_raw.close()
         try:
             self._writer_raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.OperationalError as exc:  # another process is busy: it will do it
