@@ -19,7 +19,7 @@ import uvicorn
 
 _PROTOCOL: type[asyncio.Protocol] | str = "httptools"
 try:  # the protocol class `serve` runs: httptools, with a Simkl body for unparsable requests
-    from simkl_server.api.protocol import SimklHttpProtocol
+    from simkl_server.server import SimklHttpProtocol
 
     _PROTOCOL = SimklHttpProtocol
 except ImportError:  # older trees ran plain httptools

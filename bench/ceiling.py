@@ -2,11 +2,11 @@
 
 Two measurements over the same request pools the HTTP runs replay:
 
-- `sql`: the very statements the store runs for one request (`storage/sql.py`, compiled for
-  the dialect), in one transaction per request, with every parameter prepared beforehand:
+- `sql`: the very statements the store runs for one request (the area modules' statements
+  under `storage/`), in one transaction per request, with every parameter prepared beforehand:
   remove = lock user, find catalog, clear ratings, touch activities; add = lock user, find
   catalog, library states, save ratings, touch activities. Nothing else runs.
-- `domain`: `domain.ratings.remove_ratings` / `add_ratings` on a `SqlStore`, as the handler
+- `domain`: `domain.ratings.remove_ratings` / `add_ratings` on a `Store`, as the handler
   calls them (matching, planning and row mapping included), minus HTTP, parsing and
   rendering.
 
@@ -30,15 +30,17 @@ from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import ratings
-from simkl_server.domain.activities import list_bucket, rated_bucket
 from simkl_server.domain.filing import auto_status
+from simkl_server.domain.kinds import list_bucket, rated_bucket
 from simkl_server.domain.matching import catalog_query, resolve
-from simkl_server.domain.models import CatalogItem, ItemRef
+from simkl_server.domain.models import CatalogItem, ItemRef, SyncItem
 from simkl_server.domain.ratings import RatingInput
-from simkl_server.storage.engine import POSTGRES, SQLITE, Connection, Driver, open_driver
-from simkl_server.storage.sql import Queries, build_queries
-from simkl_server.storage.store import SqlStore
-from simkl_server.wire.sync_items import parse_json_object, rating_inputs, sent_items
+from simkl_server.storage import activities, catalog, library
+from simkl_server.storage import ratings as ratings_sql
+from simkl_server.storage.base import Store
+from simkl_server.storage.drivers import Connection, Driver, open_driver
+from simkl_server.wire.common import parse_json_object, sync_items
+from simkl_server.wire.ratings import rating_inputs
 
 Op = Callable[[], Awaitable[Any]]
 
@@ -52,7 +54,7 @@ class Request:
     """One pool line, parsed once up front."""
 
     user: User
-    refs: list[ItemRef]
+    items: list[SyncItem]
     inputs: list[RatingInput]
     find_params: dict[str, Any] = field(default_factory=dict)
     find_variant: tuple[bool, bool, bool] = (False, False, False)
@@ -69,34 +71,32 @@ def read_requests(dataset: Dataset, pool: Path, *, first: int, count: int) -> li
     parsed = []
     for n in range(count):
         token_index, body = lines[(first + n) % len(lines)].split(b"\t", 1)
-        items = sent_items(parse_json_object(body), max_items=100_000)
+        items = sync_items(parse_json_object(body), max_items=100_000)
         parsed.append(
-            Request(
-                users[int(token_index)],
-                [item.ref for item in items],
-                rating_inputs(items, query_rating=None),
-            )
+            Request(users[int(token_index)], items, rating_inputs(items, query_rating=None))
         )
     return parsed
 
 
-async def _plan_sql(store: SqlStore, request: Request, *, adding: bool) -> None:
+async def _plan_sql(store: Store, request: Request, *, adding: bool) -> None:
     """Prepare every parameter of the request's statements (what the domain would derive)."""
-    refs = [i.ref for i in request.inputs if i.acceptable] if adding else request.refs
+    refs: list[ItemRef] = [i.item.ref for i in request.inputs if i.acceptable]
+    if not adding:
+        refs = [item.ref for item in request.items]
     query = catalog_query(refs)
-    array = (SQLITE if store.dialect_name == "sqlite" else POSTGRES).encode_array
+    array = store.read.conn.array
     wanted = {"simkl_ids": query.simkl_ids, "keys": query.id_keys, "titles": query.title_keys}
     request.find_variant = (bool(query.simkl_ids), bool(query.id_keys), bool(query.title_keys))
     request.find_params = {name: array(sorted(v)) for name, v in wanted.items() if v}
-    hits = await store.find_catalog(query)
+    hits = await store.read.catalog.find(query)
     if not adding:
         matched = {item.id: item for ref in refs if (item := resolve(ref, hits)) is not None}
         request.item_ids = array(list(matched))
-        request.bucket_of = {i: rated_bucket(item.activity_domain) for i, item in matched.items()}
+        request.bucket_of = {i: rated_bucket(item.type) for i, item in matched.items()}
         return
     picked: dict[int, tuple[CatalogItem, RatingInput]] = {}
     for entry in request.inputs:
-        item = resolve(entry.ref, hits) if entry.acceptable else None
+        item = resolve(entry.item.ref, hits) if entry.acceptable else None
         if item is not None:
             picked[item.id] = (item, entry)
     request.item_ids = array(list(picked))
@@ -104,32 +104,32 @@ async def _plan_sql(store: SqlStore, request: Request, *, adding: bool) -> None:
         (item.id, auto_status(item).value, entry.rating or 0, entry.rated_at)
         for item, entry in picked.values()
     ]
-    buckets = {rated_bucket(item.activity_domain) for item, _ in picked.values()}
-    buckets |= {list_bucket(item.activity_domain, auto_status(item)) for item, _ in picked.values()}
+    buckets = {rated_bucket(item.type) for item, _ in picked.values()}
+    buckets |= {list_bucket(item.type, auto_status(item)) for item, _ in picked.values()}
     request.buckets = array(sorted(buckets))
 
 
-def _sql_op(driver: Driver, q: Queries, request: Request, *, adding: bool) -> Op:
+def _sql_op(driver: Driver, request: Request, *, adding: bool) -> Op:
     user_id = request.user.db_id
     clock = SystemClock()
 
     async def begin(conn: Connection) -> int:
-        row = await conn.fetchrow(q.lock_user, {"user_id": user_id})
+        row = await conn.fetchrow(activities.LOCK_USER, {"user_id": user_id})
         latest = row[0] if row is not None and row[0] is not None else 0
         if any(request.find_variant):
-            await conn.fetch(q.find_catalog[request.find_variant], request.find_params)
+            await conn.fetch(catalog.FIND[request.find_variant], request.find_params)
         return max(clock.now_ms(), latest)
 
-    array = driver.dialect.encode_array
+    array = driver.reader.array
 
     async def touch(conn: Connection, buckets: Any, now: int) -> None:
         params = {"user_id": user_id, "buckets": buckets, "at": now}
-        await conn.execute(q.touch_activities, params)
+        await conn.execute(activities.TOUCH, params)
 
     async def remove(conn: Connection) -> None:
         now = await begin(conn)
         params = {"user_id": user_id, "item_ids": request.item_ids, "now": now}
-        cleared = await conn.fetch(q.clear_ratings, params)
+        cleared = await conn.fetch(ratings_sql.CLEAR, params)
         names = sorted({request.bucket_of[row[0]] for row in cleared})
         if names:
             await touch(conn, array(names), now)
@@ -137,20 +137,20 @@ def _sql_op(driver: Driver, q: Queries, request: Request, *, adding: bool) -> Op
     async def add(conn: Connection) -> None:
         now = await begin(conn)
         params = {"user_id": user_id, "item_ids": request.item_ids}
-        await conn.fetch(q.library_states, params)
+        await conn.fetch(library.STATES, params)
         rows = _json([(i, s, r, now if at is None else at) for i, s, r, at in request.rows])
-        await conn.execute(q.save_ratings, {"user_id": user_id, "rows": rows, "now": now})
+        await conn.execute(ratings_sql.SAVE, {"user_id": user_id, "rows": rows, "now": now})
         await touch(conn, request.buckets, now)
 
     work = add if adding else remove
     return lambda: driver.transaction(work, offload=False)
 
 
-def _domain_op(store: SqlStore, request: Request, *, adding: bool) -> Op:
+def _domain_op(store: Store, request: Request, *, adding: bool) -> Op:
     user_id = request.user.db_id
     if adding:
         return lambda: ratings.add_ratings(store, user_id=user_id, inputs=request.inputs)
-    return lambda: ratings.remove_ratings(store, user_id=user_id, refs=request.refs)
+    return lambda: ratings.remove_ratings(store, user_id=user_id, items=request.items)
 
 
 async def _drive(ops: Sequence[Op], *, concurrency: int, duration_s: float) -> dict[str, Any]:
@@ -205,11 +205,10 @@ async def measure(database_url: str, requests: list[Request], run: CeilingRun) -
     """Run one ceiling measurement over `requests` (planned first for the `sql` mode)."""
     settings = Settings(database_url=database_url)
     store = await open_store(settings, SystemClock())
-    driver = await open_driver(database_url, pool_size=settings.pg_pool_size)
+    driver = await open_driver(settings.database, pool_size=settings.pg_pool_size)
     try:
         if run.mode == "sql":
-            q = build_queries(driver.dialect)
-            ops = [_sql_op(driver, q, r, adding=run.adding) for r in requests]
+            ops = [_sql_op(driver, r, adding=run.adding) for r in requests]
         else:
             ops = [_domain_op(store, r, adding=run.adding) for r in requests]
         return await _drive(ops, concurrency=run.concurrency, duration_s=run.duration_s)

@@ -6,9 +6,9 @@ Each main user has a library of rated items; extra users give the per-item-cost 
 library sizes. Ratings and rating dates are a pure function of (user, item), so the harness
 can put back exactly what a run removed.
 
-Loading goes through `SqlStore.upsert_catalog` (what `catalog import` calls), `create_app`,
-`create_user`, `create_token` and one `store.write` per user doing `save_ratings` and
-`touch_activities` with the statuses and buckets `domain.ratings.add_ratings` would choose:
+Loading goes through the catalog upsert (what `catalog import` calls), the account queries,
+and one `store.write` per user saving ratings and
+touching activities with the statuses and buckets `domain.ratings.add_ratings` would choose:
 the rows are exactly those the server writes, only without HTTP in between.
 """
 
@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
 from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
-from simkl_server.domain.activities import list_bucket, rated_bucket
 from simkl_server.domain.filing import auto_status
 from simkl_server.domain.ids import item_lookup_keys, title_key
-from simkl_server.domain.models import CatalogItem, MediaType
+from simkl_server.domain.kinds import MediaType, list_bucket, rated_bucket
+from simkl_server.domain.models import CatalogItem, CatalogUpsert, RatingWrite
 from simkl_server.storage import migrate
-from simkl_server.storage.base import CatalogUpsert, RatingWrite, WriteTx
-from simkl_server.storage.store import SqlStore
+from simkl_server.storage.base import Store, WriteTx
 
 SEED = 20_260_527
 CATALOG_CHUNK = 5_000
@@ -397,46 +396,58 @@ def library_rows(dataset: Dataset, user: User, indexes: Sequence[int]) -> list[R
     return rows
 
 
-async def _load_library(store: SqlStore, dataset: Dataset, user: User) -> int:
+async def _load_library(store: Store, dataset: Dataset, user: User) -> int:
     rows = library_rows(dataset, user, user.library)
-    buckets = {rated_bucket(dataset.catalog[i].activity_domain) for i in user.library}
+    buckets = {rated_bucket(dataset.catalog[i].type) for i in user.library}
     buckets |= {
-        list_bucket(dataset.catalog[i].activity_domain, auto_status(dataset.catalog[i]))
-        for i in user.library
+        list_bucket(dataset.catalog[i].type, auto_status(dataset.catalog[i])) for i in user.library
     }
 
     async def work(tx: WriteTx) -> None:
-        await tx.save_ratings(user.db_id, rows)
-        await tx.touch_activities(user.db_id, buckets)
+        await tx.ratings.save(user.db_id, rows, now=tx.now_ms)
+        await tx.activities.touch(user.db_id, buckets, at=tx.now_ms)
 
     await store.write(user.db_id, work, size=len(rows))
     return len(rows)
+
+
+def _catalog_upsert(chunk: Sequence[CatalogItem]) -> Callable[[WriteTx], Awaitable[None]]:
+    upserts = [CatalogUpsert(i, title_key(i.title), item_lookup_keys(i)) for i in chunk]
+
+    async def work(tx: WriteTx) -> None:
+        await tx.catalog.upsert(upserts)
+
+    return work
+
+
+async def _accounts(tx: WriteTx, dataset: Dataset) -> None:
+    """The bench app, and every user with its token."""
+    app = await tx.accounts.create_app(
+        name="simkl-server bench",
+        client_id=dataset.client_id,
+        client_secret=dataset.client_secret,
+        redirect_uri=None,
+        created_at=tx.now_ms,
+    )
+    for user in dataset.all_users:
+        user.db_id = await tx.accounts.create_user(username=user.name, created_at=tx.now_ms)
+        await tx.accounts.create_token(
+            token=user.token, app_id=app.id, user_id=user.db_id, created_at=tx.now_ms
+        )
 
 
 async def load(database_url: str, dataset: Dataset, *, parallel: int = 1) -> LoadInfo:
     """Migrate the database, then load the catalog, the app, users, tokens and libraries."""
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await asyncio.to_thread(migrate.upgrade, database_url)
+    settings = Settings(database_url=database_url)
+    await asyncio.to_thread(migrate.upgrade, settings.database)
     clock = SystemClock()
-    store = await open_store(Settings(database_url=database_url), clock)
+    store = await open_store(settings, clock)
     try:
         for chunk in _chunks(dataset.catalog, CATALOG_CHUNK):
-            await store.upsert_catalog(
-                [CatalogUpsert(i, title_key(i.title), item_lookup_keys(i)) for i in chunk]
-            )
-        app = await store.create_app(
-            name="simkl-server bench",
-            client_id=dataset.client_id,
-            client_secret=dataset.client_secret,
-            redirect_uri=None,
-            created_at=clock.now_ms(),
-        )
-        for user in dataset.all_users:
-            user.db_id = await store.create_user(username=user.name, created_at=clock.now_ms())
-            await store.create_token(
-                token=user.token, app_id=app.id, user_id=user.db_id, created_at=clock.now_ms()
-            )
+            await store.transaction(_catalog_upsert(chunk), offload=True)
+        await store.transaction(lambda tx: _accounts(tx, dataset))
         gate = asyncio.Semaphore(parallel)
 
         async def one(user: User) -> int:
@@ -445,7 +456,7 @@ async def load(database_url: str, dataset: Dataset, *, parallel: int = 1) -> Loa
 
         rows = sum(await asyncio.gather(*(one(user) for user in dataset.all_users)))
         # What autovacuum would have done by the time a real library reached this size.
-        await store.refresh_statistics()
+        await store.read.catalog.refresh_statistics()
     finally:
         await store.close()
     return LoadInfo(clock.now_ms(), rows, loop.time() - started)

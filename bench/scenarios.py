@@ -21,7 +21,8 @@ from typing import Any
 import orjson
 
 from bench.datagen import Dataset, User
-from simkl_server.domain.models import CatalogItem, MediaType
+from simkl_server.domain.kinds import MediaType
+from simkl_server.domain.models import CatalogItem
 
 MISSING_SHARE = 0.05
 _KINDS: dict[MediaType, tuple[tuple[str, int], ...]] = {

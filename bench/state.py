@@ -16,12 +16,16 @@ from dataclasses import dataclass
 import asyncpg
 
 from bench.datagen import Dataset, User, rating_of
+from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
-from simkl_server.domain.models import ListStatus
-from simkl_server.storage.base import RatingWrite, WriteTx
-from simkl_server.storage.engine import Connection, open_driver
-from simkl_server.storage.store import SqlStore
+from simkl_server.domain.kinds import ListStatus
+from simkl_server.domain.models import RatingWrite
+from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.dialect import statement
+
+_DELETE_ADDED = statement("DELETE FROM library WHERE added_at > :after RETURNING item_id")
+_CLEARED = statement("SELECT user_id, item_id FROM library WHERE user_rating IS NULL")
 
 _VACUUM_AFTER_ROWS = 2_000
 
@@ -44,20 +48,15 @@ class Harness:
 
     async def restore(self) -> Restored:
         """Undo every write made since the load."""
-        settings = Settings(database_url=self.database_url)
-        driver = await open_driver(self.database_url, pool_size=2)
-        store = SqlStore(driver, SystemClock(), inline_batch_items=settings.inline_batch_items)
-        dialect = driver.dialect
-        delete = dialect.compile("DELETE FROM library WHERE added_at > :after RETURNING item_id")
-        cleared = dialect.compile("SELECT user_id, item_id FROM library WHERE user_rating IS NULL")
+        store = await open_store(Settings(database_url=self.database_url), SystemClock())
         try:
 
-            async def wipe(conn: Connection) -> int:
-                return len(await conn.fetch(delete, {"after": self._loaded_at_ms}))
+            async def wipe(tx: WriteTx) -> int:
+                return len(await tx.conn.fetch(_DELETE_ADDED, {"after": self._loaded_at_ms}))
 
-            deleted = await driver.transaction(wipe, offload=False)
+            deleted = await store.transaction(wipe)
             by_user: dict[int, list[int]] = defaultdict(list)
-            for user_id, item_id in await driver.reader.fetch(cleared, {}):
+            for user_id, item_id in await store.read.conn.fetch(_CLEARED, {}):
                 by_user[user_id].append(item_id)
             for user_id, item_ids in by_user.items():
                 await self._rerate(store, self._users[user_id], item_ids)
@@ -67,12 +66,12 @@ class Harness:
         await self.tidy(changed=deleted + rerated)
         return Restored(deleted, rerated)
 
-    async def _rerate(self, store: SqlStore, user: User, item_ids: list[int]) -> None:
+    async def _rerate(self, store: Store, user: User, item_ids: list[int]) -> None:
         # Existing rows keep their status: save_ratings only updates the rating columns.
         rows = [RatingWrite(i, ListStatus.COMPLETED, *rating_of(user.index, i)) for i in item_ids]
 
         async def work(tx: WriteTx) -> None:
-            await tx.save_ratings(user.db_id, rows)
+            await tx.ratings.save(user.db_id, rows, now=tx.now_ms)
 
         await store.write(user.db_id, work, size=len(rows))
 
@@ -80,7 +79,7 @@ class Harness:
         """Checkpoint SQLite's WAL; vacuum and analyze PostgreSQL after large changes."""
         settings = Settings(database_url=self.database_url)
         if settings.is_sqlite:
-            connection = sqlite3.connect(settings.sqlite_path)
+            connection = sqlite3.connect(settings.database.sqlite_path or "")
             try:
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
@@ -88,7 +87,7 @@ class Harness:
             return
         if changed < _VACUUM_AFTER_ROWS:
             return
-        pg = await asyncpg.connect(self.database_url)
+        pg = await asyncpg.connect(settings.database.postgres_dsn)
         try:
             await pg.execute("VACUUM (ANALYZE) library")
             await pg.execute("VACUUM (ANALYZE) activity")
@@ -101,7 +100,7 @@ class Harness:
         if settings.is_sqlite:
             await self.tidy(changed=0)
             return
-        pg = await asyncpg.connect(self.database_url)
+        pg = await asyncpg.connect(settings.database.postgres_dsn)
         try:
             await pg.execute("VACUUM (ANALYZE)")
         finally:

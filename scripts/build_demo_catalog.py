@@ -31,7 +31,8 @@ import orjson
 from simkl_server.catalog.interchange import ANIME_TYPES, MOVIE_STATUSES, SHOW_STATUSES, parse_line
 from simkl_server.domain.catalog import Problem
 from simkl_server.domain.ids import EXTERNAL_ID_PRIORITY, item_lookup_keys, normalize_id
-from simkl_server.domain.models import CatalogItem, MediaType
+from simkl_server.domain.kinds import MediaType
+from simkl_server.domain.models import CatalogItem
 
 DEFAULT_OUT = Path(__file__).parents[1] / "simkl_server" / "data" / "demo-catalog.jsonl.gz"
 # Id kinds of the Simkl API's id table (the ones the server resolves, plus episode-level and

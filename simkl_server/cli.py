@@ -12,18 +12,17 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
 
-from simkl_server.api.protocol import SimklHttpProtocol
-from simkl_server.app import create_app, open_store
+from simkl_server import server
+from simkl_server.app import open_store
 from simkl_server.catalog.load import export_file, import_file
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.demo import ensure_demo
-from simkl_server.domain import accounts
+from simkl_server.domain import auth
 from simkl_server.storage import migrate
-from simkl_server.storage.store import SqlStore
+from simkl_server.storage.base import Store
 
 T = TypeVar("T")
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -44,9 +43,9 @@ for name, group in (
 err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 
-def _with_store(settings: Settings, use: Callable[[SqlStore], Awaitable[T]]) -> T:
+def _with_store(settings: Settings, use: Callable[[Store], Awaitable[T]]) -> T:
     """Migrate, open the store, run `use`, close; account errors exit with status 1."""
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database)
 
     async def run() -> T:
         store = await open_store(settings, SystemClock())
@@ -57,7 +56,7 @@ def _with_store(settings: Settings, use: Callable[[SqlStore], Awaitable[T]]) -> 
 
     try:
         return asyncio.run(run())
-    except accounts.AccountError as exc:
+    except auth.AccountError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(1) from None
 
@@ -77,25 +76,17 @@ def serve(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if demo or settings.demo_data:
-        credentials = _with_store(settings, lambda store: ensure_demo(store, SystemClock()))
+        credentials = _with_store(settings, ensure_demo)
         err.print(credentials.banner(settings.host, settings.port))
     else:
-        migrate.upgrade(settings.database_url)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http=SimklHttpProtocol,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+        migrate.upgrade(settings.database)
+    server.run(settings)
 
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the newest schema."""
-    migrate.upgrade(Settings().database_url)
+    migrate.upgrade(Settings().database)
     err.print("database is up to date")
 
 
@@ -106,10 +97,8 @@ def apps_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Register an app and print its client_id and client_secret."""
-    clock = SystemClock()
     app = _with_store(
-        Settings(),
-        lambda store: accounts.create_app(store, clock, name=name, redirect_uri=redirect_uri),
+        Settings(), lambda store: auth.create_app(store, name=name, redirect_uri=redirect_uri)
     )
     fields = {
         "name": app.name,
@@ -123,9 +112,7 @@ def apps_create(
 @users_cli.command("create")
 def users_create(username: str) -> None:
     """Create a user account."""
-    user_id = _with_store(
-        Settings(), lambda store: accounts.create_user(store, SystemClock(), username=username)
-    )
+    user_id = _with_store(Settings(), lambda store: auth.create_user(store, username=username))
     typer.echo(f"created user {username} (id {user_id})")
 
 
@@ -138,9 +125,7 @@ def tokens_create(
     """Issue (or show the existing) access token of a user for an app."""
     token = _with_store(
         Settings(),
-        lambda store: accounts.issue_token(
-            store, SystemClock(), username=user, client_id=client_id
-        ),
+        lambda store: auth.issue_token(store, username=user, client_id=client_id),
     )
     _print({"access_token": token, "token_type": "bearer", "scope": "public"}, as_json=as_json)
 

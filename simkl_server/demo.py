@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from importlib import resources
 
 from simkl_server.catalog.load import import_file
-from simkl_server.clock import Clock
-from simkl_server.domain import ratings
-from simkl_server.domain.models import ItemRef, Wrapper
-from simkl_server.storage.base import Store
+from simkl_server.domain import auth, ratings
+from simkl_server.domain.kinds import Wrapper
+from simkl_server.domain.models import App, ItemRef, SyncItem
+from simkl_server.storage.base import Store, WriteTx
 
 DEMO_CLIENT_ID = "simkl-server-demo-client-id"
 DEMO_CLIENT_SECRET = "simkl-server-demo-client-secret"  # noqa: S105 -- documented demo value
@@ -42,33 +42,42 @@ class DemoCredentials:
         )
 
 
-async def ensure_demo(store: Store, clock: Clock) -> DemoCredentials:
+async def ensure_demo(store: Store) -> DemoCredentials:
     """Create whatever part of the demo data is missing; never touch what exists."""
-    if await store.catalog_size() == 0:
+    if await store.read.catalog.size() == 0:
         source = resources.files("simkl_server").joinpath("data/demo-catalog.jsonl.gz")
         with resources.as_file(source) as path:
             await import_file(store, path, console=None)
-    app = await store.find_app(DEMO_CLIENT_ID) or await store.create_app(
+    app = await store.read.accounts.find_app(DEMO_CLIENT_ID)
+    if app is None:
+        app = await store.transaction(_create_demo_app)
+    app_id = app.id
+    user_id = await store.read.accounts.find_user(DEMO_USERNAME)
+    if user_id is None:
+        user_id = await auth.create_user(store, username=DEMO_USERNAME)
+        await _rate_demo_items(store, user_id)
+    if await store.read.accounts.token_for(app_id=app_id, user_id=user_id) is None:
+        await store.transaction(
+            lambda tx: tx.accounts.create_token(
+                token=DEMO_TOKEN, app_id=app_id, user_id=user_id, created_at=tx.now_ms
+            )
+        )
+    return DemoCredentials(DEMO_CLIENT_ID, DEMO_TOKEN, await store.read.catalog.size())
+
+
+async def _create_demo_app(tx: WriteTx) -> App:
+    return await tx.accounts.create_app(
         name="simkl-server demo",
         client_id=DEMO_CLIENT_ID,
         client_secret=DEMO_CLIENT_SECRET,
         redirect_uri=None,
-        created_at=clock.now_ms(),
+        created_at=tx.now_ms,
     )
-    user_id = await store.find_user(DEMO_USERNAME)
-    if user_id is None:
-        user_id = await store.create_user(username=DEMO_USERNAME, created_at=clock.now_ms())
-        await _rate_demo_items(store, user_id)
-    if await store.token_for(app_id=app.id, user_id=user_id) is None:
-        await store.create_token(
-            token=DEMO_TOKEN, app_id=app.id, user_id=user_id, created_at=clock.now_ms()
-        )
-    return DemoCredentials(DEMO_CLIENT_ID, DEMO_TOKEN, await store.catalog_size())
 
 
 async def _rate_demo_items(store: Store, user_id: int) -> None:
     inputs = [
-        ratings.RatingInput(ItemRef(wrapper=wrapper, simkl=simkl_id), rating)
+        ratings.RatingInput(SyncItem({}, ItemRef(wrapper=wrapper, simkl=simkl_id)), rating)
         for wrapper, simkl_id, rating in DEMO_RATINGS
     ]
     await ratings.add_ratings(store, user_id=user_id, inputs=inputs)

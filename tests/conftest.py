@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -23,10 +24,13 @@ from starlette.testclient import TestClient
 from simkl_server.app import create_app, open_store
 from simkl_server.catalog.load import import_file
 from simkl_server.clock import FrozenClock
-from simkl_server.config import Settings
-from simkl_server.domain import accounts
+from simkl_server.config import Settings, parse_database_url
+from simkl_server.domain import auth
 from simkl_server.storage import migrate
-from simkl_server.storage.store import SqlStore
+from simkl_server.storage.base import Store
+from simkl_server.storage.dialect import Statement
+from simkl_server.storage.drivers import PgConnection, SqliteConnection
+from tests.helpers import StatementLog
 
 T = TypeVar("T")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -88,8 +92,9 @@ def drop_pg_database(url: str) -> None:
 def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database of that backend, removed afterwards."""
     if backend == "sqlite":
+        tmp_path.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{tmp_path / f'simkl-{uuid.uuid4().hex[:8]}.db'}"
-        migrate.upgrade(url)
+        migrate.upgrade(parse_database_url(url))
         yield url
         return
     reason = postgres_available()
@@ -99,7 +104,7 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
         pytest.skip(reason)
     url = create_pg_database()
     try:
-        migrate.upgrade(url)
+        migrate.upgrade(parse_database_url(url))
         yield url
     finally:
         drop_pg_database(url)
@@ -144,9 +149,9 @@ class Api:
         self.token = ""
 
     @property
-    def store(self) -> SqlStore:
+    def store(self) -> Store:
         """The app's own store."""
-        store: SqlStore = self.client.app.state.store  # type: ignore[attr-defined]
+        store: Store = self.client.app.state.services.store  # type: ignore[attr-defined]
         return store
 
     def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
@@ -157,11 +162,10 @@ class Api:
 
     def new_user(self, username: str, *, client_id: str | None = None) -> str:
         """Create a user with a token for this app (or the given one); return the token."""
-        self.call(accounts.create_user, self.store, self.clock, username=username)
+        self.call(auth.create_user, self.store, username=username)
         return self.call(
-            accounts.issue_token,
+            auth.issue_token,
             self.store,
-            self.clock,
             username=username,
             client_id=client_id or self.client_id,
         )
@@ -207,7 +211,7 @@ def serve_api(database_url: str, **settings: Any) -> Iterator[Api]:
     with TestClient(app) as client:
         api = Api(client, clock)
         api.call(api.store.reset, keep_catalog=True)
-        app_record = api.call(accounts.create_app, api.store, clock, name="tests")
+        app_record = api.call(auth.create_app, api.store, name="tests")
         api.client_id = app_record.client_id
         api.token = api.new_user("alice")
         yield api
@@ -218,3 +222,21 @@ def api(catalog_database: str) -> Iterator[Api]:
     """The app on the shared test catalog, user state emptied, one app and user ready."""
     with serve_api(catalog_database) as api:
         yield api
+
+
+def _counting(log: StatementLog, method: Callable[..., Awaitable[Any]]) -> Any:
+    async def counted(self: Any, statement: Statement, params: Any) -> Any:
+        log.sent.append((statement, threading.get_ident()))
+        return await method(self, statement, params)
+
+    return counted
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> StatementLog:
+    """Record every statement run through either driver's connections."""
+    log = StatementLog()
+    for connection in (SqliteConnection, PgConnection):
+        for name in ("fetch", "fetchrow", "execute"):
+            monkeypatch.setattr(connection, name, _counting(log, getattr(connection, name)))
+    return log

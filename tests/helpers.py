@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import httpx2 as httpx
 from jsonschema import Draft202012Validator
+
+from simkl_server.storage.dialect import Statement
 
 ERROR_KEYS = frozenset({"error", "code", "message"})
 # Statuses the router answers for any URL, so no operation lists them.
@@ -113,3 +117,16 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+@dataclass
+class StatementLog:
+    """Every statement the store sent to the database, with the thread that sent it."""
+
+    sent: list[tuple[Statement, int]] = field(default_factory=list)
+
+    def count_during(self, action: Callable[[], Any]) -> int:
+        """How many statements `action` caused."""
+        start = len(self.sent)
+        action()
+        return len(self.sent) - start

@@ -1,1 +1,12 @@
-"""The HTTP edge: parse, make one domain call, render. No SQL and no business rules here."""
+"""The HTTP edge: parse, make one domain call, render. No SQL and no business rules here.
+
+ROUTES is the one URL table: each area module lists its own routes, in match order.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from simkl_server.api import activities, meta, ratings, users
+
+ROUTES: list[Route] = [*ratings.ROUTES, *activities.ROUTES, *users.ROUTES, *meta.ROUTES]

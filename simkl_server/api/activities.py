@@ -6,18 +6,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api.context import ApiContext
-from simkl_server.api.deps import require_user
-from simkl_server.api.http import JSONResponse
+from simkl_server.api._http import JSONResponse, services
+from simkl_server.api.auth import require_user
+from simkl_server.domain.activities import read_activities
 from simkl_server.wire.activities import activities_response
 
 
-def routes(ctx: ApiContext) -> list[Route]:
-    """The activities route."""
+async def activities(request: Request) -> Response:
+    """GET /sync/activities: every timestamp bucket, null where nothing happened yet."""
+    caller = await require_user(request)
+    buckets = await read_activities(services(request).store, user_id=caller.user_id)
+    return JSONResponse(activities_response(buckets))
 
-    async def activities(request: Request) -> Response:
-        """GET /sync/activities: every timestamp bucket, null where nothing happened yet."""
-        caller = await require_user(ctx.store, request)
-        return JSONResponse(activities_response(await ctx.store.activities(caller.user_id)))
 
-    return [Route("/sync/activities", activities, methods=["GET"])]
+ROUTES = [Route("/sync/activities", activities, methods=["GET"])]

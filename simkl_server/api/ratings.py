@@ -6,61 +6,61 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api.context import ApiContext
-from simkl_server.api.deps import require_user
-from simkl_server.api.http import JSONResponse, read_body
+from simkl_server.api._http import JSONResponse, read_body, services
+from simkl_server.api.auth import require_user
 from simkl_server.domain import ratings
+from simkl_server.wire.common import parse_json_object, sync_items
 from simkl_server.wire.ratings import (
     add_response,
+    rating_inputs,
     ratings_query,
     ratings_response,
     remove_response,
 )
-from simkl_server.wire.sync_items import parse_json_object, rating_inputs, sent_items
 
 
-def routes(ctx: ApiContext) -> list[Route]:
-    """The ratings family's routes (remove first: it would otherwise read as a type)."""
-    settings = ctx.settings
+async def remove(request: Request) -> Response:
+    """POST /sync/ratings/remove: 201 with matched counts and unmatched echoes.
 
-    async def remove(request: Request) -> Response:
-        """POST /sync/ratings/remove: 201 with matched counts and unmatched echoes.
+    Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
+    caller = await require_user(request)
+    settings, store = services(request).settings, services(request).store
+    document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
+    items = sync_items(document, max_items=settings.max_batch_items)
+    outcome = await ratings.remove_ratings(store, user_id=caller.user_id, items=items)
+    return JSONResponse(remove_response(outcome), status_code=201)
 
-        Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
-        caller = await require_user(ctx.store, request)
-        document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
-        items = sent_items(document, max_items=settings.max_batch_items)
-        outcome = await ratings.remove_ratings(
-            ctx.store, user_id=caller.user_id, refs=[item.ref for item in items]
-        )
-        return JSONResponse(remove_response(items, outcome), status_code=201)
 
-    async def add(request: Request) -> Response:
-        """POST /sync/ratings: 201 with applied counts, statuses and unmatched echoes.
+async def add(request: Request) -> Response:
+    """POST /sync/ratings: 201 with applied counts, statuses and unmatched echoes.
 
-        Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
-        caller = await require_user(ctx.store, request)
-        document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
-        items = sent_items(document, max_items=settings.max_batch_items)
-        inputs = rating_inputs(items, query_rating=request.query_params.get("rating"))
-        outcome = await ratings.add_ratings(ctx.store, user_id=caller.user_id, inputs=inputs)
-        return JSONResponse(add_response(items, inputs, outcome), status_code=201)
+    Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
+    caller = await require_user(request)
+    settings, store = services(request).settings, services(request).store
+    document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
+    items = sync_items(document, max_items=settings.max_batch_items)
+    inputs = rating_inputs(items, query_rating=request.query_params.get("rating"))
+    outcome = await ratings.add_ratings(store, user_id=caller.user_id, inputs=inputs)
+    return JSONResponse(add_response(outcome), status_code=201)
 
-    async def read(request: Request) -> Response:
-        """GET /sync/ratings[/{type}[/{rating}]]; POST is accepted too, as old clients send it."""
-        caller = await require_user(ctx.store, request)
-        query = ratings_query(
-            request.path_params.get("type"),
-            request.path_params.get("rating"),
-            request.query_params.get("date_from"),
-        )
-        rows = await ratings.read_ratings(ctx.store, user_id=caller.user_id, query=query)
-        return JSONResponse(ratings_response(rows))
 
-    return [
-        Route("/sync/ratings/remove", remove, methods=["POST"]),
-        Route("/sync/ratings", add, methods=["POST"]),
-        Route("/sync/ratings", read, methods=["GET"]),
-        Route("/sync/ratings/{type}", read, methods=["GET", "POST"]),
-        Route("/sync/ratings/{type}/{rating}", read, methods=["GET", "POST"]),
-    ]
+async def read(request: Request) -> Response:
+    """GET /sync/ratings[/{type}[/{rating}]]; POST is accepted too, as old clients send it."""
+    caller = await require_user(request)
+    query = ratings_query(
+        request.path_params.get("type"),
+        request.path_params.get("rating"),
+        request.query_params.get("date_from"),
+    )
+    rows = await ratings.read_ratings(services(request).store, user_id=caller.user_id, query=query)
+    return JSONResponse(ratings_response(rows))
+
+
+# Remove first: its path would otherwise read as a type.
+ROUTES = [
+    Route("/sync/ratings/remove", remove, methods=["POST"]),
+    Route("/sync/ratings", add, methods=["POST"]),
+    Route("/sync/ratings", read, methods=["GET"]),
+    Route("/sync/ratings/{type}", read, methods=["GET", "POST"]),
+    Route("/sync/ratings/{type}/{rating}", read, methods=["GET", "POST"]),
+]

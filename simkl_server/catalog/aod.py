@@ -17,7 +17,7 @@ import orjson
 
 from simkl_server.catalog.interchange import MAX_COUNT, open_binary
 from simkl_server.domain.catalog import CatalogRecord, Problem
-from simkl_server.domain.models import MediaType
+from simkl_server.domain.kinds import MediaType
 
 # AOD's metadata keys; an interchange line always starts an item, never one of these.
 _META_KEYS = frozenset({"$schema", "license", "repository", "scoreRange", "lastUpdate", "data"})

@@ -14,7 +14,8 @@ from typing import IO, Any
 import orjson
 
 from simkl_server.domain.catalog import CatalogRecord, Problem
-from simkl_server.domain.models import CatalogItem, MediaType
+from simkl_server.domain.kinds import MediaType
+from simkl_server.domain.models import CatalogItem
 
 MOVIE_STATUSES = frozenset({"released", "upcoming"})
 SHOW_STATUSES = frozenset({"ended", "airing", "tba"})

@@ -43,7 +43,7 @@ async def export_file(store: Store, path: Path) -> int:
     """Write every catalog item as interchange lines; return how many."""
     count = 0
     with open_export(path) as out:
-        async for batch in store.iter_catalog():
+        async for batch in store.read.catalog.pages():
             for item in batch:
                 out.write(export_line(item))
                 count += 1

@@ -1,17 +1,11 @@
-"""Activity buckets: which timestamps of /sync/activities a change moves."""
+"""Activity timestamps: which buckets moved when (the rules that move them live with each
+write; the bucket names in domain/kinds.py)."""
 
 from __future__ import annotations
 
-from simkl_server.domain.models import ActivityDomain, ListStatus
-
-SETTINGS_BUCKET = "settings.all"
+from simkl_server.storage.base import Store
 
 
-def rated_bucket(domain: ActivityDomain) -> str:
-    """The bucket that moves when a rating of that domain is added, changed or removed."""
-    return f"{domain.value}.rated_at"
-
-
-def list_bucket(domain: ActivityDomain, status: ListStatus) -> str:
-    """The bucket that moves when an item of that domain enters or leaves a list."""
-    return f"{domain.value}.{status.value}"
+async def read_activities(store: Store, *, user_id: int) -> dict[str, int]:
+    """Every bucket the user has, in epoch milliseconds."""
+    return await store.read.activities.all(user_id)

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from simkl_server.domain.ids import item_lookup_keys, lookup_key, normalize_id, title_key
-from simkl_server.domain.models import CatalogItem, MediaType
-from simkl_server.storage.base import CatalogUpsert, Store
+from simkl_server.domain.kinds import MediaType
+from simkl_server.domain.models import CatalogItem, CatalogUpsert
+from simkl_server.storage.base import Store
 
 LOCAL_ID_BASE = 1_000_000_000
 CHUNK = 2000
@@ -72,14 +73,14 @@ async def import_records(
 ) -> ImportReport:
     """Import records chunk by chunk, each chunk in a fixed number of queries."""
     report = ImportReport()
-    highest = await store.max_catalog_id(at_least=LOCAL_ID_BASE)
+    highest = await store.read.catalog.max_id(at_least=LOCAL_ID_BASE)
     minter = _Minter(highest + 1 if highest is not None else LOCAL_ID_BASE)
     for chunk in _chunks(records, CHUNK):
         await _import_chunk(store, chunk, report, minter)
         if on_progress is not None:
             on_progress(len(chunk))
     if report.added or report.updated:
-        await store.refresh_statistics()
+        await store.read.catalog.refresh_statistics()
     return report
 
 
@@ -119,7 +120,9 @@ async def _import_chunk(
         problem = entry if isinstance(entry, Problem) else state.apply(entry, minter)
         if problem is not None:
             report.problems.append(problem)
-    await store.upsert_catalog(state.upserts())
+    upserts = state.upserts()
+    if upserts:
+        await store.transaction(lambda tx: tx.catalog.upsert(upserts), offload=True)
     state.count(report)
 
 
@@ -139,13 +142,13 @@ class _ChunkState:
     async def load(cls, store: Store, records: Sequence[CatalogRecord]) -> _ChunkState:
         """Read everything the chunk's records can reach, in at most three queries."""
         probe = {key for record in records for key in _keys_any_scope(_as_item(record, 0))}
-        owners = await store.catalog_owners(probe) if probe else {}
+        owners = await store.read.catalog.owners(probe) if probe else {}
         wanted = {r.simkl for r in records if r.simkl is not None} | set(owners.values())
-        items = await store.catalog_items(wanted) if wanted else {}
+        items = await store.read.catalog.items(wanted) if wanted else {}
         # A merge can move an existing tmdb id to the other TMDB space; know that key's owner too.
         extra = {key for item in items.values() for key in _keys_any_scope(item)} - probe
         if extra:
-            owners.update(await store.catalog_owners(extra))
+            owners.update(await store.read.catalog.owners(extra))
         return cls(owners, dict(items), dict(items))
 
     def apply(self, record: CatalogRecord, minter: _Minter) -> Problem | None:

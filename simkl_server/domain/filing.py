@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from simkl_server.domain.models import CatalogItem, ListStatus
+from simkl_server.domain.kinds import ListStatus
+from simkl_server.domain.models import CatalogItem
 
 _NOT_OUT_YET = frozenset({"upcoming", "tba"})
 _STILL_AIRING = frozenset({"airing", "tba", "upcoming"})

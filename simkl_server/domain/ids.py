@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from simkl_server.domain.models import CatalogItem, MediaType, Wrapper
+from simkl_server.domain.kinds import tmdb_scope_of
+from simkl_server.domain.models import CatalogItem
 
 # The order in which external ids are tried when `simkl` is absent or does not resolve.
 EXTERNAL_ID_PRIORITY: tuple[str, ...] = (
@@ -55,18 +56,6 @@ def parse_simkl_id(value: str | int) -> int | None:
     return number if 0 < number < 2**63 else None
 
 
-def tmdb_scope_of_wrapper(wrapper: Wrapper) -> str:
-    """TMDB numbers movies and TV separately; the request wrapper says which space is meant."""
-    return "movie" if wrapper is Wrapper.MOVIES else "tv"
-
-
-def tmdb_scope_of_item(item_type: MediaType, anime_type: str | None) -> str:
-    """The TMDB space a catalog item's tmdb id lives in."""
-    if item_type is MediaType.MOVIE or (item_type is MediaType.ANIME and anime_type == "movie"):
-        return "movie"
-    return "tv"
-
-
 def lookup_key(kind: str, value: str, *, tmdb_scope: str) -> str:
     """The key under which the catalog index stores one external id."""
     if kind == "tmdb":
@@ -76,7 +65,7 @@ def lookup_key(kind: str, value: str, *, tmdb_scope: str) -> str:
 
 def item_lookup_keys(item: CatalogItem) -> list[str]:
     """Every index key of a catalog item's external ids."""
-    scope = tmdb_scope_of_item(item.type, item.anime_type)
+    scope = tmdb_scope_of(item.type, item.anime_type)
     keys = []
     for kind, value in item.ids.items():
         if kind not in _INDEXED_KINDS:

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from simkl_server.domain.ids import lookup_key, tmdb_scope_of_wrapper
-from simkl_server.domain.models import (
-    CatalogHits,
-    CatalogItem,
-    CatalogQuery,
-    ItemRef,
-    MediaType,
-    Wrapper,
-)
+from simkl_server.domain.ids import lookup_key
+from simkl_server.domain.models import CatalogHits, CatalogItem, CatalogQuery, ItemRef
 
 
 def ref_id_keys(ref: ItemRef) -> list[str]:
     """The index keys of a request item's external ids, in priority order."""
-    scope = tmdb_scope_of_wrapper(ref.wrapper)
+    scope = ref.wrapper.tmdb_scope
     return [lookup_key(kind, value, tmdb_scope=scope) for kind, value in ref.external]
 
 
@@ -30,22 +23,15 @@ def catalog_query(refs: Sequence[ItemRef]) -> CatalogQuery:
     return CatalogQuery(frozenset(simkl_ids), frozenset(keys), frozenset(titles))
 
 
-def wrapper_accepts(wrapper: Wrapper, item: CatalogItem) -> bool:
-    """`movies[]` resolves movies and anime films; `shows[]`/`anime[]` shows and anime."""
-    if wrapper is Wrapper.MOVIES:
-        return item.is_movie_like
-    return item.type is not MediaType.MOVIE
-
-
 def resolve(ref: ItemRef, hits: CatalogHits) -> CatalogItem | None:
     """The catalog item a request item means, or None when it matches nothing or several."""
     if ref.simkl is not None:
         item = hits.by_simkl.get(ref.simkl)
-        if item is not None and wrapper_accepts(ref.wrapper, item):
+        if item is not None and ref.wrapper.accepts(item.type, item.anime_type):
             return item
     for key in ref_id_keys(ref):
         item = hits.by_key.get(key)
-        if item is not None and wrapper_accepts(ref.wrapper, item):
+        if item is not None and ref.wrapper.accepts(item.type, item.anime_type):
             return item
     return _resolve_title(ref, hits)
 
@@ -56,6 +42,7 @@ def _resolve_title(ref: ItemRef, hits: CatalogHits) -> CatalogItem | None:
     candidates = [
         item
         for item in hits.by_title.get(ref.title_key, ())
-        if wrapper_accepts(ref.wrapper, item) and (ref.year is None or item.year == ref.year)
+        if ref.wrapper.accepts(item.type, item.anime_type)
+        and (ref.year is None or item.year == ref.year)
     ]
     return candidates[0] if len(candidates) == 1 else None

@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from typing import Any
 
 import orjson
 
-
-class MediaType(StrEnum):
-    """What a catalog item is."""
-
-    MOVIE = "movie"
-    SHOW = "show"
-    ANIME = "anime"
-
-
-class Wrapper(StrEnum):
-    """The top-level array a request item arrived in."""
-
-    MOVIES = "movies"
-    SHOWS = "shows"
-    ANIME = "anime"
-
-
-class ListStatus(StrEnum):
-    """A library (watchlist) status."""
-
-    WATCHING = "watching"
-    PLANTOWATCH = "plantowatch"
-    COMPLETED = "completed"
-    HOLD = "hold"
-    DROPPED = "dropped"
-
-
-class ActivityDomain(StrEnum):
-    """A per-type block of /sync/activities."""
-
-    MOVIES = "movies"
-    TV_SHOWS = "tv_shows"
-    ANIME = "anime"
-
-
-DOMAIN_OF_TYPE: dict[MediaType, ActivityDomain] = {
-    MediaType.MOVIE: ActivityDomain.MOVIES,
-    MediaType.SHOW: ActivityDomain.TV_SHOWS,
-    MediaType.ANIME: ActivityDomain.ANIME,
-}
+from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, is_movie_like
 
 
 class StoredIds(Mapping[str, str]):
@@ -99,16 +60,9 @@ class CatalogItem:
     ids: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def activity_domain(self) -> ActivityDomain:
-        """The /sync/activities block this item's changes move."""
-        return DOMAIN_OF_TYPE[self.type]
-
-    @property
     def is_movie_like(self) -> bool:
         """Movies, and anime films, which clients may send under `movies[]`."""
-        return self.type is MediaType.MOVIE or (
-            self.type is MediaType.ANIME and self.anime_type == "movie"
-        )
+        return is_movie_like(self.type, self.anime_type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +77,51 @@ class ItemRef:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncItem:
+    """One item of a sync write: the object exactly as sent (what responses echo) and how it
+    identifies its media. Domain outcomes hand these back, so nothing is joined by position."""
+
+    sent: Mapping[str, Any]
+    ref: ItemRef
+
+
+@dataclass(frozen=True, slots=True)
 class Caller:
     """The authenticated app and user behind a request."""
 
     app_id: int
     user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """A registered client application."""
+
+    id: int
+    name: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str | None
+    created_at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user account as the admin commands list it."""
+
+    id: int
+    username: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A live access token of a user for an app, as the admin commands list it."""
+
+    token: str
+    username: str
+    client_id: str
+    created_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +155,35 @@ class UserProfile:
     created_at: int
     timezone: str
     account_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class RatingWrite:
+    """One library row a rating write leaves behind; `status` is used only for new rows."""
+
+    item_id: int
+    status: ListStatus
+    rating: int
+    rated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class RatingsQuery:
+    """Which library rows a ratings read returns: types, an optional set of rating values
+    (None: no rating filter; empty: nothing can match), an optional delta start."""
+
+    types: frozenset[MediaType]
+    ratings: frozenset[int] | None = None
+    changed_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogUpsert:
+    """A catalog item to create or update, with the index keys of its external ids."""
+
+    item: CatalogItem
+    title_key: str
+    keys: Sequence[str]
 
 
 @dataclass(frozen=True, slots=True)

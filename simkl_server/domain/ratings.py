@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from simkl_server.domain.activities import list_bucket, rated_bucket
 from simkl_server.domain.filing import auto_status
+from simkl_server.domain.kinds import ListStatus, Wrapper, list_bucket, rated_bucket
 from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import (
     CatalogItem,
-    ItemRef,
     LibraryRow,
     LibraryState,
-    ListStatus,
-    MediaType,
-    Wrapper,
+    RatingsQuery,
+    RatingWrite,
+    SyncItem,
 )
-from simkl_server.storage.base import RatingsFilter, RatingWrite, Store, WriteTx
+from simkl_server.storage.base import Store, WriteTx
 
 MIN_RATING = 1
 MAX_RATING = 10
@@ -27,7 +26,7 @@ MAX_RATING = 10
 class RatingInput:
     """One item of an add-ratings request; `rating` is None when it is not a valid rating."""
 
-    ref: ItemRef
+    item: SyncItem
     rating: int | None
     rated_at: int | None = None
     rated_at_invalid: bool = False
@@ -40,7 +39,7 @@ class RatingInput:
 
 @dataclass(slots=True)
 class Counts:
-    """Per-wrapper counters of a write response (anime folded into shows)."""
+    """Per-bucket counters of a write response (anime folded into shows)."""
 
     movies: int = 0
     shows: int = 0
@@ -55,19 +54,19 @@ class Counts:
 
 @dataclass(slots=True)
 class RemoveOutcome:
-    """Matched counts, and the positions of request items that matched nothing."""
+    """Matched counts, and the request items that matched nothing."""
 
     deleted: Counts = field(default_factory=Counts)
-    not_found: list[int] = field(default_factory=list)
+    not_found: list[SyncItem] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class AddOutcome:
-    """Applied counts, each applied item's resulting status, and unmatched positions."""
+    """Applied counts, each applied item with its resulting status, and the items not applied."""
 
     added: Counts = field(default_factory=Counts)
-    statuses: list[tuple[int, ListStatus]] = field(default_factory=list)
-    not_found: list[int] = field(default_factory=list)
+    statuses: list[tuple[RatingInput, ListStatus]] = field(default_factory=list)
+    not_found: list[SyncItem] = field(default_factory=list)
 
 
 def valid_rating(value: int) -> int | None:
@@ -75,48 +74,48 @@ def valid_rating(value: int) -> int | None:
     return value if MIN_RATING <= value <= MAX_RATING else None
 
 
-async def remove_ratings(store: Store, *, user_id: int, refs: Sequence[ItemRef]) -> RemoveOutcome:
+async def remove_ratings(store: Store, *, user_id: int, items: Sequence[SyncItem]) -> RemoveOutcome:
     """Clear ratings; every matched item counts, whether or not it had a rating."""
 
     async def work(tx: WriteTx) -> RemoveOutcome:
-        hits = await tx.find_catalog(catalog_query(refs))
+        hits = await tx.catalog.find(catalog_query([item.ref for item in items]))
         outcome = RemoveOutcome()
         matched: dict[int, CatalogItem] = {}
-        for position, ref in enumerate(refs):
-            item = resolve(ref, hits)
+        for sent in items:
+            item = resolve(sent.ref, hits)
             if item is None:
-                outcome.not_found.append(position)
+                outcome.not_found.append(sent)
                 continue
-            outcome.deleted.add(ref.wrapper)
+            outcome.deleted.add(sent.ref.wrapper)
             matched[item.id] = item
-        cleared = await tx.clear_ratings(user_id, matched.keys()) if matched else []
-        await tx.touch_activities(
-            user_id, {rated_bucket(matched[i].activity_domain) for i in cleared}
-        )
+        cleared = await tx.ratings.clear(user_id, matched.keys(), now=tx.now_ms) if matched else []
+        buckets = {rated_bucket(matched[item_id].type) for item_id in cleared}
+        await tx.activities.touch(user_id, buckets, at=tx.now_ms)
         return outcome
 
-    return await store.write(user_id, work, size=len(refs))
+    return await store.write(user_id, work, size=len(items))
 
 
 async def add_ratings(store: Store, *, user_id: int, inputs: Sequence[RatingInput]) -> AddOutcome:
     """Set ratings in request order (the last of duplicates wins), filing new items."""
 
     async def work(tx: WriteTx) -> AddOutcome:
-        hits = await tx.find_catalog(catalog_query([i.ref for i in inputs if i.acceptable]))
-        items = [resolve(i.ref, hits) if i.acceptable else None for i in inputs]
+        wanted = [entry.item.ref for entry in inputs if entry.acceptable]
+        hits = await tx.catalog.find(catalog_query(wanted))
+        items = [resolve(entry.item.ref, hits) if entry.acceptable else None for entry in inputs]
         known = {item.id for item in items if item is not None}
-        states = await tx.library_states(user_id, known) if known else {}
+        states = await tx.library.states(user_id, known) if known else {}
         plan = _RatingPlan(states, now_ms=tx.now_ms)
         outcome = AddOutcome()
-        for position, (entry, item) in enumerate(zip(inputs, items, strict=True)):
+        for entry, item in zip(inputs, items, strict=True):
             if item is None or entry.rating is None:
-                outcome.not_found.append(position)
+                outcome.not_found.append(entry.item)
                 continue
             status = plan.apply(item, entry.rating, entry.rated_at)
-            outcome.added.add(entry.ref.wrapper)
-            outcome.statuses.append((position, status))
-        await tx.save_ratings(user_id, list(plan.writes.values()))
-        await tx.touch_activities(user_id, plan.buckets)
+            outcome.added.add(entry.item.ref.wrapper)
+            outcome.statuses.append((entry, status))
+        await tx.ratings.save(user_id, list(plan.writes.values()), now=tx.now_ms)
+        await tx.activities.touch(user_id, plan.buckets, at=tx.now_ms)
         return outcome
 
     return await store.write(user_id, work, size=len(inputs))
@@ -137,24 +136,12 @@ class _RatingPlan:
         before = self.states.get(item.id)
         status = before.status if before is not None else auto_status(item)
         if before is None:
-            self.buckets.add(list_bucket(item.activity_domain, status))
+            self.buckets.add(list_bucket(item.type, status))
         if before is None or (before.user_rating, before.user_rated_at) != (rating, stamp):
-            self.buckets.add(rated_bucket(item.activity_domain))
+            self.buckets.add(rated_bucket(item.type))
             self.writes[item.id] = RatingWrite(item.id, status, rating, stamp)
         self.states[item.id] = LibraryState(status, rating, stamp)
         return status
-
-
-@dataclass(frozen=True, slots=True)
-class RatingsQuery:
-    """A parsed ratings read: types, an optional set of rating values, an optional delta start.
-
-    `ratings` is None when no rating filter applies; an empty set means nothing can match.
-    """
-
-    types: frozenset[MediaType]
-    ratings: frozenset[int] | None
-    changed_after: int | None
 
 
 async def read_ratings(store: Store, *, user_id: int, query: RatingsQuery) -> list[LibraryRow]:
@@ -162,5 +149,4 @@ async def read_ratings(store: Store, *, user_id: int, query: RatingsQuery) -> li
     ratings delta with `changed_after`) when not."""
     if query.ratings is not None and not query.ratings:
         return []
-    wanted = RatingsFilter(query.types, query.ratings, query.changed_after)
-    return await store.ratings_rows(user_id, wanted)
+    return await store.read.ratings.rows(user_id, query)

@@ -1,202 +1,132 @@
-"""The Store protocol the domain talks to; storage/store.py implements it for both databases."""
+"""The Store: every area's queries composed, and the transactions they run in.
+
+An area's statements and the methods that run them live in that area's module (accounts,
+activities, catalog, library, ratings); a Session puts all of them on one connection, so the
+domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`. Adding a query touches
+its area's module only; adding an area adds one property here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import (
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Collection,
-    Iterable,
-    Sequence,
-)
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from collections.abc import Awaitable, Callable
+from functools import cached_property
+from typing import TypeVar
 
-from simkl_server.domain.models import (
-    CatalogHits,
-    CatalogItem,
-    CatalogQuery,
-    LibraryRow,
-    LibraryState,
-    ListStatus,
-    MediaType,
-    UserProfile,
-)
+from simkl_server.clock import Clock
+from simkl_server.config import DatabaseUrl
+from simkl_server.storage import schema
+from simkl_server.storage.accounts import AccountQueries
+from simkl_server.storage.activities import ActivityQueries
+from simkl_server.storage.catalog import CatalogQueries
+from simkl_server.storage.dialect import Statement, statement
+from simkl_server.storage.drivers import Connection, Driver, open_driver
+from simkl_server.storage.library import LibraryQueries
+from simkl_server.storage.ratings import RatingsQueries
 
 T = TypeVar("T")
+_CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids"})
+# Children before parents, so foreign keys never stop a reset.
+_RESET_ORDER = [table.name for table in reversed(schema.metadata.sorted_tables)]
+_DELETE_ALL: dict[str, Statement] = {
+    name: statement(f"DELETE FROM {name}") for name in _RESET_ORDER
+}
 
 
-@dataclass(frozen=True, slots=True)
-class AuthLookup:
-    """Result of checking a client_id and bearer token: None where that part failed."""
+class Session:
+    """Every area's statements on one connection."""
 
-    app_id: int | None
-    user_id: int | None
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
+    @cached_property
+    def accounts(self) -> AccountQueries:
+        """Apps, users, tokens."""
+        return AccountQueries(self.conn)
 
-@dataclass(frozen=True, slots=True)
-class RatingWrite:
-    """One library row a rating write leaves behind; `status` is used only for new rows."""
+    @cached_property
+    def activities(self) -> ActivityQueries:
+        """Activity buckets and the user write lock."""
+        return ActivityQueries(self.conn)
 
-    item_id: int
-    status: ListStatus
-    rating: int
-    rated_at: int
+    @cached_property
+    def catalog(self) -> CatalogQueries:
+        """Catalog lookups and upserts."""
+        return CatalogQueries(self.conn)
 
+    @cached_property
+    def library(self) -> LibraryQueries:
+        """Library entries."""
+        return LibraryQueries(self.conn)
 
-@dataclass(frozen=True, slots=True)
-class RatingsFilter:
-    """Which library rows a ratings read returns."""
-
-    types: frozenset[MediaType]
-    ratings: frozenset[int] | None = None
-    changed_after: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AppRecord:
-    """A registered client application."""
-
-    id: int
-    name: str
-    client_id: str
-    client_secret: str
-    redirect_uri: str | None
+    @cached_property
+    def ratings(self) -> RatingsQueries:
+        """Ratings."""
+        return RatingsQueries(self.conn)
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogUpsert:
-    """A catalog item to create or update, with the index keys of its external ids."""
+class WriteTx(Session):
+    """A write transaction; `now_ms` is the time its changes are stamped with."""
 
-    item: CatalogItem
-    title_key: str
-    keys: Sequence[str]
-
-
-class WriteTx(Protocol):
-    """One write transaction for one user; `now_ms` never goes back for that user."""
-
-    now_ms: int
-
-    async def find_catalog(self, query: CatalogQuery) -> CatalogHits:
-        """Look up every id and title of a batch in one round trip."""
-        ...
-
-    async def library_states(
-        self, user_id: int, item_ids: Collection[int]
-    ) -> dict[int, LibraryState]:
-        """The library entries the user has among `item_ids`."""
-        ...
-
-    async def clear_ratings(self, user_id: int, item_ids: Collection[int]) -> list[int]:
-        """Clear the ratings on those items; return the ids that actually had one."""
-        ...
-
-    async def save_ratings(self, user_id: int, rows: Sequence[RatingWrite]) -> None:
-        """Set ratings, filing items that are not yet in the library under their status."""
-        ...
-
-    async def touch_activities(self, user_id: int, buckets: Iterable[str]) -> None:
-        """Move the named activity buckets (e.g. "movies.rated_at") to `now_ms`."""
-        ...
+    def __init__(self, conn: Connection, now_ms: int) -> None:
+        super().__init__(conn)
+        self.now_ms = now_ms
 
 
-class Store(Protocol):
-    """Everything the domain and the composition root need from the database."""
+class Store:
+    """The database: reads on `read`, user writes serialised per user, other writes as plain
+    transactions."""
+
+    def __init__(self, driver: Driver, clock: Clock, *, inline_batch_items: int) -> None:
+        self._driver = driver
+        self._clock = clock
+        self._inline_batch_items = inline_batch_items
+        self.read = Session(driver.reader)
+
+    @classmethod
+    async def open(
+        cls, database: DatabaseUrl, clock: Clock, *, pool_size: int, inline_batch_items: int
+    ) -> Store:
+        """Connect to the database a URL names."""
+        driver = await open_driver(database, pool_size=pool_size)
+        return cls(driver, clock, inline_batch_items=inline_batch_items)
+
+    @property
+    def clock(self) -> Clock:
+        """The clock writes are stamped with."""
+        return self._clock
 
     async def close(self) -> None:
         """Release connections."""
-        ...
-
-    async def authenticate(self, client_id: str, token: str | None) -> AuthLookup:
-        """Check an app's client_id and, when given, a token issued to a user for that app."""
-        ...
+        await self._driver.close()
 
     async def write(self, user_id: int, work: Callable[[WriteTx], Awaitable[T]], *, size: int) -> T:
-        """Run `work` as one transaction, serialised with every other write of that user."""
-        ...
+        """Run `work` as one transaction, serialised with every other write of that user; its
+        `now_ms` is never older than a stamp the user already has."""
 
-    async def find_catalog(self, query: CatalogQuery) -> CatalogHits:
-        """Look up every id and title of a batch in one round trip (outside a write)."""
-        ...
+        async def locked(conn: Connection) -> T:
+            tx = WriteTx(conn, 0)
+            latest = await tx.activities.lock_user(user_id)
+            tx.now_ms = max(self._clock.now_ms(), latest)
+            return await work(tx)
 
-    async def ratings_rows(self, user_id: int, wanted: RatingsFilter) -> list[LibraryRow]:
-        """Library rows joined with their catalog items."""
-        ...
+        return await self._driver.transaction(locked, offload=size > self._inline_batch_items)
 
-    async def activities(self, user_id: int) -> dict[str, int]:
-        """Every activity bucket the user has, by name, in epoch milliseconds."""
-        ...
+    async def transaction(
+        self, work: Callable[[WriteTx], Awaitable[T]], *, offload: bool = False
+    ) -> T:
+        """Run `work` as one transaction that belongs to no user (accounts, the catalog)."""
 
-    async def user_profile(self, user_id: int) -> UserProfile | None:
-        """The user's account facts."""
-        ...
+        async def run(conn: Connection) -> T:
+            return await work(WriteTx(conn, self._clock.now_ms()))
 
-    async def create_app(
-        self,
-        *,
-        name: str,
-        client_id: str,
-        client_secret: str,
-        redirect_uri: str | None,
-        created_at: int,
-    ) -> AppRecord:
-        """Register a client application."""
-        ...
-
-    async def find_app(self, client_id: str) -> AppRecord | None:
-        """The app with this client_id."""
-        ...
-
-    async def create_user(self, *, username: str, created_at: int) -> int:
-        """Create a user (and its first settings activity); return its id."""
-        ...
-
-    async def find_user(self, username: str) -> int | None:
-        """The id of the user with this name."""
-        ...
-
-    async def token_for(self, *, app_id: int, user_id: int) -> str | None:
-        """The live token of this (app, user) pair."""
-        ...
-
-    async def create_token(self, *, token: str, app_id: int, user_id: int, created_at: int) -> None:
-        """Store a newly issued access token."""
-        ...
-
-    async def revoke_token(self, *, token: str, revoked_at: int) -> bool:
-        """Revoke a live access token; False when there was none to revoke."""
-        ...
-
-    async def upsert_catalog(self, items: Sequence[CatalogUpsert]) -> None:
-        """Create or update catalog items and replace their index keys."""
-        ...
-
-    async def catalog_owners(self, keys: Collection[str]) -> dict[str, int]:
-        """Which item currently owns each of these index keys."""
-        ...
-
-    async def catalog_items(self, item_ids: Collection[int]) -> dict[int, CatalogItem]:
-        """Catalog items by simkl id."""
-        ...
-
-    def iter_catalog(self, batch: int = 1000) -> AsyncIterator[Sequence[CatalogItem]]:
-        """Every catalog item, in id order, in batches."""
-        ...
-
-    async def catalog_size(self) -> int:
-        """Number of catalog items."""
-        ...
-
-    async def max_catalog_id(self, *, at_least: int) -> int | None:
-        """Largest simkl id at or above `at_least` (local ids are minted above it)."""
-        ...
-
-    async def refresh_statistics(self) -> None:
-        """Let the query planner see the tables' current sizes (after bulk loads)."""
-        ...
+        return await self._driver.transaction(run, offload=offload)
 
     async def reset(self, *, keep_catalog: bool) -> None:
-        """Delete all user state (and the catalog unless kept)."""
-        ...
+        """Delete all user state and accounts (and the catalog unless kept)."""
+
+        async def wipe(tx: WriteTx) -> None:
+            for name in _RESET_ORDER:
+                if not (keep_catalog and name in _CATALOG_TABLES):
+                    await tx.conn.execute(_DELETE_ALL[name], {})
+
+        await self.transaction(wipe)

@@ -6,23 +6,28 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
-_MIGRATIONS = Path(__file__).with_name("migrations")
+from simkl_server.config import DatabaseUrl
 
-
-def alembic_url(database_url: str) -> str:
-    """The SQLAlchemy URL Alembic connects with: asyncpg for PostgreSQL."""
-    if database_url.startswith("sqlite"):
-        return database_url
-    scheme, rest = database_url.split("://", 1)
-    return f"postgresql+asyncpg://{rest}" if scheme.startswith("postgres") else database_url
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def upgrade(database_url: str) -> None:
-    """Apply every pending migration."""
-    if database_url.startswith("sqlite:///"):
-        Path(database_url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+def alembic_config(database: DatabaseUrl) -> Config:
+    """Alembic's configuration for our migrations on that database."""
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", alembic_url(database_url))
-    command.upgrade(config, "head")
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["database"] = database
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    head = ScriptDirectory.from_config(alembic_config(DatabaseUrl("sqlite"))).get_current_head()
+    assert head is not None
+    return head
+
+
+def upgrade(database: DatabaseUrl) -> None:
+    """Apply every pending migration."""
+    command.upgrade(alembic_config(database), "head")

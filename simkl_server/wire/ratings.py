@@ -1,4 +1,5 @@
-"""Responses of the ratings family."""
+"""Ratings request and response shapes: ratings on write items, the write answers, the read
+path's filters and its rows."""
 
 from __future__ import annotations
 
@@ -6,65 +7,74 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from simkl_server.domain.models import LibraryRow, MediaType, Wrapper
+from simkl_server.domain.kinds import TYPE_OF_PLURAL, MediaType
+from simkl_server.domain.models import LibraryRow, RatingsQuery, SyncItem
 from simkl_server.domain.ratings import (
     AddOutcome,
     Counts,
     RatingInput,
-    RatingsQuery,
     RemoveOutcome,
     valid_rating,
 )
 from simkl_server.errors import WrongParameter
+from simkl_server.wire.common import echo, not_found
 from simkl_server.wire.media import media_object
-from simkl_server.wire.sync_items import SentItem
 from simkl_server.wire.timestamps import format_ms, parse_iso
 
-_ECHO_TYPE = {Wrapper.MOVIES: "movie", Wrapper.SHOWS: "show", Wrapper.ANIME: "show"}
-_READ_BUCKET = {MediaType.MOVIE: "movies", MediaType.SHOW: "shows", MediaType.ANIME: "anime"}
+# Longer digit strings are no usable rating (and int() refuses past 4,300 digits).
+_INTEGER = re.compile(r"\s*[+-]?[0-9]{1,30}\s*")
 
 
-def echo(item: SentItem) -> dict[str, Any]:
-    """The item as sent, plus the `type` Simkl adds (`movie`, or `show` for shows and anime)."""
-    return {**item.raw, "type": _ECHO_TYPE[item.ref.wrapper]}
+def rating_inputs(items: Sequence[SyncItem], *, query_rating: str | None) -> list[RatingInput]:
+    """Each item's rating (falling back to `?rating=`) and `rated_at`, validated."""
+    fallback = _rating_value(query_rating)
+    return [_rating_input(item, fallback) for item in items]
+
+
+def _rating_input(item: SyncItem, fallback: int | None) -> RatingInput:
+    sent = item.sent.get("rating")
+    rating = fallback if sent is None else _rating_value(sent)
+    rated_at = item.sent.get("rated_at")
+    if rated_at is None:
+        return RatingInput(item, rating)
+    stamp = parse_iso(rated_at) if isinstance(rated_at, str) else None
+    return RatingInput(item, rating, stamp, rated_at_invalid=stamp is None)
+
+
+def _rating_value(value: Any) -> int | None:
+    """An integer, or an integer literal string, on the 1-10 scale; anything else is None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return valid_rating(value)
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        return valid_rating(int(value))
+    return None
 
 
 def _counts(counts: Counts) -> dict[str, int]:
     return {"movies": counts.movies, "shows": counts.shows}
 
 
-def _not_found(items: Sequence[SentItem], positions: Sequence[int]) -> dict[str, list[Any]]:
-    buckets: dict[str, list[Any]] = {"movies": [], "shows": []}
-    for position in positions:
-        item = items[position]
-        buckets["movies" if item.ref.wrapper is Wrapper.MOVIES else "shows"].append(echo(item))
-    return buckets
-
-
-def remove_response(items: Sequence[SentItem], outcome: RemoveOutcome) -> dict[str, Any]:
+def remove_response(outcome: RemoveOutcome) -> dict[str, Any]:
     """`{"deleted": {...}, "not_found": {...}}` of POST /sync/ratings/remove."""
-    return {"deleted": _counts(outcome.deleted), "not_found": _not_found(items, outcome.not_found)}
+    return {"deleted": _counts(outcome.deleted), "not_found": not_found(outcome.not_found)}
 
 
-def add_response(
-    items: Sequence[SentItem], inputs: Sequence[RatingInput], outcome: AddOutcome
-) -> dict[str, Any]:
+def add_response(outcome: AddOutcome) -> dict[str, Any]:
     """`{"added": {..., "statuses": [...]}, "not_found": {...}}` of POST /sync/ratings."""
     statuses = [
-        {
-            "request": _applied_echo(items[position], inputs[position]),
-            "response": {"status": status},
-        }
-        for position, status in outcome.statuses
+        {"request": _applied_echo(entry), "response": {"status": status}}
+        for entry, status in outcome.statuses
     ]
     return {
         "added": {**_counts(outcome.added), "statuses": statuses},
-        "not_found": _not_found(items, outcome.not_found),
+        "not_found": not_found(outcome.not_found),
     }
 
 
-def _applied_echo(item: SentItem, entry: RatingInput) -> dict[str, Any]:
-    sent = echo(item)
+def _applied_echo(entry: RatingInput) -> dict[str, Any]:
+    sent = echo(entry.item)
     if entry.rated_at is not None:
         sent["rated_at"] = format_ms(entry.rated_at)
     return sent
@@ -74,7 +84,7 @@ def ratings_response(rows: Sequence[LibraryRow]) -> dict[str, list[dict[str, Any
     """Rows grouped under `movies`, `shows` and `anime`; a bucket appears only when filled."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        grouped.setdefault(_READ_BUCKET[row.item.type], []).append(library_row(row))
+        grouped.setdefault(row.item.type.plural, []).append(library_row(row))
     return grouped
 
 
@@ -97,7 +107,6 @@ def library_row(row: LibraryRow) -> dict[str, Any]:
     return entry
 
 
-_TYPE_WORDS = {"movies": MediaType.MOVIE, "shows": MediaType.SHOW, "anime": MediaType.ANIME}
 _ALL_TYPES = frozenset(MediaType)
 _NUMBER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
@@ -108,7 +117,7 @@ def ratings_query(
     """Parse `/sync/ratings/{type}/{rating}?date_from=` leniently, as Simkl does: an unknown
     type word means every type; a segment with no number means no rating filter; numbers
     outside 1-10 never match."""
-    media_type = _TYPE_WORDS.get((type_word or "").strip().lower())
+    media_type = TYPE_OF_PLURAL.get((type_word or "").strip().lower())
     types = _ALL_TYPES if media_type is None else frozenset({media_type})
     return RatingsQuery(types, _rating_filter(rating_segment), _date_from(date_from))
 

@@ -3,14 +3,8 @@ event loop (SQLite runs it in a worker thread) gives the same answer."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-
-from simkl_server.storage.engine import PgConnection, SqliteConnection
 from tests.api.support import (
     ATTACK_ON_TITAN,
     GAME_OF_THRONES,
@@ -22,39 +16,9 @@ from tests.api.support import (
     unrate,
 )
 from tests.conftest import Api, serve_api
+from tests.helpers import StatementLog
 
 BATCH = 500  # the default inline_batch_items: the largest batch SQLite runs on the loop
-
-
-@dataclass
-class StatementLog:
-    """Every statement the store sent to the database, with the thread that sent it."""
-
-    sent: list[tuple[str, int]] = field(default_factory=list)
-
-    def count_during(self, action: Callable[[], Any]) -> int:
-        """How many statements `action` caused."""
-        start = len(self.sent)
-        action()
-        return len(self.sent) - start
-
-
-def _counting(log: StatementLog, method: Callable[..., Awaitable[Any]]) -> Any:
-    async def counted(self: Any, query: Any, params: Any) -> Any:
-        log.sent.append((query.sql, threading.get_ident()))
-        return await method(self, query, params)
-
-    return counted
-
-
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> StatementLog:
-    """Record every statement run through either driver's connections."""
-    log = StatementLog()
-    for connection in (SqliteConnection, PgConnection):
-        for name in ("fetch", "fetchrow", "execute"):
-            monkeypatch.setattr(connection, name, _counting(log, getattr(connection, name)))
-    return log
 
 
 def mixed_items(count: int, *, rating: int | None = None) -> dict[str, list[dict[str, Any]]]:

@@ -13,8 +13,8 @@ import httpx2
 
 from simkl_server.app import create_app, open_store
 from simkl_server.config import Settings
-from simkl_server.domain import accounts
-from simkl_server.storage.store import SqlStore
+from simkl_server.domain import auth
+from simkl_server.storage.base import Store
 from tests.api.support import (
     ATTACK_ON_TITAN,
     DEATH_NOTE,
@@ -114,12 +114,12 @@ async def watcher(session: Session, done: asyncio.Event) -> None:
         await asyncio.sleep(0)  # yield to the writers between reads (not a wait)
 
 
-async def credentials(store: SqlStore, clock: TickingClock) -> tuple[str, str]:
+async def credentials(store: Store, clock: TickingClock) -> tuple[str, str]:
     """A fresh app and user on emptied user state: (client_id, token)."""
     await store.reset(keep_catalog=True)
-    app = await accounts.create_app(store, clock, name="concurrency")
-    await accounts.create_user(store, clock, username="alice")
-    token = await accounts.issue_token(store, clock, username="alice", client_id=app.client_id)
+    app = await auth.create_app(store, name="concurrency")
+    await auth.create_user(store, username="alice")
+    token = await auth.issue_token(store, username="alice", client_id=app.client_id)
     return app.client_id, token
 
 

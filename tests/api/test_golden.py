@@ -41,6 +41,8 @@ from starlette.testclient import TestClient
 from simkl_server.app import create_app
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
+from simkl_server.storage.base import WriteTx
+from simkl_server.storage.dialect import statement
 from tests.conftest import START_MS, Api
 from tests.helpers import assert_json_response, assert_simkl_error
 
@@ -164,18 +166,17 @@ def test_add_example_without_a_name(api: Api) -> None:
 
 def seed_watch_state(api: Api, username: str, item_id: int, **columns: Any) -> None:
     """Set library columns no implemented endpoint writes yet (watch history, status)."""
-    user_id = api.call(api.store.find_user, username)
-    driver = api.store._driver
+    user_id = api.call(api.store.read.accounts.find_user, username)
     assignments = ", ".join(f"{name} = :{name}" for name in columns)
-    query = driver.dialect.compile(
+    update = statement(
         f"UPDATE library SET {assignments} WHERE user_id = :user_id AND item_id = :item_id"
     )
     params = {**columns, "user_id": user_id, "item_id": item_id}
 
-    async def work(conn: Any) -> None:
-        await conn.execute(query, params)
+    async def work(tx: WriteTx) -> None:
+        await tx.conn.execute(update, params)
 
-    api.call(driver.transaction, work, offload=False)
+    api.call(api.store.transaction, work)
 
 
 def seed_library_of_example(api: Api, example: dict[str, Any]) -> None:
@@ -245,12 +246,12 @@ def seed_activity_user(api: Api, username: str, tree: dict[str, Any]) -> str:
     token. Buckets move in time order, as they would in real use."""
     api.clock.current_ms = iso_ms(tree["settings"]["all"])
     token = api.new_user(username)
-    user_id = api.call(api.store.find_user, username)
+    user_id = api.call(api.store.read.accounts.find_user, username)
     for bucket, at in sorted(bucket_stamps(tree).items(), key=lambda pair: pair[1]):
         api.clock.current_ms = iso_ms(at)
 
-        async def touch(tx: Any, bucket: str = bucket) -> None:
-            await tx.touch_activities(user_id, [bucket])
+        async def touch(tx: WriteTx, bucket: str = bucket) -> None:
+            await tx.activities.touch(user_id, [bucket], at=tx.now_ms)
 
         api.call(api.store.write, user_id, touch, size=1)
     return token
@@ -275,7 +276,7 @@ def test_settings_example(api: Api) -> None:
     example = SETTINGS["responses"]["200"]["example"]
     api.clock.current_ms = iso_ms(example["user"]["joined_at"])
     token = api.new_user(example["user"]["name"])
-    user_id = api.call(api.store.find_user, example["user"]["name"])
+    user_id = api.call(api.store.read.accounts.find_user, example["user"]["name"])
     expected = copy.deepcopy(example)
     expected["account"].update(id=user_id, timezone="UTC")  # assigned here; the default zone
     expected["user"].update(gender="", avatar="", bio="", loc=None, age="")  # not kept here
@@ -334,7 +335,8 @@ def broken_client(catalog_database: str, monkeypatch: pytest.MonkeyPatch) -> Ite
         async def fail(client_id: str, token: str | None) -> Any:
             raise RuntimeError("the database went away")
 
-        monkeypatch.setattr(client.app.state.store, "authenticate", fail)  # type: ignore[attr-defined]
+        store = client.app.state.services.store  # type: ignore[attr-defined]
+        monkeypatch.setattr(store.read.accounts, "authenticate", fail)
         yield client
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from simkl_server.domain.models import ListStatus
-from simkl_server.storage.base import RatingWrite, WriteTx
+from simkl_server.domain.kinds import ListStatus
+from simkl_server.domain.models import RatingWrite
+from simkl_server.storage.base import WriteTx
 from tests.api.support import (
     ATTACK_ON_TITAN,
     AVATAR_FIRE_AND_ASH,
@@ -174,11 +175,11 @@ def test_an_item_outside_the_library_is_filed_and_its_list_activity_moves(
 
 def file_in_library(api: Api, simkl: int, status: ListStatus) -> None:
     """Put an item in alice's library under `status` through the store (no endpoint does yet)."""
-    user_id = api.call(api.store.find_user, "alice")
+    user_id = api.call(api.store.read.accounts.find_user, "alice")
     assert user_id is not None
 
     async def work(tx: WriteTx) -> None:
-        await tx.save_ratings(user_id, [RatingWrite(simkl, status, 4, START_MS)])
+        await tx.ratings.save(user_id, [RatingWrite(simkl, status, 4, START_MS)], now=tx.now_ms)
 
     api.call(api.store.write, user_id, work, size=1)
 

@@ -36,6 +36,8 @@ from starlette.testclient import TestClient
 from simkl_server.app import create_app
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
+from simkl_server.storage.base import WriteTx
+from simkl_server.storage.dialect import statement
 from tests.conftest import START_MS, Api, serve_api
 from tests.helpers import assert_documented_response, assert_json_response, assert_simkl_error
 
@@ -258,17 +260,16 @@ def watched(item_id: int, **columns: Any) -> Setup:
     """Seed watch state no implemented endpoint writes yet, straight into the library row."""
 
     def setup(api: Api) -> None:
-        user_id = api.call(api.store.find_user, "alice")
-        driver = api.store._driver
+        user_id = api.call(api.store.read.accounts.find_user, "alice")
         assignments = ", ".join(f"{name} = :{name}" for name in columns)
-        query = driver.dialect.compile(
+        update = statement(
             f"UPDATE library SET {assignments} WHERE user_id = :user_id AND item_id = :item_id"
         )
 
-        async def work(conn: Any) -> None:
-            await conn.execute(query, {**columns, "user_id": user_id, "item_id": item_id})
+        async def work(tx: WriteTx) -> None:
+            await tx.conn.execute(update, {**columns, "user_id": user_id, "item_id": item_id})
 
-        api.call(driver.transaction, work, offload=False)
+        api.call(api.store.transaction, work)
 
     return setup
 
@@ -544,7 +545,8 @@ def test_unexpected_failures(
         async def fail(client_id: str, token: str | None) -> Any:
             raise RuntimeError("the database went away")
 
-        monkeypatch.setattr(client.app.state.store, "authenticate", fail)  # type: ignore[attr-defined]
+        store = client.app.state.services.store  # type: ignore[attr-defined]
+        monkeypatch.setattr(store.read.accounts, "authenticate", fail)
         response = client.request(
             method, path, params={"client_id": "x"}, headers={"Authorization": "Bearer y"}
         )

@@ -11,7 +11,7 @@ from tests.conftest import Api
 def test_settings_describe_the_tokens_user(api: Api, method: str) -> None:
     api.clock.advance(86_400_000 + 250)
     bob = api.new_user("bob")
-    bob_id = api.call(api.store.find_user, "bob")
+    bob_id = api.call(api.store.read.accounts.find_user, "bob")
 
     response = api.request(method, "/users/settings", token=bob)
 

@@ -16,13 +16,13 @@ from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
 from simkl_server.domain.catalog import ImportReport, import_records
 from simkl_server.domain.models import CatalogItem
-from simkl_server.storage.store import SqlStore
+from simkl_server.storage.base import Store
 
 T = TypeVar("T")
 START_MS = 1_780_000_000_000
 
 
-def on_store(url: str, use: Callable[[SqlStore], Awaitable[T]]) -> T:
+def on_store(url: str, use: Callable[[Store], Awaitable[T]]) -> T:
     """Open a store on `url`, run `use`, close it."""
 
     async def run() -> T:
@@ -57,11 +57,11 @@ def export_path(url: str, path: Path) -> int:
     return on_store(url, lambda store: export_file(store, path))
 
 
-def catalog(url: str) -> dict[int, CatalogItem]:
+def catalog_items(url: str) -> dict[int, CatalogItem]:
     """Every catalog item by simkl id."""
 
-    async def read(store: SqlStore) -> dict[int, CatalogItem]:
-        return {item.id: item async for batch in store.iter_catalog() for item in batch}
+    async def read(store: Store) -> dict[int, CatalogItem]:
+        return {item.id: item async for batch in store.read.catalog.pages() for item in batch}
 
     return on_store(url, read)
 
@@ -69,4 +69,4 @@ def catalog(url: str) -> dict[int, CatalogItem]:
 def owners(url: str, keys: Iterable[str]) -> dict[str, int]:
     """Which item owns each index key."""
     wanted = list(keys)
-    return on_store(url, lambda store: store.catalog_owners(wanted))
+    return on_store(url, lambda store: store.read.catalog.owners(wanted))

@@ -12,8 +12,8 @@ import pytest
 
 from simkl_server.catalog.aod import anime_record, looks_like_aod, read_aod, source_id
 from simkl_server.domain.catalog import LOCAL_ID_BASE, CatalogRecord, Problem
-from simkl_server.domain.models import MediaType
-from tests.catalog.support import catalog, import_path, owners
+from simkl_server.domain.kinds import MediaType
+from tests.catalog.support import catalog_items, import_path, owners
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 EXAMPLE = FIXTURES / "catalog" / "anime-offline-database-readme-example.json"
@@ -275,7 +275,7 @@ def test_an_aod_file_imports_and_reimports_unchanged(empty_database: str, tmp_pa
     second = import_path(empty_database, path)
     assert (first.added, first.updated, first.unchanged, first.problems) == (3, 0, 0, [])
     assert (second.added, second.updated, second.unchanged, second.problems) == (0, 0, 3, [])
-    items = catalog(empty_database)
+    items = catalog_items(empty_database)
     assert {i: item.title for i, item in items.items()} == {
         90003: "Test Series",
         LOCAL_ID_BASE: "Test Film",

@@ -5,12 +5,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from simkl_server.clock import FrozenClock
 from simkl_server.demo import DEMO_RATINGS, DEMO_USERNAME, ensure_demo
-from simkl_server.domain.models import MediaType
-from simkl_server.storage.base import RatingsFilter
-from simkl_server.storage.store import SqlStore
-from tests.catalog.support import START_MS, catalog, import_path, on_store
+from simkl_server.domain.kinds import MediaType
+from simkl_server.domain.models import RatingsQuery
+from simkl_server.storage.base import Store
+from tests.catalog.support import catalog_items, import_path, on_store
 
 DATA = Path(str(resources.files("simkl_server").joinpath("data")))
 DEMO_CATALOG = DATA / "demo-catalog.jsonl.gz"
@@ -24,7 +23,7 @@ def test_the_demo_catalog_imports_without_problems_and_reimports_unchanged(
     assert first.problems == []
     assert first.added > 2000
     assert (second.added, second.updated, second.unchanged) == (0, 0, first.added)
-    items = catalog(empty_database)
+    items = catalog_items(empty_database)
     t3, walking_dead, titan = items[53536], items[2090], items[39687]
     assert (t3.type, t3.title, t3.ids["imdb"]) == (
         MediaType.MOVIE,
@@ -37,15 +36,15 @@ def test_the_demo_catalog_imports_without_problems_and_reimports_unchanged(
 
 
 def test_the_demo_set_up_rates_its_three_items(empty_database: str) -> None:
-    async def set_up(store: SqlStore) -> tuple[int, dict[int, int | None]]:
-        credentials = await ensure_demo(store, FrozenClock(START_MS))
-        user_id = await store.find_user(DEMO_USERNAME)
+    async def set_up(store: Store) -> tuple[int, dict[int, int | None]]:
+        credentials = await ensure_demo(store)
+        user_id = await store.read.accounts.find_user(DEMO_USERNAME)
         assert user_id is not None
-        rows = await store.ratings_rows(user_id, RatingsFilter(types=frozenset(MediaType)))
+        rows = await store.read.ratings.rows(user_id, RatingsQuery(types=frozenset(MediaType)))
         return credentials.catalog_items, {row.item.id: row.user_rating for row in rows}
 
     size, rated = on_store(empty_database, set_up)
-    assert size == len(catalog(empty_database))
+    assert size == len(catalog_items(empty_database))
     assert rated == {simkl: rating for _, simkl, rating in DEMO_RATINGS}
 
 

@@ -11,8 +11,9 @@ import pytest
 
 from simkl_server.catalog.interchange import export_line, parse_line, read_interchange
 from simkl_server.domain.catalog import LOCAL_ID_BASE, CatalogRecord, Problem
-from simkl_server.domain.models import CatalogItem, MediaType
-from tests.catalog.support import catalog, export_path, import_path, jsonl
+from simkl_server.domain.kinds import MediaType
+from simkl_server.domain.models import CatalogItem
+from tests.catalog.support import catalog_items, export_path, import_path, jsonl
 from tests.conftest import fresh_database
 
 FULL = {
@@ -155,7 +156,7 @@ def test_export_import_export_gives_identical_bytes(
         report = import_path(other, first)
         assert (report.added, report.problems) == (len(ROUND_TRIP), [])
         assert export_path(other, second) == len(ROUND_TRIP)
-        assert catalog(other) == catalog(empty_database)
+        assert catalog_items(other) == catalog_items(empty_database)
     assert first.read_bytes() == second.read_bytes()
     text = gzip.decompress(first.read_bytes()) if name.endswith(".gz") else first.read_bytes()
     assert text.splitlines()[-1] == (

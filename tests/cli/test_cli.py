@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from simkl_server.app import create_app
 from simkl_server.config import Settings
-from tests.catalog.support import catalog
+from tests.catalog.support import catalog_items
 from tests.conftest import (
     REQUIRE_POSTGRES,
     create_pg_database,
@@ -52,7 +52,7 @@ def fields(stdout: str) -> dict[str, str]:
 def new_database(backend: str, tmp_path: Path) -> Iterator[str]:
     """A database that exists but has never been migrated (an SQLite file not yet made)."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nested' / f'{uuid.uuid4().hex[:8]}.db'}"
+        yield f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.db'}"
         return
     reason = postgres_available()
     if reason is not None:
@@ -95,7 +95,7 @@ def test_catalog_import_reports_and_export_writes_the_format(
 def test_catalog_import_reads_anime_offline_database(empty_database: str) -> None:
     done = simkl_server(empty_database, "catalog", "import", str(AOD_EXAMPLE))
     assert "added 1, updated 0, unchanged 0, skipped 0" in done.stderr
-    assert catalog(empty_database)[40190].title == "Death Note"
+    assert catalog_items(empty_database)[40190].title == "Death Note"
 
 
 def test_catalog_import_refuses_a_missing_or_unreadable_file(

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from simkl_server.catalog.interchange import read_interchange
 from simkl_server.domain import catalog as catalog_rules
 from simkl_server.domain.catalog import LOCAL_ID_BASE, ImportReport, import_records
-from simkl_server.domain.models import MediaType
+from simkl_server.domain.kinds import MediaType
+from simkl_server.storage import catalog
 from simkl_server.storage.base import Store
-from simkl_server.storage.store import SqlStore
-from tests.catalog.support import catalog, import_lines, jsonl, on_store, owners
+from simkl_server.storage.dialect import Statement
+from tests.catalog.support import catalog_items, import_lines, jsonl, on_store, owners
+from tests.helpers import StatementLog
 
 T3 = {"type": "movie", "title": "Terminator 3", "year": 2003, "ids": {"simkl": 53536}}
 
@@ -60,7 +61,7 @@ def test_bad_lines_are_reported_with_their_line_number_and_the_rest_imports(
     assert "title" in report.problems[1].reason
     assert "status" in report.problems[5].reason
     assert (report.added, report.updated, report.unchanged) == (2, 0, 0)
-    assert sorted(catalog(empty_database)) == [1, 6]
+    assert sorted(catalog_items(empty_database)) == [1, 6]
 
 
 def test_importing_the_same_lines_twice_changes_nothing(empty_database: str) -> None:
@@ -71,11 +72,11 @@ def test_importing_the_same_lines_twice_changes_nothing(empty_database: str) -> 
         {"type": "show", "title": "The Walking Dead", "ids": {"simkl": 2090, "tvdb": "153021"}},
     )
     first = import_lines(empty_database, lines)
-    before = catalog(empty_database)
+    before = catalog_items(empty_database)
     second = import_lines(empty_database, lines)
     assert counts(first) == (4, 0, 0, [])
     assert counts(second) == (0, 0, 4, [])
-    assert catalog(empty_database) == before
+    assert catalog_items(empty_database) == before
     assert sorted(before) == [2090, 53536, LOCAL_ID_BASE, LOCAL_ID_BASE + 1]
 
 
@@ -91,7 +92,7 @@ def test_matching_ids_update_the_item_new_ids_added_given_fields_overwritten(
         jsonl({**movie(None, "New title", imdb="tt0000001", tmdb="77"), "status": "released"}),
     )
     assert counts(report) == (0, 1, 0, [])
-    item = catalog(empty_database)[1]
+    item = catalog_items(empty_database)[1]
     assert item.title == "New title"
     assert item.ids == {"imdb": "tt0000001", "tmdb": "77"}
     assert (item.year, item.status) == (1999, "released")  # absent year kept
@@ -105,7 +106,7 @@ def test_a_line_that_would_make_one_id_point_at_two_items_is_a_conflict(
     empty_database: str,
 ) -> None:
     import_lines(empty_database, jsonl(movie(1, "One", imdb="tt1"), movie(2, "Two", tmdb="2")))
-    before = catalog(empty_database)
+    before = catalog_items(empty_database)
     report = import_lines(
         empty_database,
         jsonl(
@@ -124,7 +125,7 @@ def test_a_line_that_would_make_one_id_point_at_two_items_is_a_conflict(
             "line 3: conflict: its ids belong to different items (1, 3)",
         ],
     )
-    assert catalog(empty_database) == before
+    assert catalog_items(empty_database) == before
 
 
 def test_lines_of_one_file_see_each_other(empty_database: str) -> None:
@@ -147,7 +148,7 @@ def test_lines_of_one_file_see_each_other(empty_database: str) -> None:
             f"line 4: conflict: its ids belong to different items (7, {LOCAL_ID_BASE})",
         ],
     )
-    items = catalog(empty_database)
+    items = catalog_items(empty_database)
     assert items[LOCAL_ID_BASE].title == "Final"
     assert items[LOCAL_ID_BASE].ids == {"imdb": "tt1", "tmdb": "10"}
     assert owners(empty_database, ["imdb:tt7", "imdb:tt8"]) == {"imdb:tt7": 8, "imdb:tt8": 7}
@@ -158,7 +159,7 @@ def test_simkl_ids_are_kept_and_local_ids_are_minted_upward(empty_database: str)
         empty_database, jsonl(movie(42, "Real", imdb="tt42"), movie(None, "A", imdb="tt1"))
     )
     import_lines(empty_database, jsonl(movie(None, "B", imdb="tt2")))
-    items = catalog(empty_database)
+    items = catalog_items(empty_database)
     assert {item_id: item.title for item_id, item in items.items()} == {
         42: "Real",
         LOCAL_ID_BASE: "A",
@@ -174,7 +175,7 @@ def test_a_local_id_named_in_a_file_is_never_minted_for_another_item(
         jsonl(movie(None, "Minted", imdb="tt1"), movie(LOCAL_ID_BASE, "Named", imdb="tt2")),
     )
     assert counts(report) == (2, 0, 0, [])
-    items = catalog(empty_database)
+    items = catalog_items(empty_database)
     assert items[LOCAL_ID_BASE].title == "Named"
     assert items[LOCAL_ID_BASE + 1].title == "Minted"
 
@@ -190,7 +191,7 @@ def test_a_local_id_that_names_a_different_item_here_is_a_conflict(empty_databas
     )
     assert [p.where for p in report.problems] == ["line 1"]
     assert "local id" in report.problems[0].reason
-    assert catalog(empty_database)[LOCAL_ID_BASE].title == "Ours, renamed"
+    assert catalog_items(empty_database)[LOCAL_ID_BASE].title == "Ours, renamed"
 
 
 def test_rules_hold_across_chunks(empty_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -206,7 +207,7 @@ def test_rules_hold_across_chunks(empty_database: str, monkeypatch: pytest.Monke
         ),
     )
     assert [p.where for p in report.problems] == ["line 3", "line 5"]
-    assert {i: item.title for i, item in catalog(empty_database).items()} == {
+    assert {i: item.title for i, item in catalog_items(empty_database).items()} == {
         LOCAL_ID_BASE: "A again",
         LOCAL_ID_BASE + 1: "B",
     }
@@ -269,44 +270,28 @@ def test_a_line_with_no_identifying_id_is_skipped(empty_database: str) -> None:
     )
 
 
-class CountingStore:
-    """A store that counts the calls made to it."""
-
-    def __init__(self, store: SqlStore) -> None:
-        self._store = store
-        self.calls: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        method = getattr(self._store, name)
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
-            return await method(*args, **kwargs)
-
-        return counted
-
-
 @pytest.mark.parametrize("size", [3, 600])
-def test_a_chunk_takes_the_same_queries_whatever_its_size(empty_database: str, size: int) -> None:
+def test_a_chunk_takes_the_same_queries_whatever_its_size(
+    empty_database: str, size: int, statements: StatementLog
+) -> None:
     def lines(title: str) -> list[bytes]:
         return jsonl(
             *(movie(None, f"{title} {n}", imdb=f"tt{n}", tmdb=str(n)) for n in range(size))
         )
 
-    async def twice(store: SqlStore) -> list[Counter[str]]:
+    async def twice(store: Store) -> list[Counter[Statement]]:
         seen = []
         for title in ("Added", "Updated"):
-            counting = CountingStore(store)
-            await import_records(cast(Store, counting), read_interchange(lines(title)))
-            seen.append(counting.calls)
+            start = len(statements.sent)
+            await import_records(store, read_interchange(lines(title)))
+            seen.append(Counter(sent for sent, _ in statements.sent[start:]))
         return seen
 
     added, updated = on_store(empty_database, twice)
-    # refresh_statistics: once per import that changed something, not per chunk.
-    assert added == Counter(
-        max_catalog_id=1, catalog_owners=1, upsert_catalog=1, refresh_statistics=1
-    )
+    upsert = {catalog.UPSERT_ITEMS: 1, catalog.DELETE_ITEM_KEYS: 1, catalog.INSERT_ITEM_KEYS: 1}
+    # ANALYZE: once per import that changed something, not per chunk.
+    assert added == Counter({catalog.MAX_ID: 1, catalog.OWNERS: 1, **upsert, catalog.ANALYZE: 1})
     assert updated == Counter(
-        max_catalog_id=1, catalog_owners=1, catalog_items=1, upsert_catalog=1, refresh_statistics=1
+        {catalog.MAX_ID: 1, catalog.OWNERS: 1, catalog.ITEMS: 1, **upsert, catalog.ANALYZE: 1}
     )
-    assert {item.type for item in catalog(empty_database).values()} == {MediaType.MOVIE}
+    assert {item.type for item in catalog_items(empty_database).values()} == {MediaType.MOVIE}

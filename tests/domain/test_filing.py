@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from simkl_server.domain.filing import auto_status
-from simkl_server.domain.models import CatalogItem, ListStatus, MediaType
+from simkl_server.domain.kinds import ListStatus, MediaType
+from simkl_server.domain.models import CatalogItem
 
 COMPLETED, PLANTOWATCH, WATCHING = (
     ListStatus.COMPLETED,

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from simkl_server.domain.kinds import MediaType, Wrapper
 from simkl_server.domain.matching import resolve
-from simkl_server.domain.models import CatalogHits, CatalogItem, ItemRef, MediaType, Wrapper
+from simkl_server.domain.models import CatalogHits, CatalogItem, ItemRef
 from tests.api.support import (
     ATTACK_ON_TITAN,
     DEATH_NOTE,

@@ -18,11 +18,10 @@ import asyncpg
 from simkl_server.app import open_store
 from simkl_server.catalog.load import import_file
 from simkl_server.clock import SystemClock
-from simkl_server.config import Settings
-from simkl_server.domain import accounts
+from simkl_server.config import Settings, parse_database_url
+from simkl_server.domain import auth
 from simkl_server.domain.catalog import CatalogRecord, import_records
-from simkl_server.domain.models import MediaType
-from simkl_server.storage.engine import asyncpg_dsn
+from simkl_server.domain.kinds import MediaType
 
 TEST_CATALOG = Path(__file__).parents[1] / "fixtures" / "catalog.jsonl"
 MOVIE_BASE = 7_000_000
@@ -87,11 +86,9 @@ def provision(url: str, *, movies: int, shows: int = 0, username: str = "robot")
             records += [show_record(n) for n in range(shows)]
             report = await import_records(store, records)
             assert not report.problems, report.problems
-            app = await accounts.create_app(store, clock, name="robustness")
-            await accounts.create_user(store, clock, username=username)
-            token = await accounts.issue_token(
-                store, clock, username=username, client_id=app.client_id
-            )
+            app = await auth.create_app(store, name="robustness")
+            await auth.create_user(store, username=username)
+            token = await auth.issue_token(store, username=username, client_id=app.client_id)
         finally:
             await store.close()
         return Account(
@@ -117,7 +114,7 @@ def queries(url: str, statements: Sequence[str]) -> list[Rows]:
             raw.close()
 
     async def fetch() -> list[Rows]:
-        conn = await asyncpg.connect(asyncpg_dsn(url))
+        conn = await asyncpg.connect(parse_database_url(url).postgres_dsn)
         try:
             return [[tuple(row) for row in await conn.fetch(sql)] for sql in statements]
         finally:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from simkl_server.storage.migrate import alembic_url
+from simkl_server.config import parse_database_url
 from simkl_server.storage.schema import metadata
 
 
@@ -21,9 +22,9 @@ def _differences(connection: Connection) -> list[Any]:
 
 def schema_differences(database_url: str) -> list[Any]:
     """What autogenerate would still want to change after all migrations ran."""
-    url = alembic_url(database_url)
-    if url.startswith("sqlite"):
-        engine = create_engine(url)
+    database = parse_database_url(database_url)
+    if database.sqlite_path is not None:
+        engine = create_engine(f"sqlite:///{database.sqlite_path}")
         try:
             with engine.connect() as connection:
                 return _differences(connection)
@@ -31,7 +32,10 @@ def schema_differences(database_url: str) -> list[Any]:
             engine.dispose()
 
     async def compare() -> list[Any]:
-        engine = create_async_engine(url)
+        dsn = database.postgres_dsn
+        engine = create_async_engine(
+            "postgresql+asyncpg://", async_creator=lambda: asyncpg.connect(dsn)
+        )
         try:
             async with engine.connect() as connection:
                 return await connection.run_sync(_differences)

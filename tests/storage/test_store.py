@@ -10,17 +10,18 @@ import pytest
 
 from simkl_server.app import open_store
 from simkl_server.clock import FrozenClock
-from simkl_server.config import Settings
-from simkl_server.domain.models import CatalogQuery, ListStatus
+from simkl_server.config import Settings, parse_database_url
+from simkl_server.domain import auth
+from simkl_server.domain.kinds import ListStatus
+from simkl_server.domain.models import CatalogQuery, RatingWrite
 from simkl_server.storage import migrate
-from simkl_server.storage.base import RatingWrite, WriteTx
-from simkl_server.storage.store import SqlStore
+from simkl_server.storage.base import Store, WriteTx
 
 T = TypeVar("T")
 START = 1_700_000_000_000
 
 
-def with_store(url: str, clock: FrozenClock, use: Callable[[SqlStore], Awaitable[T]]) -> T:
+def with_store(url: str, clock: FrozenClock, use: Callable[[Store], Awaitable[T]]) -> T:
     """Open a store on `url`, run `use`, close it."""
 
     async def run() -> T:
@@ -34,27 +35,27 @@ def with_store(url: str, clock: FrozenClock, use: Callable[[SqlStore], Awaitable
 
 
 def test_migrating_twice_is_a_no_op(empty_database: str) -> None:
-    migrate.upgrade(empty_database)
+    migrate.upgrade(parse_database_url(empty_database))
     clock = FrozenClock(START)
-    assert with_store(empty_database, clock, lambda s: s.catalog_size()) == 0
+    assert with_store(empty_database, clock, lambda s: s.read.catalog.size()) == 0
 
 
 def test_write_time_never_goes_back_for_a_user(catalog_database: str) -> None:
     clock = FrozenClock(START)
 
-    async def scenario(store: SqlStore) -> list[int]:
+    async def scenario(store: Store) -> list[int]:
         await store.reset(keep_catalog=True)
-        user = await store.create_user(username="clocky", created_at=clock.now_ms())
+        user = await auth.create_user(store, username="clocky")
         seen: list[int] = []
 
         async def touch(tx: WriteTx) -> None:
             seen.append(tx.now_ms)
-            await tx.touch_activities(user, ["movies.rated_at"])
+            await tx.activities.touch(user, ["movies.rated_at"], at=tx.now_ms)
 
         await store.write(user, touch, size=1)
         clock.advance(-60_000)  # the wall clock steps back a minute
         await store.write(user, touch, size=1)
-        seen.append((await store.activities(user))["movies.rated_at"])
+        seen.append((await store.read.activities.all(user))["movies.rated_at"])
         return seen
 
     first, second, stored = with_store(catalog_database, clock, scenario)
@@ -65,16 +66,16 @@ def test_write_time_never_goes_back_for_a_user(catalog_database: str) -> None:
 def test_activity_buckets_only_move_forward(catalog_database: str) -> None:
     clock = FrozenClock(START)
 
-    async def scenario(store: SqlStore) -> dict[str, int]:
+    async def scenario(store: Store) -> dict[str, int]:
         await store.reset(keep_catalog=True)
-        user = await store.create_user(username="forward", created_at=START)
+        user = await auth.create_user(store, username="forward")
 
         async def touch_at(tx: WriteTx) -> None:
-            await tx.touch_activities(user, ["anime.watching"])
+            await tx.activities.touch(user, ["anime.watching"], at=tx.now_ms)
 
         clock.advance(5_000)
         await store.write(user, touch_at, size=1)
-        return await store.activities(user)
+        return await store.read.activities.all(user)
 
     buckets = with_store(catalog_database, clock, scenario)
     assert buckets == {"settings.all": START, "anime.watching": START + 5_000}
@@ -83,22 +84,23 @@ def test_activity_buckets_only_move_forward(catalog_database: str) -> None:
 def test_failed_write_leaves_nothing_behind(catalog_database: str) -> None:
     clock = FrozenClock(START)
 
-    async def scenario(store: SqlStore) -> tuple[dict[int, object], dict[str, int]]:
+    async def scenario(store: Store) -> tuple[dict[int, object], dict[str, int]]:
         await store.reset(keep_catalog=True)
-        user = await store.create_user(username="rollback", created_at=START)
+        user = await auth.create_user(store, username="rollback")
 
         async def half_then_fail(tx: WriteTx) -> None:
-            await tx.save_ratings(user, [RatingWrite(53536, ListStatus.COMPLETED, 7, START)])
-            await tx.touch_activities(user, ["movies.rated_at"])
+            rating = RatingWrite(53536, ListStatus.COMPLETED, 7, START)
+            await tx.ratings.save(user, [rating], now=tx.now_ms)
+            await tx.activities.touch(user, ["movies.rated_at"], at=tx.now_ms)
             raise RuntimeError("boom")
 
         with pytest.raises(RuntimeError, match="boom"):
             await store.write(user, half_then_fail, size=1)
 
         async def read(tx: WriteTx) -> dict[int, object]:
-            return dict(await tx.library_states(user, [53536]))
+            return dict(await tx.library.states(user, [53536]))
 
-        return await store.write(user, read, size=1), await store.activities(user)
+        return await store.write(user, read, size=1), await store.read.activities.all(user)
 
     states, buckets = with_store(catalog_database, clock, scenario)
     assert states == {}
@@ -113,8 +115,8 @@ def test_catalog_lookup_is_one_query_for_any_batch(catalog_database: str) -> Non
         title_keys=frozenset({"solaris", "hamlet"}),
     )
 
-    async def lookup(store: SqlStore) -> tuple[set[int], dict[str, int], dict[str, int]]:
-        hits = await store.find_catalog(query)
+    async def lookup(store: Store) -> tuple[set[int], dict[str, int], dict[str, int]]:
+        hits = await store.read.catalog.find(query)
         return (
             set(hits.by_simkl),
             {key: item.id for key, item in hits.by_key.items()},

@@ -1,16 +1,22 @@
-"""Alembic environment: SQLite through the stdlib driver, PostgreSQL through asyncpg."""
+"""Alembic environment: runs the migrations on SQLite (sqlite3) or PostgreSQL (asyncpg).
+
+The database comes from the caller (`simkl-server db upgrade`, `serve`) or, when Alembic's own
+command line runs this (`alembic revision`), from SIMKL_SERVER_DATABASE_URL. PostgreSQL is
+reached through asyncpg with the DSN as given, so libpq parameters such as sslmode work.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from alembic import context
-from sqlalchemy import Connection, create_engine, pool
+from sqlalchemy import pool
+from sqlalchemy.engine import Connection, create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from simkl_server.config import DatabaseUrl, Settings
 from simkl_server.storage.schema import metadata
-
-config = context.config
 
 
 def _migrate(connection: Connection) -> None:
@@ -23,24 +29,28 @@ def _migrate(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _migrate_async(url: str) -> None:
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+async def _migrate_postgres(dsn: str) -> None:
+    engine = create_async_engine(
+        "postgresql+asyncpg://",
+        async_creator=lambda: asyncpg.connect(dsn),
+        poolclass=pool.NullPool,
+    )
     async with engine.connect() as connection:
         await connection.run_sync(_migrate)
     await engine.dispose()
 
 
 def run() -> None:
-    """Upgrade the database named in the Alembic config's sqlalchemy.url."""
-    url = config.get_main_option("sqlalchemy.url")
-    assert url is not None
-    if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=pool.NullPool)
+    """Upgrade (or, for `alembic revision --autogenerate`, compare) the database."""
+    database: DatabaseUrl = context.config.attributes.get("database") or Settings().database
+    if database.sqlite_path is not None:
+        engine = create_engine(f"sqlite:///{database.sqlite_path}", poolclass=pool.NullPool)
         with engine.connect() as connection:
             _migrate(connection)
         engine.dispose()
-    else:
-        asyncio.run(_migrate_async(url))
+        return
+    assert database.postgres_dsn is not None
+    asyncio.run(_migrate_postgres(database.postgres_dsn))
 
 
 run()

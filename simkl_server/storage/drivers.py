@@ -1,8 +1,6 @@
-"""The one place SQLite and PostgreSQL differ: drivers, pragmas, placeholders, array params.
-
-Queries are written once (storage/sql.py) and compiled here per dialect at start-up. They run
-through the drivers themselves: `sqlite3` inline on the event loop for short transactions (a
-thread hop costs more than the transaction), `asyncpg` for PostgreSQL.
+"""The two drivers: `sqlite3` inline on the event loop for short transactions (a thread hop
+costs more than the transaction) and `asyncpg` for PostgreSQL; connections, transactions and
+pools. Statements come compiled for both (storage/dialect.py); each connection picks its own.
 """
 
 from __future__ import annotations
@@ -12,16 +10,13 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
-import orjson
-from sqlalchemy import text
-from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
-from sqlalchemy.engine import Dialect
+
+from simkl_server.config import DatabaseUrl
+from simkl_server.storage.dialect import POSTGRES, SQLITE, SqlDialect, Statement
 
 T = TypeVar("T")
 Row = Sequence[Any]
@@ -39,90 +34,24 @@ _PG_ATTEMPTS = 5
 _PG_SESSION = {"max_parallel_workers_per_gather": "0", "jit": "off"}
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A statement compiled for one dialect, with its parameter names in positional order."""
-
-    sql: str
-    names: tuple[str, ...]
-
-    def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        """Order named parameters the way the driver expects them."""
-        return tuple(params[name] for name in self.names)
-
-
-class SqlDialect:
-    """SQL fragments whose spelling depends on the database."""
-
-    def __init__(self, name: str, compiler: Dialect) -> None:
-        self.name = name
-        self._compiler = compiler
-
-    def compile(self, sql: str) -> Query:
-        """Turn `:name` parameters into the driver's positional placeholders."""
-        compiled = text(sql).compile(dialect=self._compiler)
-        return Query(str(compiled), tuple(compiled.positiontup or ()))
-
-    def in_array(self, column: str, param: str, sql_type: str) -> str:
-        """`column` is one of the values of an array parameter (see `encode_array`).
-
-        PostgreSQL gets a real array and `= ANY`, an index condition whose plan does not hinge
-        on the planner guessing the array's length; SQLite walks a JSON array."""
-        if self.name == "sqlite":
-            return f"{column} IN (SELECT value FROM json_each(:{param}))"
-        return f"{column} = ANY(CAST(:{param} AS {sql_type}[]))"
-
-    def array_source(self, param: str, sql_type: str) -> str:
-        """A subquery yielding the values of an array parameter as rows of `value`."""
-        if self.name == "sqlite":
-            return f"SELECT value FROM json_each(:{param})"
-        return f"SELECT unnest(CAST(:{param} AS {sql_type}[])) AS value"
-
-    def encode_array(self, values: Iterable[Any]) -> Any:
-        """An array parameter's value: JSON text for SQLite, a list for asyncpg."""
-        if self.name == "sqlite":
-            return orjson.dumps(list(values)).decode()
-        return list(values)
-
-    def json_rows(self, param: str, columns: Sequence[tuple[str, str]]) -> str:
-        """A subquery yielding a JSON array of arrays (one JSON text parameter on both
-        databases) as rows with the given columns."""
-        if self.name == "sqlite":
-            picks = ", ".join(
-                f"json_extract(value, '$[{i}]') AS {name}" for i, (name, _) in enumerate(columns)
-            )
-            return f"SELECT {picks} FROM json_each(:{param})"
-        picks = ", ".join(
-            f"CAST(x->>{i} AS {sql_type}) AS {name}" for i, (name, sql_type) in enumerate(columns)
-        )
-        return f"SELECT {picks} FROM jsonb_array_elements(CAST(:{param} AS JSONB)) AS t(x)"
-
-    def greatest(self, left: str, right: str) -> str:
-        """The larger of two values (SQLite's two-argument MAX is PostgreSQL's GREATEST)."""
-        return f"MAX({left}, {right})" if self.name == "sqlite" else f"GREATEST({left}, {right})"
-
-    @property
-    def lock_suffix(self) -> str:
-        """Row lock for the per-user write lock; SQLite's BEGIN IMMEDIATE already locks."""
-        return "" if self.name == "sqlite" else " FOR UPDATE"
-
-
-SQLITE = SqlDialect("sqlite", sqlite_dialect.dialect())
-POSTGRES = SqlDialect("postgresql", asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
-
-
 class Connection(Protocol):
     """What store code runs statements on, inside or outside a transaction."""
 
-    async def fetch(self, query: Query, params: Mapping[str, Any]) -> list[Row]:
+    dialect: SqlDialect
+
+    def array(self, values: Iterable[Any]) -> Any:
+        """An array parameter's value as this driver takes it."""
+        ...
+
+    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """All rows."""
         ...
 
-    async def fetchrow(self, query: Query, params: Mapping[str, Any]) -> Row | None:
+    async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         """The first row, if any."""
         ...
 
-    async def execute(self, query: Query, params: Mapping[str, Any]) -> None:
+    async def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
         """Run a statement for its effect."""
         ...
 
@@ -149,20 +78,26 @@ class Driver(Protocol):
 class SqliteConnection:
     """Statements on one sqlite3 connection; they complete without yielding to the loop."""
 
+    dialect = SQLITE
+    array = staticmethod(SQLITE.encode_array)
+
     def __init__(self, raw: sqlite3.Connection) -> None:
         self._raw = raw
 
-    async def fetch(self, query: Query, params: Mapping[str, Any]) -> list[Row]:
+    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """All rows."""
+        query = statement.sqlite
         return self._raw.execute(query.sql, query.args(params)).fetchall()
 
-    async def fetchrow(self, query: Query, params: Mapping[str, Any]) -> Row | None:
+    async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         """The first row, if any."""
+        query = statement.sqlite
         row: Row | None = self._raw.execute(query.sql, query.args(params)).fetchone()
         return row
 
-    async def execute(self, query: Query, params: Mapping[str, Any]) -> None:
+    async def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
         """Run a statement for its effect."""
+        query = statement.sqlite
         self._raw.execute(query.sql, query.args(params))
 
 
@@ -264,21 +199,27 @@ class SqliteDriver:
 class PgConnection:
     """Statements on an asyncpg connection or pool."""
 
+    dialect = POSTGRES
+    array = staticmethod(POSTGRES.encode_array)
+
     def __init__(self, raw: Any) -> None:
         self._raw = raw
 
-    async def fetch(self, query: Query, params: Mapping[str, Any]) -> list[Row]:
+    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """All rows."""
+        query = statement.postgres
         rows: list[Row] = await self._raw.fetch(query.sql, *query.args(params))
         return rows
 
-    async def fetchrow(self, query: Query, params: Mapping[str, Any]) -> Row | None:
+    async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         """The first row, if any."""
+        query = statement.postgres
         row: Row | None = await self._raw.fetchrow(query.sql, *query.args(params))
         return row
 
-    async def execute(self, query: Query, params: Mapping[str, Any]) -> None:
+    async def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
         """Run a statement for its effect."""
+        query = statement.postgres
         await self._raw.execute(query.sql, *query.args(params))
 
 
@@ -322,14 +263,9 @@ class PgDriver:
         await self._pool.close()
 
 
-def asyncpg_dsn(database_url: str) -> str:
-    """asyncpg wants plain postgresql:// (SQLAlchemy-style +driver suffixes are dropped)."""
-    scheme, rest = database_url.split("://", 1)
-    return f"postgresql://{rest}" if scheme.startswith("postgres") else database_url
-
-
-async def open_driver(database_url: str, *, pool_size: int) -> Driver:
+async def open_driver(database: DatabaseUrl, *, pool_size: int) -> Driver:
     """Open the driver a database URL names."""
-    if database_url.startswith("sqlite"):
-        return SqliteDriver(Path(database_url.split(":///", 1)[1]))
-    return await PgDriver.connect(asyncpg_dsn(database_url), pool_size=pool_size)
+    if database.sqlite_path is not None:
+        return SqliteDriver(database.sqlite_path)
+    assert database.postgres_dsn is not None
+    return await PgDriver.connect(database.postgres_dsn, pool_size=pool_size)

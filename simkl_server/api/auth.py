@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from simkl_server.api.http import query_value
+from simkl_server.api._http import query_value, services
+from simkl_server.domain.auth import authenticate
 from simkl_server.domain.models import Caller
-from simkl_server.errors import ClientIdFailed, UserTokenFailed
-from simkl_server.storage.base import Store
 
 
 def client_id_of(request: Request) -> str | None:
@@ -30,16 +29,8 @@ def bearer_token(request: Request) -> str | None:
     return token if scheme.lower() == "bearer" and token and "\x00" not in token else None
 
 
-async def require_user(store: Store, request: Request) -> Caller:
-    """412 client_id_failed for a missing or unknown app, 401 user_token_failed for a
-    missing, unknown or revoked token or one issued to another app."""
-    client_id = client_id_of(request)
-    if not client_id:
-        raise ClientIdFailed
-    token = bearer_token(request)
-    found = await store.authenticate(client_id, token)
-    if found.app_id is None:
-        raise ClientIdFailed
-    if token is None or found.user_id is None:
-        raise UserTokenFailed
-    return Caller(app_id=found.app_id, user_id=found.user_id)
+async def require_user(request: Request) -> Caller:
+    """The app and user behind a request to a user endpoint (412 or 401 otherwise)."""
+    return await authenticate(
+        services(request).store, client_id=client_id_of(request), token=bearer_token(request)
+    )

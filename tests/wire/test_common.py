@@ -1,4 +1,5 @@
-"""Sync write bodies read item by item: what is refused whole, what merely cannot match."""
+"""Sync write bodies read item by item: what is refused whole, what merely cannot match; and
+the `not_found` echoes every write answers with."""
 
 from __future__ import annotations
 
@@ -6,14 +7,9 @@ from typing import Any
 
 import pytest
 
-from simkl_server.domain.models import Wrapper
+from simkl_server.domain.kinds import Wrapper
 from simkl_server.errors import MaxItems, WrongParameter
-from simkl_server.wire.sync_items import (
-    parse_json_object,
-    parse_ref,
-    rating_inputs,
-    sent_items,
-)
+from simkl_server.wire.common import not_found, parse_json_object, parse_ref, sync_items
 
 
 @pytest.mark.parametrize("body", [b"", b"  \n", b"{}"])
@@ -37,9 +33,9 @@ def test_items_come_in_movies_shows_anime_order_and_unknown_keys_are_skipped() -
         "movies": [{"ids": {"imdb": "tt3"}}, {"title": "x"}],
     }
 
-    items = sent_items(document, max_items=10)
+    items = sync_items(document, max_items=10)
 
-    assert [(i.ref.wrapper, i.raw) for i in items] == [
+    assert [(i.ref.wrapper, i.sent) for i in items] == [
         (Wrapper.MOVIES, {"ids": {"imdb": "tt3"}}),
         (Wrapper.MOVIES, {"title": "x"}),
         (Wrapper.SHOWS, {"ids": {"tvdb": 2}}),
@@ -48,7 +44,7 @@ def test_items_come_in_movies_shows_anime_order_and_unknown_keys_are_skipped() -
 
 
 def test_null_wrappers_are_absent_wrappers() -> None:
-    assert sent_items({"movies": None, "shows": []}, max_items=10) == []
+    assert sync_items({"movies": None, "shows": []}, max_items=10) == []
 
 
 @pytest.mark.parametrize(
@@ -71,15 +67,15 @@ def test_null_wrappers_are_absent_wrappers() -> None:
 )
 def test_wrong_structure_or_types_refuse_the_whole_body(document: dict[str, Any]) -> None:
     with pytest.raises(WrongParameter):
-        sent_items(document, max_items=10)
+        sync_items(document, max_items=10)
 
 
 def test_more_items_than_allowed_are_refused_across_wrappers() -> None:
     document = {"movies": [{}] * 2, "anime": [{}] * 2}
 
-    assert len(sent_items(document, max_items=4)) == 4
+    assert len(sync_items(document, max_items=4)) == 4
     with pytest.raises(MaxItems):
-        sent_items(document, max_items=3)
+        sync_items(document, max_items=3)
 
 
 def test_external_ids_are_normalised_and_kept_in_the_fixed_order() -> None:
@@ -146,60 +142,15 @@ def test_title_folds_and_an_unusable_year_disables_title_matching(
     assert (ref.title_key, ref.year) == (title_key, year)
 
 
-@pytest.mark.parametrize(
-    ("rating", "expected"),
-    [
-        (1, 1),
-        (10, 10),
-        ("8", 8),
-        (" 7 ", 7),
-        (0, None),
-        (11, None),
-        (-1, None),
-        (100, None),
-        (8.5, None),
-        (8.0, None),
-        (None, None),
-        (True, None),
-        ("abc", None),
-        ("8.5", None),
-        ([8], None),
-        ("\u0668", None),  # ARABIC-INDIC DIGIT EIGHT: only ASCII digits make a number
-    ],
-)
-def test_only_integers_from_1_to_10_are_ratings(rating: Any, expected: int | None) -> None:
-    items = sent_items({"movies": [{"ids": {"simkl": 1}, "rating": rating}]}, max_items=1)
+def test_not_found_echoes_each_item_as_sent_with_its_type_anime_under_shows() -> None:
+    document = {
+        "movies": [{"ids": {"imdb": "tt1"}, "extra": [1]}],
+        "anime": [{"title": "x", "year": "2003"}],
+    }
 
-    assert rating_inputs(items, query_rating=None)[0].rating == expected
+    echoed = not_found(sync_items(document, max_items=5))
 
-
-def test_the_query_rating_fills_in_only_missing_ratings() -> None:
-    document = {"movies": [{"ids": {"simkl": 1}}, {"ids": {"simkl": 2}, "rating": 4}]}
-
-    inputs = rating_inputs(sent_items(document, max_items=2), query_rating="9")
-
-    assert [entry.rating for entry in inputs] == [9, 4]
-
-
-@pytest.mark.parametrize(
-    ("rated_at", "stamp", "invalid"),
-    [
-        ("2014-09-01T09:10:11Z", 1_409_562_611_000, False),
-        ("2014-09-01", 1_409_529_600_000, False),
-        (None, None, False),
-        ("soon", None, True),
-        (1409562611, None, True),
-    ],
-)
-def test_rated_at_is_parsed_or_marks_the_item_unusable(
-    rated_at: Any, stamp: int | None, invalid: bool
-) -> None:
-    document = {"movies": [{"ids": {"simkl": 1}, "rating": 5, "rated_at": rated_at}]}
-
-    entry = rating_inputs(sent_items(document, max_items=1), query_rating=None)[0]
-
-    assert (entry.rated_at, entry.rated_at_invalid, entry.acceptable) == (
-        stamp,
-        invalid,
-        not invalid,
-    )
+    assert echoed == {
+        "movies": [{"ids": {"imdb": "tt1"}, "extra": [1], "type": "movie"}],
+        "shows": [{"title": "x", "year": "2003", "type": "show"}],
+    }

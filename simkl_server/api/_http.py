@@ -1,7 +1,9 @@
-"""Small HTTP helpers shared by the handlers: JSON responses and bounded body reads."""
+"""Small HTTP helpers shared by the handlers: the app's services, JSON responses, bounded body
+reads and query values."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -9,7 +11,9 @@ import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from simkl_server.config import Settings
 from simkl_server.errors import BodyTooLarge, WrongParameter
+from simkl_server.storage.base import Store
 
 
 class JSONResponse(Response):
@@ -54,3 +58,17 @@ def query_value(query_string: bytes, name: str) -> str | None:
         if part.startswith(needle):
             return unquote_plus(part[len(needle) :].decode("latin-1"), errors="replace")
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What handlers share, set on the app when it starts: the one way to reach the store."""
+
+    settings: Settings
+    store: Store
+
+
+def services(request: Request) -> Services:
+    """The running app's services."""
+    found: Services = request.app.state.services
+    return found

@@ -1,4 +1,5 @@
-"""Sync write bodies: `{"movies": [...], "shows": [...], "anime": [...]}`, read item by item.
+"""What every sync write shares: the JSON body, `{"movies": [...], "shows": [...], "anime":
+[...]}` read item by item into SyncItems, and the counts and `not_found` echoes of responses.
 
 Simkl reports an item it cannot use in `not_found` rather than failing the request, so values
 that are merely unusable (an unknown id, a rating of 11, an unparsable `rated_at`) reach the
@@ -11,31 +12,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
 
 from simkl_server.domain.ids import EXTERNAL_ID_PRIORITY, normalize_id, parse_simkl_id, title_key
-from simkl_server.domain.models import ItemRef, Wrapper
-from simkl_server.domain.ratings import RatingInput, valid_rating
+from simkl_server.domain.kinds import RESPONSE_BUCKETS, WRAPPERS, Wrapper
+from simkl_server.domain.models import ItemRef, SyncItem
 from simkl_server.errors import MaxItems, WrongParameter
-from simkl_server.wire.timestamps import parse_iso
 
-# Request arrays in the order Simkl processes (and echoes) them.
-WRAPPERS: tuple[Wrapper, ...] = (Wrapper.MOVIES, Wrapper.SHOWS, Wrapper.ANIME)
 # Longer digit strings are no usable year or rating (and int() refuses past 4,300 digits).
 _INTEGER = re.compile(r"\s*[+-]?[0-9]{1,30}\s*")
 _ESCAPED_COLON = re.compile(rb"\\u003a", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class SentItem:
-    """A request item as sent (for echoes) with how it identifies its media."""
-
-    raw: dict[str, Any]
-    ref: ItemRef
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
@@ -90,7 +79,7 @@ def _repeated_key(body: bytes) -> str | None:
     return repeated[0] if repeated else None
 
 
-def sent_items(document: dict[str, Any], *, max_items: int) -> list[SentItem]:
+def sync_items(document: dict[str, Any], *, max_items: int) -> list[SyncItem]:
     """Every item under movies[], shows[] and anime[], in that order."""
     # Counted before any item is read: reading 100k items would hold the event loop for seconds.
     # (Wrappers are str enums: they index the document as they are; `.value` costs a lookup.)
@@ -98,7 +87,7 @@ def sent_items(document: dict[str, Any], *, max_items: int) -> list[SentItem]:
     if count > max_items:
         raise MaxItems(f"At most {max_items} items per request; this one has {count}")
     return [
-        SentItem(raw, parse_ref(raw, wrapper, where=where))
+        SyncItem(raw, parse_ref(raw, wrapper, where=where))
         for wrapper, raw, where in _walk(document)
     ]
 
@@ -150,7 +139,7 @@ def _id_scalar(value: Any, where: str) -> str | int | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise WrongParameter(f'"{where}" must be a string or an integer')
     if isinstance(value, str):
-        _reject_nul(value, where)
+        reject_nul(value, where)
     return value
 
 
@@ -159,17 +148,17 @@ def _title_and_year(raw: dict[str, Any], where: str) -> tuple[str | None, int | 
     if title is not None and not isinstance(title, str):
         raise WrongParameter(f'"{where}.title" must be a string')
     if title is not None:
-        _reject_nul(title, f"{where}.title")
+        reject_nul(title, f"{where}.title")
     year = raw.get("year")
     if year is None:
         return title, None, True
     if isinstance(year, bool) or not isinstance(year, str | int | float):
         raise WrongParameter(f'"{where}.year" must be an integer')
-    number = _as_integer(year)
+    number = as_integer(year)
     return title, number, number is not None
 
 
-def _as_integer(value: str | int | float) -> int | None:
+def as_integer(value: str | int | float) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -177,33 +166,19 @@ def _as_integer(value: str | int | float) -> int | None:
     return int(value) if _INTEGER.fullmatch(value) else None
 
 
-def _reject_nul(text: str, where: str) -> None:
+def reject_nul(text: str, where: str) -> None:
     if "\x00" in text:
         raise WrongParameter(f'"{where}" must not contain NUL characters')
 
 
-def rating_inputs(items: list[SentItem], *, query_rating: str | None) -> list[RatingInput]:
-    """Each item's rating (falling back to `?rating=`) and `rated_at`, validated."""
-    fallback = _rating_value(query_rating)
-    return [_rating_input(item, fallback) for item in items]
+def echo(item: SyncItem) -> dict[str, Any]:
+    """The item as sent, plus the `type` Simkl adds (`movie`, or `show` for shows and anime)."""
+    return {**item.sent, "type": item.ref.wrapper.echo_type}
 
 
-def _rating_input(item: SentItem, fallback: int | None) -> RatingInput:
-    sent = item.raw.get("rating")
-    rating = fallback if sent is None else _rating_value(sent)
-    rated_at = item.raw.get("rated_at")
-    if rated_at is None:
-        return RatingInput(item.ref, rating)
-    stamp = parse_iso(rated_at) if isinstance(rated_at, str) else None
-    return RatingInput(item.ref, rating, stamp, rated_at_invalid=stamp is None)
-
-
-def _rating_value(value: Any) -> int | None:
-    """An integer, or an integer literal string, on the 1-10 scale; anything else is None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return valid_rating(value)
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
-        return valid_rating(int(value))
-    return None
+def not_found(items: Iterable[SyncItem]) -> dict[str, list[Any]]:
+    """`{"movies": [...], "shows": [...]}`: unmatched items echoed, anime under shows."""
+    buckets: dict[str, list[Any]] = {bucket: [] for bucket in RESPONSE_BUCKETS}
+    for item in items:
+        buckets[item.ref.wrapper.response_bucket].append(echo(item))
+    return buckets

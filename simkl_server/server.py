@@ -1,11 +1,14 @@
-"""The HTTP protocol `serve` runs: uvicorn's httptools parser, but a request it cannot parse
-(broken framing, conflicting Content-Length and Transfer-Encoding, a bad chunk) is refused in
-the Simkl envelope instead of uvicorn's plain-text body."""
+"""Serving the app: uvicorn with uvloop and its httptools parser, where a request it cannot
+parse (broken framing, conflicting Content-Length and Transfer-Encoding, a bad chunk) is refused
+in the Simkl envelope instead of uvicorn's plain-text body."""
 
 from __future__ import annotations
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from simkl_server.app import create_app
+from simkl_server.config import Settings
 from simkl_server.errors import WrongParameter
 from simkl_server.wire.errors import error_body
 
@@ -26,3 +29,16 @@ class SimklHttpProtocol(HttpToolsProtocol):
         ]
         self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n" + _BODY)
         self.transport.close()
+
+
+def run(settings: Settings) -> None:
+    """Serve the app on the settings' host and port until interrupted."""
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http=SimklHttpProtocol,
+        log_level=settings.log_level,
+        access_log=False,
+    )

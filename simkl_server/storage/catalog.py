@@ -1,0 +1,207 @@
+"""Catalog queries: the batch lookup every sync write resolves against, and bulk upserts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from itertools import product
+from typing import Any
+
+import orjson
+
+from simkl_server.domain.kinds import MEDIA_TYPE_OF_WORD
+from simkl_server.domain.models import (
+    CatalogHits,
+    CatalogItem,
+    CatalogQuery,
+    CatalogUpsert,
+    StoredIds,
+)
+from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
+from simkl_server.storage.drivers import Connection, Row
+
+ITEM_COLUMNS = (
+    "c.id, c.type, c.title, c.year, c.status, c.total_episodes, c.anime_type, c.release_date, c.ids"
+)
+ITEM_COLUMN_COUNT = 9
+_UPSERT_COLUMNS = (
+    ("id", "BIGINT"),
+    ("type", "TEXT"),
+    ("title", "TEXT"),
+    ("title_key", "TEXT"),
+    ("year", "INTEGER"),
+    ("status", "TEXT"),
+    ("total_episodes", "INTEGER"),
+    ("anime_type", "TEXT"),
+    ("release_date", "TEXT"),
+    ("ids", "TEXT"),
+)
+
+
+def item_from_row(row: Row, offset: int = 0) -> CatalogItem:
+    """A CatalogItem from the ITEM_COLUMNS starting at `offset`."""
+    (item_id, type_, title, year, status, episodes, anime_type, release, ids) = row[
+        offset : offset + ITEM_COLUMN_COUNT
+    ]
+    return CatalogItem(
+        id=item_id,
+        type=MEDIA_TYPE_OF_WORD[type_],
+        title=title,
+        year=year,
+        status=status,
+        total_episodes=episodes,
+        anime_type=anime_type,
+        release_date=release,
+        ids=StoredIds(ids),
+    )
+
+
+def _find_variants() -> dict[tuple[bool, bool, bool], Statement]:
+    # One round trip for a whole batch: simkl ids, external-id keys and folded titles. A
+    # variant per combination of what the batch carries, so a lone simkl id costs one lookup.
+    def branches(d: SqlDialect) -> tuple[str, str, str]:
+        return (
+            f"SELECT 's', CAST(c.id AS TEXT), {ITEM_COLUMNS} FROM catalog_items c "
+            f"WHERE {d.in_array('c.id', 'simkl_ids', 'BIGINT')}",
+            f"SELECT 'k', k.key, {ITEM_COLUMNS} FROM catalog_ids k "
+            "JOIN catalog_items c ON c.id = k.item_id "
+            f"WHERE {d.in_array('k.key', 'keys', 'TEXT')}",
+            f"SELECT 't', c.title_key, {ITEM_COLUMNS} FROM catalog_items c "
+            f"WHERE {d.in_array('c.title_key', 'titles', 'TEXT')}",
+        )
+
+    def union(mask: tuple[bool, bool, bool]) -> Statement:
+        return statement(
+            lambda d: " UNION ALL ".join(
+                branch for branch, wanted in zip(branches(d), mask, strict=True) if wanted
+            )
+        )
+
+    masks = [(simkl, keys, titles) for simkl, keys, titles in product((False, True), repeat=3)]
+    return {mask: union(mask) for mask in masks if any(mask)}
+
+
+FIND = _find_variants()
+UPSERT_ITEMS = statement(
+    lambda d: (
+        f"INSERT INTO catalog_items ({', '.join(n for n, _ in _UPSERT_COLUMNS)}) "
+        f"SELECT {', '.join(n for n, _ in _UPSERT_COLUMNS)} "
+        f"FROM ({d.json_rows('rows', _UPSERT_COLUMNS)}) AS r WHERE true "
+        "ON CONFLICT (id) DO UPDATE SET "
+        + ", ".join(f"{name} = excluded.{name}" for name, _ in _UPSERT_COLUMNS[1:])
+    )
+)
+DELETE_ITEM_KEYS = statement(
+    lambda d: f"DELETE FROM catalog_ids WHERE {d.in_array('item_id', 'item_ids', 'BIGINT')}"
+)
+INSERT_ITEM_KEYS = statement(
+    lambda d: (
+        "INSERT INTO catalog_ids (key, item_id) SELECT r.key, r.item_id FROM ("
+        + d.json_rows("rows", (("key", "TEXT"), ("item_id", "BIGINT")))
+        + ") AS r WHERE true"
+    )
+)
+OWNERS = statement(
+    lambda d: f"SELECT key, item_id FROM catalog_ids WHERE {d.in_array('key', 'keys', 'TEXT')}"
+)
+ITEMS = statement(
+    lambda d: (
+        f"SELECT {ITEM_COLUMNS} FROM catalog_items c "
+        f"WHERE {d.in_array('c.id', 'item_ids', 'BIGINT')}"
+    )
+)
+PAGE = statement(
+    f"SELECT {ITEM_COLUMNS} FROM catalog_items c WHERE c.id > :after ORDER BY c.id LIMIT :size"
+)
+SIZE = statement("SELECT COUNT(*) FROM catalog_items")
+MAX_ID = statement("SELECT MAX(id) FROM catalog_items WHERE id >= :at_least")
+ANALYZE = statement("ANALYZE")
+
+
+class CatalogQueries:
+    """Catalog statements on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def find(self, query: CatalogQuery) -> CatalogHits:
+        """Look up every id and title of a batch in one round trip."""
+        hits = CatalogHits()
+        variant = (bool(query.simkl_ids), bool(query.id_keys), bool(query.title_keys))
+        if not any(variant):
+            return hits
+        array = self._conn.array
+        params = {}
+        if query.simkl_ids:
+            params["simkl_ids"] = array(query.simkl_ids)
+        if query.id_keys:
+            params["keys"] = array(query.id_keys)
+        if query.title_keys:
+            params["titles"] = array(query.title_keys)
+        built: dict[int, CatalogItem] = {}  # an item matched by several ids is built once
+        for row in await self._conn.fetch(FIND[variant], params):
+            item = built.get(row[2]) or built.setdefault(row[2], item_from_row(row, 2))
+            if row[0] == "s":
+                hits.by_simkl[item.id] = item
+            elif row[0] == "k":
+                hits.by_key[row[1]] = item
+            else:
+                hits.by_title.setdefault(row[1], []).append(item)
+        return hits
+
+    async def upsert(self, items: Sequence[CatalogUpsert]) -> None:
+        """Create or update catalog items and replace their index keys."""
+        if not items:
+            return
+        await self._conn.execute(UPSERT_ITEMS, {"rows": json_text(map(_upsert_row, items))})
+        item_ids = self._conn.array(u.item.id for u in items)
+        await self._conn.execute(DELETE_ITEM_KEYS, {"item_ids": item_ids})
+        key_rows = json_text((key, u.item.id) for u in items for key in u.keys)
+        await self._conn.execute(INSERT_ITEM_KEYS, {"rows": key_rows})
+
+    async def owners(self, keys: Collection[str]) -> dict[str, int]:
+        """Which item currently owns each of these index keys."""
+        rows = await self._conn.fetch(OWNERS, {"keys": self._conn.array(keys)})
+        return {row[0]: row[1] for row in rows}
+
+    async def items(self, item_ids: Collection[int]) -> dict[int, CatalogItem]:
+        """Catalog items by simkl id."""
+        rows = await self._conn.fetch(ITEMS, {"item_ids": self._conn.array(item_ids)})
+        return {item.id: item for item in map(item_from_row, rows)}
+
+    async def pages(self, batch: int = 1000) -> AsyncIterator[Sequence[CatalogItem]]:
+        """Every catalog item, in id order, in batches."""
+        after = 0
+        while rows := await self._conn.fetch(PAGE, {"after": after, "size": batch}):
+            items = [item_from_row(row) for row in rows]
+            yield items
+            after = items[-1].id
+
+    async def size(self) -> int:
+        """Number of catalog items."""
+        row = await self._conn.fetchrow(SIZE, {})
+        return int(row[0]) if row else 0
+
+    async def max_id(self, *, at_least: int) -> int | None:
+        """Largest simkl id at or above `at_least` (local ids are minted above it)."""
+        row = await self._conn.fetchrow(MAX_ID, {"at_least": at_least})
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def refresh_statistics(self) -> None:
+        """Let the query planner see the tables' current sizes (after bulk loads)."""
+        await self._conn.execute(ANALYZE, {})
+
+
+def _upsert_row(upsert: CatalogUpsert) -> tuple[Any, ...]:
+    item = upsert.item
+    return (
+        item.id,
+        item.type.value,
+        item.title,
+        upsert.title_key,
+        item.year,
+        item.status,
+        item.total_episodes,
+        item.anime_type,
+        item.release_date,
+        orjson.dumps(dict(item.ids)).decode(),
+    )

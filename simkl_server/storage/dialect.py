@@ -1,0 +1,113 @@
+"""The one place SQLite and PostgreSQL differ in SQL: placeholders, array parameters, JSON rows,
+two-argument maximum and row locks.
+
+A statement is written once (`statement(...)`, at module level in its area's module) and
+compiled for both dialects when that module is imported, so no request ever compiles SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.engine import Dialect
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A statement compiled for one dialect, with its parameter names in positional order."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """Order named parameters the way the driver expects them."""
+        return tuple(params[name] for name in self.names)
+
+
+class SqlDialect:
+    """SQL fragments whose spelling depends on the database."""
+
+    def __init__(self, name: str, compiler: Dialect) -> None:
+        self.name = name
+        self._compiler = compiler
+
+    def compile(self, sql: str) -> Query:
+        """Turn `:name` parameters into the driver's positional placeholders."""
+        compiled = text(sql).compile(dialect=self._compiler)
+        return Query(str(compiled), tuple(compiled.positiontup or ()))
+
+    def in_array(self, column: str, param: str, sql_type: str) -> str:
+        """`column` is one of the values of an array parameter (see `encode_array`).
+
+        PostgreSQL gets a real array and `= ANY`, an index condition whose plan does not hinge
+        on the planner guessing the array's length; SQLite walks a JSON array."""
+        if self.name == "sqlite":
+            return f"{column} IN (SELECT value FROM json_each(:{param}))"
+        return f"{column} = ANY(CAST(:{param} AS {sql_type}[]))"
+
+    def array_source(self, param: str, sql_type: str) -> str:
+        """A subquery yielding the values of an array parameter as rows of `value`."""
+        if self.name == "sqlite":
+            return f"SELECT value FROM json_each(:{param})"
+        return f"SELECT unnest(CAST(:{param} AS {sql_type}[])) AS value"
+
+    def encode_array(self, values: Iterable[Any]) -> Any:
+        """An array parameter's value: JSON text for SQLite, a list for asyncpg."""
+        if self.name == "sqlite":
+            return orjson.dumps(list(values)).decode()
+        return list(values)
+
+    def json_rows(self, param: str, columns: Sequence[tuple[str, str]]) -> str:
+        """A subquery yielding a JSON array of arrays (one JSON text parameter on both
+        databases) as rows with the given columns."""
+        if self.name == "sqlite":
+            picks = ", ".join(
+                f"json_extract(value, '$[{i}]') AS {name}" for i, (name, _) in enumerate(columns)
+            )
+            return f"SELECT {picks} FROM json_each(:{param})"
+        picks = ", ".join(
+            f"CAST(x->>{i} AS {sql_type}) AS {name}" for i, (name, sql_type) in enumerate(columns)
+        )
+        return f"SELECT {picks} FROM jsonb_array_elements(CAST(:{param} AS JSONB)) AS t(x)"
+
+    def greatest(self, left: str, right: str) -> str:
+        """The larger of two values (SQLite's two-argument MAX is PostgreSQL's GREATEST)."""
+        return f"MAX({left}, {right})" if self.name == "sqlite" else f"GREATEST({left}, {right})"
+
+    @property
+    def lock_suffix(self) -> str:
+        """Row lock for the per-user write lock; SQLite's BEGIN IMMEDIATE already locks."""
+        return "" if self.name == "sqlite" else " FOR UPDATE"
+
+
+SQLITE = SqlDialect("sqlite", sqlite_dialect.dialect())
+POSTGRES = SqlDialect("postgresql", asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One statement, compiled for both databases."""
+
+    sqlite: Query
+    postgres: Query
+
+
+def statement(source: str | Callable[[SqlDialect], str]) -> Statement:
+    """Compile a statement for both dialects: plain SQL, or a function of the dialect for
+    statements that use its fragments (arrays, JSON rows, locks)."""
+
+    def build(dialect: SqlDialect) -> Query:
+        return dialect.compile(source if isinstance(source, str) else source(dialect))
+
+    return Statement(build(SQLITE), build(POSTGRES))
+
+
+def json_text(values: Iterable[Any]) -> str:
+    """Rows for a `json_rows` parameter: one JSON array of arrays, on both databases."""
+    return orjson.dumps(list(values)).decode()
