@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from starlette.applications import Starlette
-
 from simkl_server.api import ROUTES
-from simkl_server.api._http import Services
+from simkl_server.api._http import Services, SimklApp
 from simkl_server.api.edge import EdgeMiddleware
 from simkl_server.api.errors import install_error_handlers
 from simkl_server.clock import Clock, SystemClock
@@ -28,26 +26,26 @@ async def open_store(settings: Settings, clock: Clock) -> Store:
 
 def create_app(
     settings: Settings | None = None, *, store: Store | None = None, clock: Clock | None = None
-) -> Starlette:
+) -> SimklApp:
     """The ASGI app; it opens its own store unless one is given (tests share theirs)."""
     settings = settings or Settings()
     clock = clock or SystemClock()
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: SimklApp) -> AsyncIterator[None]:
         if store is not None:
             yield
             return
         opened = await open_store(settings, clock)
-        app.state.services = Services(settings, opened)
+        app.services = Services(settings, opened)
         try:
             yield
         finally:
             await opened.close()
 
-    app = Starlette(routes=ROUTES, lifespan=lifespan)
+    app = SimklApp(routes=ROUTES, lifespan=lifespan)
     if store is not None:  # usable at once, even by a client that runs no lifespan
-        app.state.services = Services(settings, store)
+        app.services = Services(settings, store)
     install_error_handlers(app)
     app.router.redirect_slashes = False
     app.add_middleware(EdgeMiddleware)

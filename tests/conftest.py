@@ -151,7 +151,7 @@ class Api:
     @property
     def store(self) -> Store:
         """The app's own store."""
-        store: Store = self.client.app.state.services.store  # type: ignore[attr-defined]
+        store: Store = self.client.app.services.store  # type: ignore[attr-defined]
         return store
 
     def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:

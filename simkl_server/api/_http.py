@@ -3,11 +3,11 @@ reads and query values."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
 import orjson
+from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -60,15 +60,21 @@ def query_value(query_string: bytes, name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Services:
+class Services(NamedTuple):
     """What handlers share, set on the app when it starts: the one way to reach the store."""
 
     settings: Settings
     store: Store
 
 
+class SimklApp(Starlette):
+    """The Starlette app with its services as a plain attribute: every handler reaches them,
+    and Starlette's `state` costs a `__getattr__` call per lookup."""
+
+    services: Services
+
+
 def services(request: Request) -> Services:
     """The running app's services."""
-    found: Services = request.app.state.services
-    return found
+    app: SimklApp = request.scope["app"]
+    return app.services

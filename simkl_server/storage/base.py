@@ -9,8 +9,7 @@ its area's module only; adding an area adds one property here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import cached_property
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from simkl_server.clock import Clock
 from simkl_server.config import DatabaseUrl
@@ -24,6 +23,7 @@ from simkl_server.storage.library import LibraryQueries
 from simkl_server.storage.ratings import RatingsQueries
 
 T = TypeVar("T")
+A = TypeVar("A")
 _CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids"})
 # Children before parents, so foreign keys never stop a reset.
 _RESET_ORDER = [table.name for table in reversed(schema.metadata.sorted_tables)]
@@ -32,36 +32,36 @@ _DELETE_ALL: dict[str, Statement] = {
 }
 
 
+class _Area(Generic[A]):
+    """An area's queries on the session's connection, made on first use and kept.
+
+    Like functools.cached_property without its per-access lock (Python 3.11 takes one), which
+    showed in profiles: a write transaction makes a fresh session per request."""
+
+    def __init__(self, make: Callable[[Connection], A]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, session: Session, owner: Any = None) -> A:
+        area = self._make(session.conn)
+        session.__dict__[self._name] = area  # later lookups find it before the descriptor
+        return area
+
+
 class Session:
-    """Every area's statements on one connection."""
+    """Every area's statements on one connection: `session.<area>.<query method>(...)`."""
+
+    accounts = _Area(AccountQueries)
+    activities = _Area(ActivityQueries)
+    catalog = _Area(CatalogQueries)
+    library = _Area(LibraryQueries)
+    ratings = _Area(RatingsQueries)
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-
-    @cached_property
-    def accounts(self) -> AccountQueries:
-        """Apps, users, tokens."""
-        return AccountQueries(self.conn)
-
-    @cached_property
-    def activities(self) -> ActivityQueries:
-        """Activity buckets and the user write lock."""
-        return ActivityQueries(self.conn)
-
-    @cached_property
-    def catalog(self) -> CatalogQueries:
-        """Catalog lookups and upserts."""
-        return CatalogQueries(self.conn)
-
-    @cached_property
-    def library(self) -> LibraryQueries:
-        """Library entries."""
-        return LibraryQueries(self.conn)
-
-    @cached_property
-    def ratings(self) -> RatingsQueries:
-        """Ratings."""
-        return RatingsQueries(self.conn)
 
 
 class WriteTx(Session):

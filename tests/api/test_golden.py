@@ -335,7 +335,7 @@ def broken_client(catalog_database: str, monkeypatch: pytest.MonkeyPatch) -> Ite
         async def fail(client_id: str, token: str | None) -> Any:
             raise RuntimeError("the database went away")
 
-        store = client.app.state.services.store  # type: ignore[attr-defined]
+        store = client.app.services.store  # type: ignore[attr-defined]
         monkeypatch.setattr(store.read.accounts, "authenticate", fail)
         yield client
 

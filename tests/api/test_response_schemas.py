@@ -545,7 +545,7 @@ def test_unexpected_failures(
         async def fail(client_id: str, token: str | None) -> Any:
             raise RuntimeError("the database went away")
 
-        store = client.app.state.services.store  # type: ignore[attr-defined]
+        store = client.app.services.store  # type: ignore[attr-defined]
         monkeypatch.setattr(store.read.accounts, "authenticate", fail)
         response = client.request(
             method, path, params={"client_id": "x"}, headers={"Authorization": "Bearer y"}
