@@ -30,8 +30,8 @@ from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import ratings
-from simkl_server.domain.filing import auto_status
 from simkl_server.domain.kinds import list_bucket, rated_bucket
+from simkl_server.domain.library import auto_status
 from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import CatalogItem, ItemRef, SyncItem
 from simkl_server.domain.ratings import RatingInput

@@ -23,9 +23,9 @@ from itertools import islice
 from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
-from simkl_server.domain.filing import auto_status
 from simkl_server.domain.ids import item_lookup_keys, title_key
 from simkl_server.domain.kinds import MediaType, list_bucket, rated_bucket
+from simkl_server.domain.library import auto_status
 from simkl_server.domain.models import CatalogItem, CatalogUpsert, RatingWrite
 from simkl_server.storage import migrate
 from simkl_server.storage.base import Store, WriteTx

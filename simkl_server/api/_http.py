@@ -3,7 +3,9 @@ reads and query values."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import asyncio
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote_plus
 
 import orjson
@@ -15,6 +17,8 @@ from simkl_server.config import Settings
 from simkl_server.errors import BodyTooLarge, WrongParameter
 from simkl_server.storage.base import Store
 
+T = TypeVar("T")
+
 
 class JSONResponse(Response):
     """A response whose body is encoded with orjson."""
@@ -24,6 +28,19 @@ class JSONResponse(Response):
     def render(self, content: Any) -> bytes:
         """Encode the content."""
         return orjson.dumps(content)
+
+
+async def render_off_loop(
+    render: Callable[[T], Any], value: T, *, status_code: int = 200
+) -> Response:
+    """A JSON response whose body is built and encoded in a worker thread: a large library
+    takes tens of milliseconds to render, which the event loop must not spend."""
+
+    def encode() -> bytes:
+        return orjson.dumps(render(value))
+
+    body = await asyncio.to_thread(encode)
+    return Response(body, status_code=status_code, media_type="application/json")
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:

@@ -6,10 +6,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import JSONResponse, read_body, services
+from simkl_server.api._http import JSONResponse, read_body, render_off_loop, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain import ratings
 from simkl_server.wire.common import parse_json_object, sync_items
+from simkl_server.wire.library import library_view
 from simkl_server.wire.ratings import (
     add_response,
     rating_inputs,
@@ -47,13 +48,14 @@ async def add(request: Request) -> Response:
 async def read(request: Request) -> Response:
     """GET /sync/ratings[/{type}[/{rating}]]; POST is accepted too, as old clients send it."""
     caller = await require_user(request)
+    params = request.query_params
     query = ratings_query(
-        request.path_params.get("type"),
-        request.path_params.get("rating"),
-        request.query_params.get("date_from"),
+        request.path_params.get("type"), request.path_params.get("rating"), params.get("date_from")
     )
-    rows = await ratings.read_ratings(services(request).store, user_id=caller.user_id, query=query)
-    return JSONResponse(ratings_response(rows))
+    read = await ratings.read_ratings(
+        services(request).store, user_id=caller.user_id, query=query, view=library_view(params)
+    )
+    return await render_off_loop(ratings_response, read)
 
 
 # Remove first: its path would otherwise read as a type.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 import datetime
 import gzip
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -15,7 +15,7 @@ import orjson
 
 from simkl_server.domain.catalog import CatalogRecord, Problem
 from simkl_server.domain.kinds import MediaType
-from simkl_server.domain.models import CatalogItem
+from simkl_server.domain.models import CatalogEpisode, CatalogItem
 
 MOVIE_STATUSES = frozenset({"released", "upcoming"})
 SHOW_STATUSES = frozenset({"ended", "airing", "tba"})
@@ -89,7 +89,84 @@ def _record(doc: dict[str, Any], where: str) -> CatalogRecord:
         total_episodes=_optional_int(doc, "total_episodes"),
         anime_type=_choice(doc.get("anime_type"), ANIME_TYPES, "anime_type"),
         release_date=_release_date(doc.get("release_date")),
+        poster=_optional_text(doc, "poster"),
+        runtime=_optional_int(doc, "runtime"),
+        episodes=_episodes(doc.get("episodes"), media_type),
     )
+
+
+def _optional_text(doc: dict[str, Any], name: str) -> str | None:
+    value = doc.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f'"{name}" must be a non-empty string')
+    return value.strip()
+
+
+def _episodes(value: Any, media_type: MediaType) -> tuple[CatalogEpisode, ...] | None:
+    """An item's episode list: objects with `number` (and `season`, 1 when absent; 0 for
+    specials), optional `title`, `aired`, `runtime`, `ids.tvdb`, `tvdb.season`/`tvdb.episode`."""
+    if value is None:
+        return None
+    if media_type is MediaType.MOVIE:
+        raise ValueError('"episodes" is for shows and anime only')
+    if not isinstance(value, list):
+        raise ValueError('"episodes" must be an array of objects')
+    episodes = sorted(
+        (_episode(entry, i) for i, entry in enumerate(value)), key=lambda e: (e.season, e.number)
+    )
+    keys = [(e.season, e.number) for e in episodes]
+    if len(set(keys)) != len(keys):
+        raise ValueError('"episodes" lists one season and number twice')
+    return tuple(episodes)
+
+
+def _episode(entry: Any, position: int) -> CatalogEpisode:
+    where = f"episodes[{position}]"
+    if not isinstance(entry, dict):
+        raise ValueError(f'"{where}" must be an object')
+    number = _bounded(entry.get("number"), f"{where}.number")
+    if number is None:
+        raise ValueError(f'"{where}.number" is required')
+    ids = entry.get("ids") or {}
+    mapped = entry.get("tvdb") or {}
+    if not isinstance(ids, dict) or not isinstance(mapped, dict):
+        raise ValueError(f'"{where}.ids" and "{where}.tvdb" must be objects')
+    title = entry.get("title")
+    return CatalogEpisode(
+        season=_bounded(entry.get("season", 1), f"{where}.season") or 0,
+        number=number,
+        title=title if isinstance(title, str) and title.strip() else None,
+        aired_at=_aired(entry.get("aired"), where),
+        runtime=_bounded(entry.get("runtime"), f"{where}.runtime"),
+        tvdb_id=_bounded(ids.get("tvdb"), f"{where}.ids.tvdb", MAX_ID),
+        tvdb_season=_bounded(mapped.get("season"), f"{where}.tvdb.season"),
+        tvdb_number=_bounded(mapped.get("episode"), f"{where}.tvdb.episode"),
+    )
+
+
+def _bounded(value: Any, where: str, high: int = MAX_COUNT) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not _is_int(value, 0, high):
+        raise ValueError(f'"{where}" must be a non-negative integer')
+    return int(value)
+
+
+def _aired(value: Any, where: str) -> int | None:
+    """Epoch milliseconds of an ISO-8601 date or date-time (a date alone is midnight UTC)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(str(value).strip().upper())
+    except ValueError:
+        raise ValueError(f'"{where}.aired" must be an ISO-8601 date or date-time') from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return int(moment.timestamp() * 1000)
 
 
 def _ids(value: Any) -> tuple[int | None, dict[str, str]]:
@@ -146,7 +223,7 @@ def _release_date(value: Any) -> str | None:
     raise ValueError('"release_date" must be a date written YYYY-MM-DD')
 
 
-def export_line(item: CatalogItem) -> bytes:
+def export_line(item: CatalogItem, episodes: Sequence[CatalogEpisode] = ()) -> bytes:
     """One interchange line for a catalog item (absent facts are left out)."""
     document: dict[str, Any] = {
         "type": item.type.value,
@@ -157,5 +234,27 @@ def export_line(item: CatalogItem) -> bytes:
         "total_episodes": item.total_episodes,
         "anime_type": item.anime_type,
         "release_date": item.release_date,
+        "poster": item.poster,
+        "runtime": item.runtime,
+        "episodes": [_export_episode(e) for e in episodes] or None,
     }
     return orjson.dumps({k: v for k, v in document.items() if v is not None}) + b"\n"
+
+
+def _export_episode(episode: CatalogEpisode) -> dict[str, Any]:
+    aired = None
+    if episode.aired_at is not None:
+        moment = datetime.datetime.fromtimestamp(episode.aired_at / 1000, tz=datetime.UTC)
+        aired = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    document: dict[str, Any] = {
+        "season": episode.season,
+        "number": episode.number,
+        "title": episode.title,
+        "aired": aired,
+        "runtime": episode.runtime,
+        "ids": {"tvdb": episode.tvdb_id} if episode.tvdb_id is not None else None,
+        "tvdb": {"season": episode.tvdb_season, "episode": episode.tvdb_number}
+        if episode.tvdb_season is not None
+        else None,
+    }
+    return {k: v for k, v in document.items() if v is not None}

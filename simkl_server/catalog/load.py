@@ -44,7 +44,8 @@ async def export_file(store: Store, path: Path) -> int:
     count = 0
     with open_export(path) as out:
         async for batch in store.read.catalog.pages():
+            episodes = await store.read.catalog.episodes([item.id for item in batch])
             for item in batch:
-                out.write(export_line(item))
+                out.write(export_line(item, episodes.get(item.id, ())))
                 count += 1
     return count

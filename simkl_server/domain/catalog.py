@@ -6,18 +6,26 @@ well below it, so a locally minted id can never collide with a real one imported
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from simkl_server.domain.ids import item_lookup_keys, lookup_key, normalize_id, title_key
 from simkl_server.domain.kinds import MediaType
-from simkl_server.domain.models import CatalogItem, CatalogUpsert
-from simkl_server.storage.base import Store
+from simkl_server.domain.models import CatalogEpisode, CatalogItem, CatalogUpsert
+from simkl_server.storage.base import Store, WriteTx
 
 LOCAL_ID_BASE = 1_000_000_000
 CHUNK = 2000
-_OPTIONAL_FIELDS = ("year", "status", "total_episodes", "anime_type", "release_date")
+_OPTIONAL_FIELDS = (
+    "year",
+    "status",
+    "total_episodes",
+    "anime_type",
+    "release_date",
+    "poster",
+    "runtime",
+)
 _NOT_MINTED_YET = -1
 
 
@@ -35,6 +43,10 @@ class CatalogRecord:
     total_episodes: int | None = None
     anime_type: str | None = None
     release_date: str | None = None
+    poster: str | None = None
+    runtime: int | None = None
+    # The item's episode list when the record gives one (it then replaces the stored list).
+    episodes: tuple[CatalogEpisode, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +133,29 @@ async def _import_chunk(
         if problem is not None:
             report.problems.append(problem)
     upserts = state.upserts()
-    if upserts:
-        await store.transaction(lambda tx: tx.catalog.upsert(upserts), offload=True)
-    state.count(report)
+    episodes = await _changed_episodes(store, state.episodes)
+    if upserts or episodes:
+
+        async def write(tx: WriteTx) -> None:
+            await tx.catalog.upsert(upserts)
+            await tx.catalog.replace_episodes(episodes)
+
+        await store.transaction(write, offload=True)
+    state.count(report, episodes)
+
+
+async def _changed_episodes(
+    store: Store, given: dict[int, tuple[CatalogEpisode, ...]]
+) -> dict[int, tuple[CatalogEpisode, ...]]:
+    """The episode lists a chunk gives that differ from the stored ones."""
+    if not given:
+        return {}
+    stored = await store.read.catalog.episodes(given.keys())
+    return {
+        item_id: episodes
+        for item_id, episodes in given.items()
+        if tuple(stored.get(item_id, ())) != episodes
+    }
 
 
 _Target = int | Problem | None  # an item id, a skip, or None for "a new item"
@@ -137,6 +169,7 @@ class _ChunkState:
     original: dict[int, CatalogItem]
     current: dict[int, CatalogItem]
     touched: set[int] = field(default_factory=set)
+    episodes: dict[int, tuple[CatalogEpisode, ...]] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, store: Store, records: Sequence[CatalogRecord]) -> _ChunkState:
@@ -165,6 +198,8 @@ class _ChunkState:
         if target is None:
             merged = replace(merged, id=minter.mint())
         self._keep(before, merged)
+        if record.episodes is not None:
+            self.episodes[merged.id] = record.episodes
         return None
 
     def _target(self, record: CatalogRecord, keys: list[str]) -> _Target:
@@ -202,13 +237,15 @@ class _ChunkState:
             for item in self._changed()
         ]
 
-    def count(self, report: ImportReport) -> None:
-        """Add this chunk's outcome to the report (items compared with their stored form)."""
-        changed = self._changed()
-        added = sum(1 for item in changed if item.id not in self.original)
+    def count(self, report: ImportReport, episodes: Mapping[int, object]) -> None:
+        """Add this chunk's outcome to the report (items compared with their stored form; an
+        item whose episode list changed counts as updated)."""
+        changed = {item.id for item in self._changed()}
+        added = sum(1 for item_id in changed if item_id not in self.original)
+        updated = changed | {item_id for item_id in episodes if item_id in self.original}
         report.added += added
-        report.updated += len(changed) - added
-        report.unchanged += len(self.touched) - len(changed)
+        report.updated += len(updated) - added
+        report.unchanged += len(self.touched) - len(updated)
 
     def _changed(self) -> list[CatalogItem]:
         return [
@@ -266,4 +303,6 @@ def _as_item(record: CatalogRecord, item_id: int) -> CatalogItem:
         anime_type=record.anime_type,
         release_date=record.release_date,
         ids=dict(record.ids),
+        poster=record.poster,
+        runtime=record.runtime,
     )

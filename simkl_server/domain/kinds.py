@@ -102,3 +102,8 @@ def rated_bucket(media_type: MediaType) -> str:
 def list_bucket(media_type: MediaType, status: ListStatus) -> str:
     """The activity bucket that moves when an item of that type enters or leaves a list."""
     return f"{media_type.activity_block}.{status.value}"
+
+
+def removed_bucket(media_type: MediaType) -> str:
+    """The activity bucket that moves when an item of that type leaves the library entirely."""
+    return f"{media_type.activity_block}.removed_from_list"

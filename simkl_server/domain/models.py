@@ -58,11 +58,45 @@ class CatalogItem:
     anime_type: str | None = None
     release_date: str | None = None
     ids: Mapping[str, str] = field(default_factory=dict)
+    poster: str | None = None
+    runtime: int | None = None
 
     @property
     def is_movie_like(self) -> bool:
         """Movies, and anime films, which clients may send under `movies[]`."""
         return is_movie_like(self.type, self.anime_type)
+
+
+# An episode by (season, number); a user's watched episodes of one item, with their dates.
+EpisodeKey = tuple[int, int]
+WatchedEpisodes = dict[EpisodeKey, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEpisode:
+    """One episode the catalog knows of a show or anime (season 0: specials)."""
+
+    season: int
+    number: int
+    title: str | None = None
+    aired_at: int | None = None
+    runtime: int | None = None
+    tvdb_id: int | None = None
+    tvdb_season: int | None = None
+    tvdb_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedEpisode:
+    """A watched episode as a library read renders it, with the catalog's facts about it."""
+
+    season: int
+    number: int
+    watched_at: int | None
+    runtime: int | None = None
+    tvdb_id: int | None = None
+    tvdb_season: int | None = None
+    tvdb_number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +111,37 @@ class ItemRef:
 
 
 @dataclass(frozen=True, slots=True)
+class EpisodeTarget:
+    """An episode a write names: season and number, or an episode id resolved through the
+    catalog (`tvdb`), and its own `watched_at` when given."""
+
+    season: int
+    number: int | None
+    watched_at: int | None = None
+    tvdb: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonTarget:
+    """A season a write names: every episode of it (`episodes` None) or those listed."""
+
+    number: int
+    episodes: tuple[EpisodeTarget, ...] | None = None
+    watched_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SyncItem:
-    """One item of a sync write: the object exactly as sent (what responses echo) and how it
-    identifies its media. Domain outcomes hand these back, so nothing is joined by position."""
+    """One item of a sync write: the object exactly as sent (what responses echo), how it
+    identifies its media, and the seasons or episodes it narrows the write to (None: the whole
+    item). `bad_date` marks an item carrying a date that does not parse: it is reported in
+    `not_found`, never applied with a date the user did not give. Domain outcomes hand these
+    back, so nothing is joined by position."""
 
     sent: Mapping[str, Any]
     ref: ItemRef
+    seasons: tuple[SeasonTarget, ...] | None = None
+    bad_date: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +193,73 @@ class LibraryState:
 
 
 @dataclass(frozen=True, slots=True)
+class Memo:
+    """A user's note on a library entry."""
+
+    text: str
+    is_private: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryEntry:
+    """Everything a library entry holds besides its episodes, as writes read and rewrite it."""
+
+    item_id: int
+    status: ListStatus
+    added_at: int
+    last_watched_at: int | None = None
+    user_rating: int | None = None
+    user_rated_at: int | None = None
+    watched_episodes: int = 0
+    last_watched: str | None = None
+    next_to_watch: str | None = None
+    memo: Memo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryWrite:
+    """An entry to store as given, and which delta stamps it moves."""
+
+    entry: LibraryEntry
+    list_changed: bool = True
+    rating_changed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryQuery:
+    """Which library rows a read returns: types, optionally statuses (None: every status),
+    an optional delta start (rows whose list side changed after it), and whether anime are
+    narrowed to anime films."""
+
+    types: frozenset[MediaType]
+    statuses: frozenset[ListStatus] | None = None
+    changed_after: int | None = None
+    anime_movies: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryView:
+    """How a library read renders rows, as its query parameters ask: ids only (`ids_only`,
+    `simkl_ids_only`), `full` (runtime and watched episodes), `anime_seasons` (TVDB mapping
+    of anime), memos, the next episode's details, per-episode extras, episodes of completed
+    and dropped items too (`all_episodes`: "yes" or "original"), rewatch sessions."""
+
+    ids: str | None = None
+    full: bool = False
+    anime_seasons: bool = False
+    memos: bool = False
+    next_watch_info: bool = False
+    episode_watched_at: bool = False
+    episode_runtime: bool = False
+    episode_tvdb_id: bool = False
+    all_episodes: str | None = None
+    rewatches: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class LibraryRow:
-    """A library entry joined with its catalog item, as read endpoints render it."""
+    """A library entry joined with its catalog item, as read endpoints render it;
+    `not_aired` counts the item's episodes that have not aired yet."""
 
     item: CatalogItem
     status: ListStatus
@@ -144,6 +268,10 @@ class LibraryRow:
     last_watched_at: int | None
     last_watched: str | None
     next_to_watch: str | None
+    added_at: int = 0
+    watched_episodes: int = 0
+    not_aired: int = 0
+    memo: Memo | None = None
 
 
 @dataclass(frozen=True, slots=True)

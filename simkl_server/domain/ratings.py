@@ -5,18 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from simkl_server.domain.filing import auto_status
-from simkl_server.domain.kinds import ListStatus, Wrapper, list_bucket, rated_bucket
+from simkl_server.domain.changes import LibraryChanges
+from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, rated_bucket
+from simkl_server.domain.library import LibraryRead, auto_status, library_details
 from simkl_server.domain.matching import catalog_query, resolve
-from simkl_server.domain.models import (
-    CatalogItem,
-    LibraryRow,
-    LibraryState,
-    RatingsQuery,
-    RatingWrite,
-    SyncItem,
-)
-from simkl_server.storage.base import Store, WriteTx
+from simkl_server.domain.models import CatalogItem, LibraryView, RatingsQuery, SyncItem
+from simkl_server.storage.base import Session, Store, WriteTx
 
 MIN_RATING = 1
 MAX_RATING = 10
@@ -103,50 +97,53 @@ async def add_ratings(store: Store, *, user_id: int, inputs: Sequence[RatingInpu
         wanted = [entry.item.ref for entry in inputs if entry.acceptable]
         hits = await tx.catalog.find(catalog_query(wanted))
         items = [resolve(entry.item.ref, hits) if entry.acceptable else None for entry in inputs]
-        known = {item.id for item in items if item is not None}
-        states = await tx.library.states(user_id, known) if known else {}
-        plan = _RatingPlan(states, now_ms=tx.now_ms)
+        known = {item.id: item for item in items if item is not None}
+        # A new entry has no episodes yet, and an old one keeps its own: no episode reads.
+        changes = await LibraryChanges.load(tx, user_id, known.values(), episodes=False)
         outcome = AddOutcome()
         for entry, item in zip(inputs, items, strict=True):
             if item is None or entry.rating is None:
                 outcome.not_found.append(entry.item)
                 continue
-            status = plan.apply(item, entry.rating, entry.rated_at)
+            status = file_rated(changes, item)
+            changes.rate(item, entry.rating, entry.rated_at)
             outcome.added.add(entry.item.ref.wrapper)
             outcome.statuses.append((entry, status))
-        await tx.ratings.save(user_id, list(plan.writes.values()), now=tx.now_ms)
-        await tx.activities.touch(user_id, plan.buckets, at=tx.now_ms)
+        await changes.save(tx)
         return outcome
 
     return await store.write(user_id, work, size=len(inputs))
 
 
-@dataclass(slots=True)
-class _RatingPlan:
-    """Accumulates the rows and activity buckets an add-ratings batch changes."""
-
-    states: dict[int, LibraryState]
-    now_ms: int
-    writes: dict[int, RatingWrite] = field(default_factory=dict)
-    buckets: set[str] = field(default_factory=set)
-
-    def apply(self, item: CatalogItem, rating: int, rated_at: int | None) -> ListStatus:
-        """Record one rating and return the item's status after it."""
-        stamp = self.now_ms if rated_at is None else rated_at
-        before = self.states.get(item.id)
-        status = before.status if before is not None else auto_status(item)
-        if before is None:
-            self.buckets.add(list_bucket(item.type, status))
-        if before is None or (before.user_rating, before.user_rated_at) != (rating, stamp):
-            self.buckets.add(rated_bucket(item.type))
-            self.writes[item.id] = RatingWrite(item.id, status, rating, stamp)
-        self.states[item.id] = LibraryState(status, rating, stamp)
-        return status
+def file_rated(changes: LibraryChanges, item: CatalogItem) -> ListStatus:
+    """The item's status once rated: unchanged when it is in the library, else where a rating
+    files it, as a library entry of that status (a completed movie watched when filed, a
+    completed show with its episodes watched)."""
+    entry = changes.entry(item)
+    if entry is not None:
+        return entry.status
+    status = auto_status(item)
+    changes.file(item, status)
+    if status is ListStatus.COMPLETED:
+        if item.type is not MediaType.MOVIE:
+            episodes = changes.episodes(item)
+            changes.mark(item, dict.fromkeys(episodes.aired_keys))
+        changes.watch(item, None)
+    return status
 
 
-async def read_ratings(store: Store, *, user_id: int, query: RatingsQuery) -> list[LibraryRow]:
+async def read_ratings(
+    store: Store, *, user_id: int, query: RatingsQuery, view: LibraryView
+) -> LibraryRead:
     """Library rows of the wanted types: rated ones when filtered, the whole library (or the
-    ratings delta with `changed_after`) when not."""
+    ratings delta with `changed_after`) when not; the same rows, with the same details, as a
+    library read."""
     if query.ratings is not None and not query.ratings:
-        return []
-    return await store.read.ratings.rows(user_id, query)
+        return LibraryRead([], view)
+    now = store.clock.now_ms()
+
+    async def work(session: Session) -> LibraryRead:
+        rows = await session.ratings.rows(user_id, query, now=now)
+        return await library_details(session, user_id=user_id, rows=rows, view=view)
+
+    return await store.snapshot(work)

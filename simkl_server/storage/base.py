@@ -1,8 +1,8 @@
 """The Store: every area's queries composed, and the transactions they run in.
 
 An area's statements and the methods that run them live in that area's module (accounts,
-activities, catalog, library, ratings); a Session puts all of them on one connection, so the
-domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`. Adding a query touches
+activities, catalog, history, library, ratings); a Session puts all of them on one connection,
+so the domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`. Adding a query touches
 its area's module only; adding an area adds one property here.
 """
 
@@ -19,6 +19,7 @@ from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.catalog import CatalogQueries
 from simkl_server.storage.dialect import Statement, statement
 from simkl_server.storage.drivers import Connection, Driver, open_driver
+from simkl_server.storage.history import HistoryQueries
 from simkl_server.storage.library import LibraryQueries
 from simkl_server.storage.ratings import RatingsQueries
 
@@ -57,6 +58,7 @@ class Session:
     accounts = _Area(AccountQueries)
     activities = _Area(ActivityQueries)
     catalog = _Area(CatalogQueries)
+    history = _Area(HistoryQueries)
     library = _Area(LibraryQueries)
     ratings = _Area(RatingsQueries)
 
@@ -110,6 +112,14 @@ class Store:
             return await work(tx)
 
         return await self._driver.transaction(locked, offload=size > self._inline_batch_items)
+
+    async def snapshot(self, work: Callable[[Session], Awaitable[T]]) -> T:
+        """Run `work`'s reads on one consistent snapshot, off the event loop (large reads)."""
+
+        async def run(conn: Connection) -> T:
+            return await work(Session(conn))
+
+        return await self._driver.snapshot(run)
 
     async def transaction(
         self, work: Callable[[WriteTx], Awaitable[T]], *, offload: bool = False

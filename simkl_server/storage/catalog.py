@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from dataclasses import astuple
 from itertools import product
 from typing import Any
 
@@ -10,6 +11,7 @@ import orjson
 
 from simkl_server.domain.kinds import MEDIA_TYPE_OF_WORD
 from simkl_server.domain.models import (
+    CatalogEpisode,
     CatalogHits,
     CatalogItem,
     CatalogQuery,
@@ -20,9 +22,10 @@ from simkl_server.storage.dialect import SqlDialect, Statement, json_text, state
 from simkl_server.storage.drivers import Connection, Row
 
 ITEM_COLUMNS = (
-    "c.id, c.type, c.title, c.year, c.status, c.total_episodes, c.anime_type, c.release_date, c.ids"
+    "c.id, c.type, c.title, c.year, c.status, c.total_episodes, c.anime_type, c.release_date, "
+    "c.ids, c.poster, c.runtime"
 )
-ITEM_COLUMN_COUNT = 9
+ITEM_COLUMN_COUNT = 11
 _UPSERT_COLUMNS = (
     ("id", "BIGINT"),
     ("type", "TEXT"),
@@ -34,14 +37,28 @@ _UPSERT_COLUMNS = (
     ("anime_type", "TEXT"),
     ("release_date", "TEXT"),
     ("ids", "TEXT"),
+    ("poster", "TEXT"),
+    ("runtime", "INTEGER"),
 )
+_EPISODE_COLUMNS = (
+    ("item_id", "BIGINT"),
+    ("season", "INTEGER"),
+    ("number", "INTEGER"),
+    ("title", "TEXT"),
+    ("aired_at", "BIGINT"),
+    ("runtime", "INTEGER"),
+    ("tvdb_id", "BIGINT"),
+    ("tvdb_season", "INTEGER"),
+    ("tvdb_number", "INTEGER"),
+)
+EPISODE_COLUMNS = ", ".join(f"e.{name}" for name, _ in _EPISODE_COLUMNS[1:])
 
 
 def item_from_row(row: Row, offset: int = 0) -> CatalogItem:
     """A CatalogItem from the ITEM_COLUMNS starting at `offset`."""
-    (item_id, type_, title, year, status, episodes, anime_type, release, ids) = row[
-        offset : offset + ITEM_COLUMN_COUNT
-    ]
+    (item_id, type_, title, year, status, episodes, anime_type, release, ids, poster, runtime) = (
+        row[offset : offset + ITEM_COLUMN_COUNT]
+    )
     return CatalogItem(
         id=item_id,
         type=MEDIA_TYPE_OF_WORD[type_],
@@ -52,7 +69,14 @@ def item_from_row(row: Row, offset: int = 0) -> CatalogItem:
         anime_type=anime_type,
         release_date=release,
         ids=StoredIds(ids),
+        poster=poster,
+        runtime=runtime,
     )
+
+
+def episode_from_row(row: Row, offset: int = 0) -> CatalogEpisode:
+    """A CatalogEpisode from the EPISODE_COLUMNS starting at `offset`."""
+    return CatalogEpisode(*row[offset : offset + len(_EPISODE_COLUMNS) - 1])
 
 
 def _find_variants() -> dict[tuple[bool, bool, bool], Statement]:
@@ -112,6 +136,30 @@ ITEMS = statement(
 PAGE = statement(
     f"SELECT {ITEM_COLUMNS} FROM catalog_items c WHERE c.id > :after ORDER BY c.id LIMIT :size"
 )
+EPISODES = statement(
+    lambda d: (
+        f"SELECT e.item_id, {EPISODE_COLUMNS} FROM catalog_episodes e "
+        f"WHERE {d.in_array('e.item_id', 'item_ids', 'BIGINT')} "
+        "ORDER BY e.item_id, e.season, e.number"
+    )
+)
+EPISODES_AT = statement(
+    lambda d: (
+        f"SELECT e.item_id, {EPISODE_COLUMNS} FROM catalog_episodes e JOIN ("
+        + d.json_rows("keys", (("item_id", "BIGINT"), ("season", "INTEGER"), ("number", "INTEGER")))
+        + ") AS k ON e.item_id = k.item_id AND e.season = k.season AND e.number = k.number"
+    )
+)
+DELETE_EPISODES = statement(
+    lambda d: f"DELETE FROM catalog_episodes WHERE {d.in_array('item_id', 'item_ids', 'BIGINT')}"
+)
+INSERT_EPISODES = statement(
+    lambda d: (
+        f"INSERT INTO catalog_episodes ({', '.join(n for n, _ in _EPISODE_COLUMNS)}) "
+        f"SELECT {', '.join(n for n, _ in _EPISODE_COLUMNS)} "
+        f"FROM ({d.json_rows('rows', _EPISODE_COLUMNS)}) AS r WHERE true"
+    )
+)
 SIZE = statement("SELECT COUNT(*) FROM catalog_items")
 MAX_ID = statement("SELECT MAX(id) FROM catalog_items WHERE id >= :at_least")
 ANALYZE = statement("ANALYZE")
@@ -157,6 +205,38 @@ class CatalogQueries:
         await self._conn.execute(DELETE_ITEM_KEYS, {"item_ids": item_ids})
         key_rows = json_text((key, u.item.id) for u in items for key in u.keys)
         await self._conn.execute(INSERT_ITEM_KEYS, {"rows": key_rows})
+
+    async def episodes(self, item_ids: Collection[int]) -> dict[int, list[CatalogEpisode]]:
+        """The episodes the catalog knows of those items, in season and number order."""
+        found: dict[int, list[CatalogEpisode]] = {}
+        if not item_ids:
+            return found
+        params = {"item_ids": self._conn.array(item_ids)}
+        for row in await self._conn.fetch(EPISODES, params):
+            found.setdefault(row[0], []).append(episode_from_row(row, 1))
+        return found
+
+    async def episodes_at(
+        self, keys: Collection[tuple[int, int, int]]
+    ) -> dict[tuple[int, int, int], CatalogEpisode]:
+        """The catalog's episodes at these (item id, season, number) places."""
+        if not keys:
+            return {}
+        rows = await self._conn.fetch(EPISODES_AT, {"keys": json_text(sorted(keys))})
+        found = {}
+        for row in rows:
+            episode = episode_from_row(row, 1)
+            found[(row[0], episode.season, episode.number)] = episode
+        return found
+
+    async def replace_episodes(self, episodes: Mapping[int, Sequence[CatalogEpisode]]) -> None:
+        """Set the episode lists of those items (an empty list clears one)."""
+        if not episodes:
+            return
+        await self._conn.execute(DELETE_EPISODES, {"item_ids": self._conn.array(episodes)})
+        rows = [(item_id, *astuple(e)) for item_id, eps in episodes.items() for e in eps]
+        if rows:
+            await self._conn.execute(INSERT_EPISODES, {"rows": json_text(rows)})
 
     async def owners(self, keys: Collection[str]) -> dict[str, int]:
         """Which item currently owns each of these index keys."""
@@ -204,4 +284,6 @@ def _upsert_row(upsert: CatalogUpsert) -> tuple[Any, ...]:
         item.anime_type,
         item.release_date,
         orjson.dumps(dict(item.ids)).decode(),
+        item.poster,
+        item.runtime,
     )

@@ -70,6 +70,11 @@ class Driver(Protocol):
         """Run `work` in one write transaction; `offload` moves long work off the event loop."""
         ...
 
+    async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `work`'s reads on one consistent snapshot, off the event loop where reading
+        itself would hold it (large reads: a whole library)."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...
@@ -160,6 +165,11 @@ class SqliteDriver:
         self._lock: asyncio.Lock | None = None
         self._checkpointer = _Checkpointer(path)
         self._checkpointer.start()
+        self._path = path
+        # One reader connection per worker thread that ran a snapshot, closed with the driver.
+        self._thread_readers = threading.local()
+        self._opened_readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
 
     @property
     def reader(self) -> Connection:
@@ -175,6 +185,28 @@ class SqliteDriver:
                 return await asyncio.to_thread(asyncio.run, self._run(work))
             return await self._run(work)
 
+    async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Read in a worker thread, on that thread's own connection, in one read transaction
+        (SQLite's statements never yield, so reading on the loop would hold it throughout)."""
+        return await asyncio.to_thread(asyncio.run, self._read_in_thread(work))
+
+    async def _read_in_thread(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        raw = self._thread_reader()
+        raw.execute("BEGIN")
+        try:
+            return await work(SqliteConnection(raw))
+        finally:
+            raw.execute("ROLLBACK")
+
+    def _thread_reader(self) -> sqlite3.Connection:
+        raw: sqlite3.Connection | None = getattr(self._thread_readers, "raw", None)
+        if raw is None:
+            raw = _open_sqlite(self._path)
+            self._thread_readers.raw = raw
+            with self._readers_lock:
+                self._opened_readers.append(raw)
+        return raw
+
     async def _run(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         self._writer_raw.execute("BEGIN IMMEDIATE")
         try:
@@ -189,6 +221,10 @@ class SqliteDriver:
         """Stop checkpointing, fold the WAL into the database file, close the connections."""
         self._checkpointer.stop()
         self._reader_raw.close()
+        with self._readers_lock:
+            for raw in self._opened_readers:
+                raw.close()
+            self._opened_readers.clear()
         try:
             self._writer_raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.OperationalError as exc:  # another process is busy: it will do it
@@ -257,6 +293,14 @@ class PgDriver:
                     raise
                 log.info("retrying transaction after %s", type(exc).__name__)
         raise AssertionError("unreachable")
+
+    async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Read in one repeatable-read transaction (asyncpg never blocks the loop on I/O)."""
+        async with (
+            self._pool.acquire() as raw,
+            raw.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            return await work(PgConnection(raw))
 
     async def close(self) -> None:
         """Close the pool."""

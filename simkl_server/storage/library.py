@@ -1,19 +1,40 @@
-"""Library queries shared by every area that files items: the entries a user already has."""
+"""Library queries: the entries a user has (read by every write that files items), writing and
+removing entries, and the library read rows (all-items and the ratings read render the same)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from itertools import product
+from typing import Any
 
 from simkl_server.domain.kinds import LIST_STATUS_OF_WORD
-from simkl_server.domain.models import LibraryRow, LibraryState
+from simkl_server.domain.models import (
+    LibraryEntry,
+    LibraryQuery,
+    LibraryRow,
+    LibraryState,
+    LibraryWrite,
+    Memo,
+)
 from simkl_server.storage.catalog import ITEM_COLUMN_COUNT, ITEM_COLUMNS, item_from_row
-from simkl_server.storage.dialect import statement
+from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
 from simkl_server.storage.drivers import Connection, Row
 
+# Episodes not aired yet, counted only for items still airing: an ended show has aired them all.
+_NOT_AIRED = (
+    "CASE WHEN c.type = 'movie' OR c.status = 'ended' THEN 0 ELSE ("
+    "SELECT COUNT(*) FROM catalog_episodes e WHERE e.item_id = c.id AND e.season > 0 "
+    "AND (e.aired_at IS NULL OR e.aired_at > :now)) END"
+)
 # A library row as read endpoints render it: the catalog item, then the entry's own columns.
 ROW_COLUMNS = (
-    f"{ITEM_COLUMNS}, l.status, l.user_rating, l.user_rated_at, "
-    "l.last_watched_at, l.last_watched, l.next_to_watch"
+    f"{ITEM_COLUMNS}, l.status, l.user_rating, l.user_rated_at, l.last_watched_at, "
+    f"l.last_watched, l.next_to_watch, l.added_at, l.watched_episodes, {_NOT_AIRED}, "
+    "l.memo_text, l.memo_private"
+)
+_ENTRY_COLUMNS = (
+    "item_id, status, added_at, last_watched_at, user_rating, user_rated_at, "
+    "watched_episodes, last_watched, next_to_watch, memo_text, memo_private"
 )
 
 STATES = statement(
@@ -22,12 +43,126 @@ STATES = statement(
         f"WHERE user_id = :user_id AND {d.in_array('item_id', 'item_ids', 'BIGINT')}"
     )
 )
+ENTRIES = statement(
+    lambda d: (
+        f"SELECT {_ENTRY_COLUMNS} FROM library "
+        f"WHERE user_id = :user_id AND {d.in_array('item_id', 'item_ids', 'BIGINT')}"
+    )
+)
+_WRITE_COLUMNS = (
+    ("item_id", "BIGINT"),
+    ("status", "TEXT"),
+    ("added_at", "BIGINT"),
+    ("last_watched_at", "BIGINT"),
+    ("user_rating", "SMALLINT"),
+    ("user_rated_at", "BIGINT"),
+    ("watched_episodes", "INTEGER"),
+    ("last_watched", "TEXT"),
+    ("next_to_watch", "TEXT"),
+    ("memo_text", "TEXT"),
+    ("memo_private", "BOOLEAN"),
+    ("list_changed", "BOOLEAN"),
+    ("rating_changed", "BOOLEAN"),
+)
+_KEPT = [name for name, _ in _WRITE_COLUMNS[1:11]]
+# Whole entries as the domain computed them (it read them first, under the user's lock). The
+# delta stamps move only for what changed: the list side (`date_from` of all-items) and the
+# rating (`date_from` of the ratings read). `excluded` holds only table columns, so a row that
+# leaves the list side alone carries -1 there, a sentinel no stamp takes (a new entry always
+# changes the list side).
+SAVE = statement(
+    lambda d: (
+        "INSERT INTO library (user_id, item_id, "
+        + ", ".join(_KEPT)
+        + ", list_changed_at, rating_changed_at) "
+        "SELECT CAST(:user_id AS INTEGER), r.item_id, "
+        + ", ".join(f"r.{name}" for name in _KEPT)
+        + ", CASE WHEN r.list_changed THEN CAST(:now AS BIGINT) ELSE -1 END"
+        ", CASE WHEN r.rating_changed THEN CAST(:now AS BIGINT) END "
+        f"FROM ({d.json_rows('rows', _WRITE_COLUMNS)}) AS r WHERE true "
+        "ON CONFLICT (user_id, item_id) DO UPDATE SET "
+        + ", ".join(f"{name} = excluded.{name}" for name in _KEPT)
+        + ", list_changed_at = CASE WHEN excluded.list_changed_at < 0 "
+        "THEN library.list_changed_at ELSE excluded.list_changed_at END"
+        ", rating_changed_at = COALESCE(excluded.rating_changed_at, library.rating_changed_at)"
+    )
+)
+REMOVE = statement(
+    lambda d: (
+        "DELETE FROM library WHERE user_id = :user_id AND "
+        f"{d.in_array('item_id', 'item_ids', 'BIGINT')} RETURNING item_id, user_rating"
+    )
+)
 
 
 def library_row(row: Row) -> LibraryRow:
     """A LibraryRow from the ROW_COLUMNS."""
-    rest = row[ITEM_COLUMN_COUNT:]
-    return LibraryRow(item_from_row(row), LIST_STATUS_OF_WORD[rest[0]], *rest[1:6])
+    (
+        status,
+        rating,
+        rated_at,
+        seen_at,
+        last,
+        next_,
+        added,
+        watched,
+        not_aired,
+        memo,
+        private,
+    ) = row[ITEM_COLUMN_COUNT:]
+    return LibraryRow(
+        item_from_row(row),
+        LIST_STATUS_OF_WORD[status],
+        user_rating=rating,
+        user_rated_at=rated_at,
+        last_watched_at=seen_at,
+        last_watched=last,
+        next_to_watch=next_,
+        added_at=added,
+        watched_episodes=watched,
+        not_aired=not_aired,
+        memo=None if memo is None else Memo(memo, bool(private)),
+    )
+
+
+def _entry(row: Row) -> LibraryEntry:
+    (item_id, status, added, seen_at, rating, rated_at, watched, last, next_, memo, private) = row
+    return LibraryEntry(
+        item_id,
+        LIST_STATUS_OF_WORD[status],
+        added_at=added,
+        last_watched_at=seen_at,
+        user_rating=rating,
+        user_rated_at=rated_at,
+        watched_episodes=watched,
+        last_watched=last,
+        next_to_watch=next_,
+        memo=None if memo is None else Memo(memo, bool(private)),
+    )
+
+
+def _rows_sql(d: SqlDialect, *, by_status: bool, by_date: bool, anime_movies: bool) -> str:
+    sql = (
+        f"SELECT {ROW_COLUMNS} FROM library l JOIN catalog_items c ON c.id = l.item_id "
+        f"WHERE l.user_id = :user_id AND {d.in_array('c.type', 'types', 'TEXT')}"
+    )
+    if by_status:
+        sql += f" AND {d.in_array('l.status', 'statuses', 'TEXT')}"
+    if by_date:
+        sql += " AND l.list_changed_at > :changed_after"
+    if anime_movies:
+        sql += " AND (c.type <> 'anime' OR c.anime_type = 'movie')"
+    return sql + " ORDER BY l.item_id"
+
+
+def _rows_variant(flags: tuple[bool, ...]) -> Statement:
+    by_status, by_date, anime_movies = flags
+    return statement(
+        lambda d: _rows_sql(d, by_status=by_status, by_date=by_date, anime_movies=anime_movies)
+    )
+
+
+ROWS = {flags: _rows_variant(flags) for flags in product((False, True), repeat=3)}
 
 
 class LibraryQueries:
@@ -42,3 +177,57 @@ class LibraryQueries:
             STATES, {"user_id": user_id, "item_ids": self._conn.array(item_ids)}
         )
         return {row[0]: LibraryState(LIST_STATUS_OF_WORD[row[1]], row[2], row[3]) for row in rows}
+
+    async def entries(self, user_id: int, item_ids: Collection[int]) -> dict[int, LibraryEntry]:
+        """The whole entries the user has among `item_ids`."""
+        if not item_ids:
+            return {}
+        params = {"user_id": user_id, "item_ids": self._conn.array(item_ids)}
+        return {row[0]: _entry(row) for row in await self._conn.fetch(ENTRIES, params)}
+
+    async def save(self, user_id: int, writes: Sequence[LibraryWrite], *, now: int) -> None:
+        """Create or rewrite entries as given, moving each delta stamp only where flagged."""
+        if writes:
+            payload = json_text(_write_row(write) for write in writes)
+            await self._conn.execute(SAVE, {"user_id": user_id, "rows": payload, "now": now})
+
+    async def remove(self, user_id: int, item_ids: Collection[int]) -> dict[int, int | None]:
+        """Delete entries (their episodes and rewatches go with them); the rating each had."""
+        if not item_ids:
+            return {}
+        params = {"user_id": user_id, "item_ids": self._conn.array(item_ids)}
+        return {row[0]: row[1] for row in await self._conn.fetch(REMOVE, params)}
+
+    async def rows(self, user_id: int, query: LibraryQuery, *, now: int) -> list[LibraryRow]:
+        """Library rows of the wanted types and statuses, changed after the delta start."""
+        flags = (query.statuses is not None, query.changed_after is not None, query.anime_movies)
+        params: dict[str, Any] = {
+            "user_id": user_id,
+            "types": self._conn.array(sorted(query.types)),
+            "now": now,
+        }
+        if query.statuses is not None:
+            params["statuses"] = self._conn.array(sorted(query.statuses))
+        if query.changed_after is not None:
+            params["changed_after"] = query.changed_after
+        return [library_row(row) for row in await self._conn.fetch(ROWS[flags], params)]
+
+
+def _write_row(write: LibraryWrite) -> tuple[Any, ...]:
+    entry = write.entry
+    memo = entry.memo
+    return (
+        entry.item_id,
+        entry.status.value,
+        entry.added_at,
+        entry.last_watched_at,
+        entry.user_rating,
+        entry.user_rated_at,
+        entry.watched_episodes,
+        entry.last_watched,
+        entry.next_to_watch,
+        None if memo is None else memo.text,
+        None if memo is None else memo.is_private,
+        write.list_changed,
+        write.rating_changed,
+    )

@@ -75,7 +75,7 @@ class RatingsQueries:
             payload = json_text((r.item_id, r.status.value, r.rating, r.rated_at) for r in rows)
             await self._conn.execute(SAVE, {"user_id": user_id, "rows": payload, "now": now})
 
-    async def rows(self, user_id: int, query: RatingsQuery) -> list[LibraryRow]:
+    async def rows(self, user_id: int, query: RatingsQuery, *, now: int) -> list[LibraryRow]:
         """Library rows of the wanted types, with the rating and delta filters applied."""
         variant = ROWS[(query.ratings is not None, query.changed_after is not None)]
         params = {
@@ -83,5 +83,6 @@ class RatingsQueries:
             "types": self._conn.array(sorted(query.types)),
             "ratings": self._conn.array(sorted(query.ratings or ())),
             "changed_after": query.changed_after,
+            "now": now,
         }
         return [library_row(row) for row in await self._conn.fetch(variant, params)]

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -37,7 +39,33 @@ catalog_items = Table(
     Column("release_date", String(10)),
     # External ids as a JSON object of strings, exactly as responses render them.
     Column("ids", Text, nullable=False),
+    # Image path as Simkl spells it ("51/5152376528f644b91") and runtime in minutes.
+    Column("poster", Text),
+    Column("runtime", Integer),
     Index("ix_catalog_items_title_key", "title_key"),
+)
+
+# A show's or anime's episodes, when the catalog knows them (season 0 holds specials; anime
+# are numbered flat in season 1, as AniDB does). `aired_at` in epoch milliseconds, NULL when
+# not scheduled yet; `tvdb_season`/`tvdb_number` map anime episodes to TVDB's numbering.
+catalog_episodes = Table(
+    "catalog_episodes",
+    metadata,
+    Column(
+        "item_id",
+        BigInteger,
+        ForeignKey("catalog_items.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("season", Integer, primary_key=True, autoincrement=False),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("title", Text),
+    Column("aired_at", BigInteger),
+    Column("runtime", Integer),
+    Column("tvdb_id", BigInteger),
+    Column("tvdb_season", Integer),
+    Column("tvdb_number", Integer),
+    sqlite_with_rowid=False,
 )
 
 # One row per external id: the index every batch resolves against in one query.
@@ -103,7 +131,59 @@ library = Table(
     Column("last_watched_at", BigInteger),
     Column("last_watched", String(16)),
     Column("next_to_watch", String(16)),
+    # Kept with the entry so a library read needs no count over the episodes.
+    Column("watched_episodes", Integer, nullable=False, server_default="0"),
+    # The user's memo: text (at most 140 characters) and whether only they may see it.
+    Column("memo_text", Text),
+    Column("memo_private", Boolean),
     Index("ix_library_user_rating_changed", "user_id", "rating_changed_at"),
+    # What the all-items delta (`date_from`) reads.
+    Index("ix_library_user_list_changed", "user_id", "list_changed_at"),
+    sqlite_with_rowid=False,
+)
+
+# Watched episodes of a library entry; `watched_at` NULL for episodes marked by a whole-show
+# action without a date of their own (Simkl's "virtual" episode rows).
+user_episodes = Table(
+    "user_episodes",
+    metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("item_id", BigInteger, primary_key=True),
+    Column("season", Integer, primary_key=True, autoincrement=False),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("watched_at", BigInteger),
+    ForeignKeyConstraint(
+        ["user_id", "item_id"], ["library.user_id", "library.item_id"], ondelete="CASCADE"
+    ),
+    sqlite_with_rowid=False,
+)
+
+# Rewatch sessions (Simkl PRO / VIP): one row per session, its episodes below.
+rewatches = Table(
+    "rewatches",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("item_id", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("last_watched_at", BigInteger),
+    Column("changed_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["user_id", "item_id"], ["library.user_id", "library.item_id"], ondelete="CASCADE"
+    ),
+    Index("ix_rewatches_user_item", "user_id", "item_id"),
+)
+
+rewatch_episodes = Table(
+    "rewatch_episodes",
+    metadata,
+    Column(
+        "rewatch_id", BigInteger, ForeignKey("rewatches.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("season", Integer, primary_key=True, autoincrement=False),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("watched_at", BigInteger),
     sqlite_with_rowid=False,
 )
 

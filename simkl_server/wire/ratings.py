@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from simkl_server.domain.kinds import TYPE_OF_PLURAL, MediaType
-from simkl_server.domain.models import LibraryRow, RatingsQuery, SyncItem
+from simkl_server.domain.library import LibraryRead
+from simkl_server.domain.models import RatingsQuery, SyncItem
 from simkl_server.domain.ratings import (
     AddOutcome,
     Counts,
@@ -16,9 +17,9 @@ from simkl_server.domain.ratings import (
     RemoveOutcome,
     valid_rating,
 )
-from simkl_server.errors import WrongParameter
 from simkl_server.wire.common import echo, not_found
-from simkl_server.wire.media import media_object
+from simkl_server.wire.library import date_from as parse_date_from
+from simkl_server.wire.library import library_rows
 from simkl_server.wire.timestamps import format_ms, parse_iso
 
 # Longer digit strings are no usable rating (and int() refuses past 4,300 digits).
@@ -80,31 +81,10 @@ def _applied_echo(entry: RatingInput) -> dict[str, Any]:
     return sent
 
 
-def ratings_response(rows: Sequence[LibraryRow]) -> dict[str, list[dict[str, Any]]]:
-    """Rows grouped under `movies`, `shows` and `anime`; a bucket appears only when filled."""
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        grouped.setdefault(row.item.type.plural, []).append(library_row(row))
-    return grouped
-
-
-def library_row(row: LibraryRow) -> dict[str, Any]:
-    """One library entry: watch state, the user's rating and the media object."""
-    entry: dict[str, Any] = {
-        "last_watched_at": format_ms(row.last_watched_at),
-        "user_rated_at": format_ms(row.user_rated_at),
-        "user_rating": row.user_rating,
-        "status": row.status.value,
-    }
-    if row.item.type is MediaType.MOVIE:
-        entry["movie"] = media_object(row.item)
-        return entry
-    entry["last_watched"] = row.last_watched
-    entry["next_to_watch"] = row.next_to_watch
-    if row.item.type is MediaType.ANIME and row.item.anime_type is not None:
-        entry["anime_type"] = row.item.anime_type
-    entry["show"] = media_object(row.item)
-    return entry
+def ratings_response(read: LibraryRead) -> dict[str, list[dict[str, Any]]]:
+    """The same rows a library read gives, grouped under `movies`, `shows` and `anime`; a
+    bucket appears only when filled."""
+    return library_rows(read)
 
 
 _ALL_TYPES = frozenset(MediaType)
@@ -119,7 +99,7 @@ def ratings_query(
     outside 1-10 never match."""
     media_type = TYPE_OF_PLURAL.get((type_word or "").strip().lower())
     types = _ALL_TYPES if media_type is None else frozenset({media_type})
-    return RatingsQuery(types, _rating_filter(rating_segment), _date_from(date_from))
+    return RatingsQuery(types, _rating_filter(rating_segment), parse_date_from(date_from))
 
 
 def _rating_filter(segment: str | None) -> frozenset[int] | None:
@@ -129,12 +109,3 @@ def _rating_filter(segment: str | None) -> frozenset[int] | None:
     if not numbers:
         return None
     return frozenset(n for n in numbers if valid_rating(n) is not None)
-
-
-def _date_from(text: str | None) -> int | None:
-    if text is None or not text.strip():
-        return None
-    stamp = parse_iso(text)
-    if stamp is None:
-        raise WrongParameter(f"date_from is not an ISO-8601 date-time: {text!r}")
-    return stamp

@@ -15,6 +15,10 @@ says why next to the one part it normalises:
   through the store: those examples pin the rendering of the tree, not the writes;
 - watch history (`last_watched_at`, `last_watched`, `next_to_watch`, a `dropped` status) is
   seeded through the store; the ratings themselves go through the API;
+- a ratings row is the item's whole library entry (spec §7, "Shape of ratings rows"): the
+  ratings-read examples predate the fields the entry carries beyond them
+  (`added_to_watchlist_at`, the three episode counts), so those are added to the expected rows
+  from the seeded state and the catalog;
 - `/users/settings`: profile fields this server does not keep (gender, avatar, bio, location,
   age) are blank, and the account id is the one the database assigned;
 - error examples that omit `message` are compared without it: Simkl documents `message` as
@@ -196,6 +200,7 @@ def seed_library_of_example(api: Api, example: dict[str, Any]) -> None:
     for rows in example.values():
         for row in rows:
             media = row.get("movie") or row["show"]
+            total = EPISODES_IN_CATALOG[media["ids"]["simkl"]]
             seed_watch_state(
                 api,
                 "alice",
@@ -204,12 +209,39 @@ def seed_library_of_example(api: Api, example: dict[str, Any]) -> None:
                 last_watched_at=iso_ms(row["last_watched_at"]),
                 last_watched=row.get("last_watched"),
                 next_to_watch=row.get("next_to_watch"),
+                watched_episodes=total if row["status"] == "completed" else 0,
             )
 
 
+# Episode counts of the items the ratings-read examples show (tests/fixtures/catalog.jsonl).
+EPISODES_IN_CATALOG = {42040: 56, 40398: 148, 195258: 0}
+
+
+def as_library_rows(example: dict[str, Any]) -> dict[str, Any]:
+    """The example's rows with the library entry's fields it predates: filed by the rating at
+    the test clock's time, every episode watched when completed, none aired later."""
+    filed = datetime.fromtimestamp(START_MS / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    rows: dict[str, Any] = {}
+    for bucket, entries in example.items():
+        rows[bucket] = []
+        for row in entries:
+            total = EPISODES_IN_CATALOG[(row.get("movie") or row["show"])["ids"]["simkl"]]
+            rows[bucket].append(
+                {
+                    **row,
+                    "added_to_watchlist_at": filed,
+                    "watched_episodes_count": total if row["status"] == "completed" else 0,
+                    "total_episodes_count": total,
+                    "not_aired_episodes_count": 0,
+                }
+            )
+    return rows
+
+
 def test_read_example(api: Api) -> None:
-    example = READ["responses"]["200"]["example"]
-    seed_library_of_example(api, example)
+    official = READ["responses"]["200"]["example"]
+    seed_library_of_example(api, official)
+    example = as_library_rows(official)
     assert get_json(api, "/sync/ratings") == example
     assert get_json(api, f"/sync/ratings/all/{ALL_RATINGS}") == example
     for bucket, rows in example.items():
@@ -566,8 +598,9 @@ SPEC_READ_RESPONSE = {
 
 def test_spec_read_response(api: Api) -> None:
     seed_library_of_example(api, SPEC_READ_RESPONSE)
-    assert get_json(api, "/sync/ratings") == SPEC_READ_RESPONSE
-    assert get_json(api, "/sync/ratings/all/5,6,10") == SPEC_READ_RESPONSE
+    expected = as_library_rows(SPEC_READ_RESPONSE)
+    assert get_json(api, "/sync/ratings") == expected
+    assert get_json(api, "/sync/ratings/all/5,6,10") == expected
     assert get_json(api, "/sync/ratings/movies/9,10") == {}
 
 

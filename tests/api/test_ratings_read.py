@@ -54,14 +54,22 @@ def ids_by_bucket(answer: dict[str, list[dict[str, object]]]) -> dict[str, set[i
     return {bucket: set(rows_by_id({bucket: rows})) for bucket, rows in answer.items()}
 
 
-def test_rows_have_the_documented_shape(library: Api) -> None:
+def test_rows_are_library_rows_as_spec_section_7_describes_them(library: Api) -> None:
+    """Each row is the item's whole library entry, the all-items row (spec §7): a movie filed
+    completed by its rating was watched when filed; a show filed watching with nothing watched
+    is next to watch S01E01; episode counts on every row, 0 on movies."""
     rows = rows_by_id(read(library, "/sync/ratings/movies,shows,anime/5,6,10"))
+    filed = "2026-05-28T20:26:40.000Z"  # the test clock when the library fixture rated them
 
     assert rows[MALEFICENT] == {
-        "last_watched_at": None,
+        "added_to_watchlist_at": filed,
+        "last_watched_at": filed,
         "user_rated_at": RATED_AT,
         "user_rating": 6,
         "status": "completed",
+        "watched_episodes_count": 0,
+        "total_episodes_count": 0,
+        "not_aired_episodes_count": 0,
         "movie": {
             "title": "Maleficent",
             "year": 2014,
@@ -69,12 +77,16 @@ def test_rows_have_the_documented_shape(library: Api) -> None:
         },
     }
     assert rows[LAST_SHIP] == {
+        "added_to_watchlist_at": filed,
         "last_watched_at": None,
         "user_rated_at": RATED_AT,
         "user_rating": 5,
         "status": "watching",
         "last_watched": None,
-        "next_to_watch": None,
+        "next_to_watch": "S01E01",
+        "watched_episodes_count": 0,
+        "total_episodes_count": 56,
+        "not_aired_episodes_count": 0,
         "show": {
             "title": "The Last Ship",
             "year": 2014,
@@ -85,7 +97,7 @@ def test_rows_have_the_documented_shape(library: Api) -> None:
     assert (anime["anime_type"], anime["last_watched"], anime["next_to_watch"]) == (
         "tv",
         None,
-        None,
+        "S01E01",
     )
     assert anime["show"]["ids"] == {
         "simkl": ATTACK_ON_TITAN,

@@ -40,7 +40,9 @@ def test_the_demo_set_up_rates_its_three_items(empty_database: str) -> None:
         credentials = await ensure_demo(store)
         user_id = await store.read.accounts.find_user(DEMO_USERNAME)
         assert user_id is not None
-        rows = await store.read.ratings.rows(user_id, RatingsQuery(types=frozenset(MediaType)))
+        rows = await store.read.ratings.rows(
+            user_id, RatingsQuery(types=frozenset(MediaType)), now=store.clock.now_ms()
+        )
         return credentials.catalog_items, {row.item.id: row.user_rating for row in rows}
 
     size, rated = on_store(empty_database, set_up)

@@ -176,3 +176,74 @@ def test_re_exporting_an_unchanged_catalog_gives_identical_bytes(
     assert import_path(empty_database, once).unchanged == len(ROUND_TRIP)
     export_path(empty_database, again)
     assert once.read_bytes() == again.read_bytes()
+
+
+WITH_EPISODES = {
+    "type": "show",
+    "title": "Two Seasons",
+    "year": 2020,
+    "ids": {"simkl": 9100, "tvdb": "9100"},
+    "status": "ended",
+    "total_episodes": 3,
+    "poster": "51/5152376528f644b91",
+    "runtime": 44,
+    "episodes": [
+        {"season": 2, "number": 1, "title": "Back", "aired": "2021-01-01"},
+        {"number": 2, "aired": "2020-01-08T21:00:00-05:00", "runtime": 45, "ids": {"tvdb": 11}},
+        {"number": 1, "title": "Pilot", "aired": "2020-01-01T00:00:00Z"},
+        {"season": 0, "number": 1, "title": "Special", "tvdb": {"season": 0, "episode": 1}},
+    ],
+}
+
+
+def test_posters_runtimes_and_episodes_are_read_in_order() -> None:
+    record = parsed(WITH_EPISODES)
+    assert isinstance(record, CatalogRecord)
+
+    assert (record.poster, record.runtime) == ("51/5152376528f644b91", 44)
+    assert record.episodes is not None
+    assert [(e.season, e.number, e.title) for e in record.episodes] == [
+        (0, 1, "Special"),
+        (1, 1, "Pilot"),
+        (1, 2, None),
+        (2, 1, "Back"),
+    ]
+    second = record.episodes[2]
+    assert (second.aired_at, second.runtime, second.tvdb_id) == (1578535200000, 45, 11)
+    assert (record.episodes[0].tvdb_season, record.episodes[0].tvdb_number) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("episodes", "complaint"),
+    [
+        ({"number": 1}, '"episodes" must be an array'),
+        ([{"season": 1}], '"episodes[0].number" is required'),
+        ([{"number": -1}], "non-negative integer"),
+        ([{"number": 1, "aired": "yesterday"}], "ISO-8601"),
+        ([{"number": 1}, {"number": 1, "season": 1}], "one season and number twice"),
+    ],
+)
+def test_a_broken_episode_list_is_reported(episodes: Any, complaint: str) -> None:
+    assert complaint in reason({**WITH_EPISODES, "episodes": episodes})
+
+
+def test_a_movie_has_no_episodes() -> None:
+    movie = {"type": "movie", "title": "m", "ids": {"simkl": 1}, "episodes": []}
+    assert "shows and anime only" in reason(movie)
+
+
+def test_episodes_round_trip_through_export_and_import(
+    empty_database: str, backend: str, tmp_path: Path
+) -> None:
+    source, first, second = (tmp_path / name for name in ("in.jsonl", "a.jsonl", "b.jsonl"))
+    source.write_bytes(b"".join(jsonl(WITH_EPISODES)))
+    assert import_path(empty_database, source).added == 1
+    export_path(empty_database, first)
+    for other in fresh_database(backend, tmp_path / "other"):
+        assert import_path(other, first).added == 1
+        export_path(other, second)
+    assert first.read_bytes() == second.read_bytes()
+    assert import_path(empty_database, first).unchanged == 1
+    changed = {**WITH_EPISODES, "episodes": WITH_EPISODES["episodes"][:1]}  # type: ignore[index]
+    source.write_bytes(b"".join(jsonl(changed)))
+    assert import_path(empty_database, source).updated == 1

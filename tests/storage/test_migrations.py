@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from simkl_server.config import parse_database_url
+from simkl_server.storage.migrate import alembic_config
 from simkl_server.storage.schema import metadata
+from tests.conftest import (
+    REQUIRE_POSTGRES,
+    create_pg_database,
+    drop_pg_database,
+    postgres_available,
+)
+
+T = TypeVar("T")
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -47,3 +60,107 @@ def schema_differences(database_url: str) -> list[Any]:
 
 def test_migrations_match_the_declared_schema(empty_database: str) -> None:
     assert schema_differences(empty_database) == []
+
+
+# Rows a rating filed before the library revision: a completed movie, a single-episode show
+# filed completed, a show filed watching, an anime film filed completed.
+_RATED_ROWS = [
+    (53536, "completed"),
+    (900021, "completed"),
+    (42040, "watching"),
+    (39011, "completed"),
+]
+_CATALOG = [
+    (53536, "movie", None, None),
+    (900021, "show", None, 1),
+    (42040, "show", None, 56),
+    (39011, "anime", "movie", 1),
+]
+
+
+def _seed_before_library(conn: Connection) -> None:
+    conn.execute(text("INSERT INTO users (id, username, created_at) VALUES (1, 'old', 1000)"))
+    for item_id, kind, anime_type, episodes in _CATALOG:
+        conn.execute(
+            text(
+                "INSERT INTO catalog_items (id, type, title, title_key, total_episodes, "
+                "anime_type, ids) VALUES (:id, :type, 't', 't', :episodes, :anime_type, '{}')"
+            ),
+            {"id": item_id, "type": kind, "episodes": episodes, "anime_type": anime_type},
+        )
+    for item_id, status in _RATED_ROWS:
+        conn.execute(
+            text(
+                "INSERT INTO library (user_id, item_id, status, user_rating, user_rated_at, "
+                "rating_changed_at, added_at, list_changed_at) "
+                "VALUES (1, :item_id, :status, 7, 5000, 5000, 5000, 5000)"
+            ),
+            {"item_id": item_id, "status": status},
+        )
+
+
+def _library_after(conn: Connection) -> dict[int, tuple[Any, ...]]:
+    rows = conn.execute(
+        text(
+            "SELECT item_id, last_watched_at, watched_episodes, next_to_watch FROM library "
+            "ORDER BY item_id"
+        )
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def test_rows_filed_by_a_rating_become_library_entries(backend: str, tmp_path: Path) -> None:
+    """Migrating a database of rated items gives the entries the library model describes."""
+    url = _bare_database(backend, tmp_path)
+    database = parse_database_url(url)
+    try:
+        command.upgrade(alembic_config(database), "0001")
+        _run_sync(url, _seed_before_library)
+        command.upgrade(alembic_config(database), "head")
+        after = _run_sync(url, _library_after)
+    finally:
+        if backend == "postgres":
+            drop_pg_database(url)
+
+    assert after == {
+        39011: (5000, 1, None),
+        42040: (None, 0, "S01E01"),
+        53536: (5000, 0, None),
+        900021: (5000, 1, None),
+    }
+
+
+def _bare_database(backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'before.db'}"
+    reason = postgres_available()
+    if reason is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return create_pg_database()
+
+
+def _run_sync(url: str, work: Callable[[Connection], T]) -> T:
+    """Run `work` in one committed transaction on either database."""
+    database = parse_database_url(url)
+    if database.sqlite_path is not None:
+        engine = create_engine(f"sqlite:///{database.sqlite_path}")
+        try:
+            with engine.begin() as connection:
+                return work(connection)
+        finally:
+            engine.dispose()
+
+    async def run() -> T:
+        dsn = database.postgres_dsn
+        engine = create_async_engine(
+            "postgresql+asyncpg://", async_creator=lambda: asyncpg.connect(dsn)
+        )
+        try:
+            async with engine.begin() as connection:
+                return await connection.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

@@ -1,0 +1,144 @@
+"""Library entries and watched episodes on both databases: what LibraryChanges writes reads
+back, the delta stamps move only for what changed, removal takes everything with it, and a
+write of any size costs the same statements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from simkl_server.clock import FrozenClock
+from simkl_server.domain import auth
+from simkl_server.domain.changes import LibraryChanges
+from simkl_server.domain.kinds import ListStatus, MediaType
+from simkl_server.domain.models import LibraryQuery, Memo
+from simkl_server.storage.base import Store, WriteTx
+from tests.helpers import StatementLog
+from tests.storage.test_store import with_store
+
+START = 1_700_000_000_000
+WALKING_DEAD, GAME_OF_THRONES, TERMINATOR_3 = 2090, 17465, 53536
+ALL_TYPES = LibraryQuery(types=frozenset(MediaType))
+
+Work = Callable[[LibraryChanges, dict[int, Any]], None]
+
+
+async def change(store: Store, user: int, ids: list[int], work: Work) -> None:
+    """One write of the user's library: `work` applies rules to the loaded changes."""
+
+    async def run(tx: WriteTx) -> None:
+        items = await tx.catalog.items(ids)
+        changes = await LibraryChanges.load(tx, user, items.values())
+        work(changes, items)
+        await changes.save(tx)
+
+    await store.write(user, run, size=len(ids))
+
+
+def watch_first_season(changes: LibraryChanges, items: dict[int, Any]) -> None:
+    show = items[WALKING_DEAD]
+    changes.file(show, ListStatus.WATCHING)
+    changes.mark(show, {(1, 1): START - 2000, (1, 2): START - 1000, (1, 3): None})
+    changes.rate(show, 8, None)
+    changes.set_memo(show, Memo("good so far", is_private=True))
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """The store's clock."""
+    return FrozenClock(START)
+
+
+def test_an_entry_and_its_episodes_read_back(catalog_database: str, clock: FrozenClock) -> None:
+    async def scenario(store: Store) -> tuple[Any, ...]:
+        await store.reset(keep_catalog=True)
+        user = await auth.create_user(store, username="reader")
+        await change(store, user, [WALKING_DEAD], watch_first_season)
+        (row,) = await store.read.library.rows(user, ALL_TYPES, now=START)
+        watched = await store.read.history.watched(user, [WALKING_DEAD])
+        return row, watched, await store.read.activities.all(user)
+
+    row, watched, buckets = with_store(catalog_database, clock, scenario)
+
+    assert (row.status, row.watched_episodes, row.last_watched, row.next_to_watch) == (
+        ListStatus.WATCHING,
+        3,
+        "S01E02",
+        "S01E04",
+    )
+    assert (row.user_rating, row.user_rated_at, row.added_at) == (8, START, START)
+    assert row.memo == Memo("good so far", is_private=True)
+    assert watched == {WALKING_DEAD: {(1, 1): START - 2000, (1, 2): START - 1000, (1, 3): None}}
+    assert buckets == {
+        "settings.all": START,  # the account's creation
+        "tv_shows.watching": START,
+        "tv_shows.rated_at": START,
+    }
+
+
+def test_a_rating_alone_leaves_the_list_delta_alone(
+    catalog_database: str, clock: FrozenClock
+) -> None:
+    async def scenario(store: Store) -> tuple[list[int], list[int]]:
+        await store.reset(keep_catalog=True)
+        user = await auth.create_user(store, username="rater")
+        await change(store, user, [WALKING_DEAD], watch_first_season)
+        clock.advance(60_000)
+        await change(store, user, [WALKING_DEAD], lambda c, i: c.rate(i[WALKING_DEAD], 3, None))
+        after = LibraryQuery(types=ALL_TYPES.types, changed_after=START)
+        listed = [row.item.id for row in await store.read.library.rows(user, after, now=START)]
+        clock.advance(60_000)
+        await change(store, user, [WALKING_DEAD], lambda c, i: c.unmark(i[WALKING_DEAD], [(1, 3)]))
+        again = [row.item.id for row in await store.read.library.rows(user, after, now=START)]
+        return listed, again
+
+    listed, again = with_store(catalog_database, clock, scenario)
+
+    assert listed == []
+    assert again == [WALKING_DEAD]
+
+
+def test_removing_an_entry_takes_its_episodes_and_rating(
+    catalog_database: str, clock: FrozenClock
+) -> None:
+    async def scenario(store: Store) -> tuple[Any, ...]:
+        await store.reset(keep_catalog=True)
+        user = await auth.create_user(store, username="remover")
+        await change(store, user, [WALKING_DEAD], watch_first_season)
+        clock.advance(1000)
+        await change(store, user, [WALKING_DEAD], lambda c, i: c.remove(i[WALKING_DEAD]))
+        rows = await store.read.library.rows(user, ALL_TYPES, now=START)
+        watched = await store.read.history.watched(user, [WALKING_DEAD])
+        return rows, watched, await store.read.activities.all(user)
+
+    rows, watched, buckets = with_store(catalog_database, clock, scenario)
+
+    assert (rows, watched) == ([], {})
+    assert buckets["tv_shows.removed_from_list"] == START + 1000
+    assert buckets["tv_shows.rated_at"] == START + 1000
+
+
+def test_a_write_of_many_items_costs_the_statements_of_one(
+    catalog_database: str, clock: FrozenClock, statements: StatementLog
+) -> None:
+    def watch_all(changes: LibraryChanges, items: dict[int, Any]) -> None:
+        for item in items.values():
+            changes.file(item, ListStatus.WATCHING)
+            if item.type is not MediaType.MOVIE:
+                changes.mark(item, {(1, 1): None, (1, 2): START})
+
+    async def scenario(store: Store) -> tuple[int, int]:
+        await store.reset(keep_catalog=True)
+        user = await auth.create_user(store, username="batcher")
+        start = len(statements.sent)
+        await change(store, user, [WALKING_DEAD], watch_all)
+        one = len(statements.sent) - start
+        start = len(statements.sent)
+        await change(store, user, [GAME_OF_THRONES, TERMINATOR_3, 42040, 39687], watch_all)
+        return one, len(statements.sent) - start
+
+    one, many = with_store(catalog_database, clock, scenario)
+
+    assert one == many
