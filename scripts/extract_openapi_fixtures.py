@@ -27,6 +27,11 @@ OPERATIONS = (
     "get-user-ratings",
     "get-sync-activities",
     "get-users-settings",
+    "post-sync-history",
+    "post-sync-history-remove",
+    "post-sync-add-to-list",
+    "post-sync-watched",
+    "get-sync-all-items-type-status",
 )
 ERROR_RESPONSES = (
     "BadRequest",

@@ -25,7 +25,7 @@ from simkl_server.storage.ratings import RatingsQueries
 
 T = TypeVar("T")
 A = TypeVar("A")
-_CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids"})
+_CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids", "catalog_episodes"})
 # Children before parents, so foreign keys never stop a reset.
 _RESET_ORDER = [table.name for table in reversed(schema.metadata.sorted_tables)]
 _DELETE_ALL: dict[str, Statement] = {

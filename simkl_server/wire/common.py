@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from simkl_server.domain.ids import EXTERNAL_ID_PRIORITY, normalize_id, parse_simkl_id, title_key
 from simkl_server.domain.kinds import RESPONSE_BUCKETS, WRAPPERS, Wrapper
-from simkl_server.domain.models import ItemRef, SyncItem
-from simkl_server.errors import MaxItems, WrongParameter
+from simkl_server.domain.models import EpisodeTarget, ItemRef, SeasonTarget, SyncItem
+from simkl_server.errors import EmptyField, MaxItems, WrongParameter
+from simkl_server.wire.timestamps import parse_iso
 
 # Longer digit strings are no usable year or rating (and int() refuses past 4,300 digits).
 _INTEGER = re.compile(r"\s*[+-]?[0-9]{1,30}\s*")
@@ -79,21 +81,154 @@ def _repeated_key(body: bytes) -> str | None:
     return repeated[0] if repeated else None
 
 
-def sync_items(document: dict[str, Any], *, max_items: int) -> list[SyncItem]:
-    """Every item under movies[], shows[] and anime[], in that order."""
+def sync_items(
+    document: dict[str, Any],
+    *,
+    max_items: int,
+    episodes: bool = False,
+    wrappers: tuple[Wrapper, ...] = WRAPPERS,
+) -> list[SyncItem]:
+    """Every item under movies[], shows[] and anime[] (or the given arrays), in that order;
+    with `episodes`, the seasons and episodes each item narrows the write to."""
     # Counted before any item is read: reading 100k items would hold the event loop for seconds.
     # (Wrappers are str enums: they index the document as they are; `.value` costs a lookup.)
-    count = sum(len(a) for w in WRAPPERS if isinstance(a := document.get(w), list))
+    count = sum(len(a) for w in wrappers if isinstance(a := document.get(w), list))
     if count > max_items:
         raise MaxItems(f"At most {max_items} items per request; this one has {count}")
-    return [
-        SyncItem(raw, parse_ref(raw, wrapper, where=where))
-        for wrapper, raw, where in _walk(document)
-    ]
+    items = []
+    budget = _EpisodeBudget(max_items * EPISODES_PER_ITEM)
+    for wrapper, raw, where in _walk(document, wrappers):
+        ref = parse_ref(raw, wrapper, where=where)
+        if not episodes or wrapper is Wrapper.MOVIES:
+            items.append(SyncItem(raw, ref))
+            continue
+        seasons, bad_date = parse_seasons(raw, where, budget)
+        items.append(SyncItem(raw, ref, seasons, bad_date))
+    return items
 
 
-def _walk(document: dict[str, Any]) -> Iterator[tuple[Wrapper, dict[str, Any], str]]:
-    for wrapper in WRAPPERS:
+# Seasons and episodes one request may name, per item it may carry: a long show's whole
+# history fits many times over, a body built to keep the server busy does not.
+EPISODES_PER_ITEM = 10
+
+
+@dataclass(slots=True)
+class _EpisodeBudget:
+    left: int
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise MaxItems("Too many seasons and episodes in one request")
+
+
+def parse_seasons(
+    raw: dict[str, Any], where: str, budget: _EpisodeBudget | None = None
+) -> tuple[tuple[SeasonTarget, ...] | None, bool]:
+    """The seasons an item names (`seasons[]`, and the `episodes[]` shorthand for season 1),
+    or None for the whole item; and whether some date in them does not parse."""
+    seasons_raw = _array(raw.get("seasons"), f"{where}.seasons")
+    shorthand = _array(raw.get("episodes"), f"{where}.episodes")
+    if seasons_raw is None and shorthand is None:
+        return None, False
+    budget = budget or _EpisodeBudget(len(seasons_raw or ()) + len(shorthand or ()))
+    bad = False
+    seasons: list[SeasonTarget] = []
+    for position, entry in enumerate(seasons_raw or ()):
+        season, season_bad = _season(entry, f"{where}.seasons[{position}]", budget)
+        seasons.append(season)
+        bad = bad or season_bad
+    if shorthand is not None:
+        budget.spend(len(shorthand))
+        episodes, episodes_bad = _episodes(shorthand, 1, f"{where}.episodes")
+        seasons.append(SeasonTarget(1, episodes))
+        bad = bad or episodes_bad
+    return tuple(seasons), bad
+
+
+def _array(value: Any, where: str) -> list[Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise WrongParameter(f'"{where}" must be an array of objects')
+    return value
+
+
+def _season(entry: Any, where: str, budget: _EpisodeBudget) -> tuple[SeasonTarget, bool]:
+    budget.spend(1)
+    if not isinstance(entry, dict):
+        raise WrongParameter(f'"{where}" must be an object')
+    number = _number(entry.get("number"), f"{where}.number")
+    if number is None:
+        raise EmptyField(f'Missed "number" parameter in "{where}"')
+    watched_at, bad = _date(entry.get("watched_at"))
+    listed = _array(entry.get("episodes"), f"{where}.episodes")
+    if listed is None:
+        return SeasonTarget(number, None, watched_at), bad
+    budget.spend(len(listed))
+    episodes, episodes_bad = _episodes(listed, number, f"{where}.episodes")
+    return SeasonTarget(number, episodes, watched_at), bad or episodes_bad
+
+
+def _episodes(listed: list[Any], season: int, where: str) -> tuple[tuple[EpisodeTarget, ...], bool]:
+    episodes: list[EpisodeTarget] = []
+    bad = False
+    for position, entry in enumerate(listed):
+        here = f"{where}[{position}]"
+        if not isinstance(entry, dict):
+            raise WrongParameter(f'"{here}" must be an object')
+        number = _number(entry.get("number"), f"{here}.number")
+        tvdb = _episode_tvdb(entry.get("ids"), here)
+        if number is None and tvdb is None:
+            raise EmptyField(f'Missed "number" parameter in "{here}"')
+        watched_at, episode_bad = _date(entry.get("watched_at"))
+        episodes.append(EpisodeTarget(season, number, watched_at, tvdb))
+        bad = bad or episode_bad
+    return tuple(episodes), bad
+
+
+def _number(value: Any, where: str) -> int | None:
+    """A season or episode number: a non-negative integer (or integer string)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise WrongParameter(f'"{where}" must be an integer')
+    number = as_integer(value)
+    if number is None or not 0 <= number < 2**31:
+        raise WrongParameter(f'"{where}" must be a non-negative integer')
+    return number
+
+
+def _episode_tvdb(ids: Any, where: str) -> int | None:
+    """An episode's own TVDB id, which takes priority over its number."""
+    if ids is None:
+        return None
+    if not isinstance(ids, dict):
+        raise WrongParameter(f'"{where}.ids" must be an object')
+    value = ids.get("tvdb")
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    number = as_integer(value)
+    return number if number is not None and 0 < number < 2**63 else None
+
+
+def _date(value: Any) -> tuple[int | None, bool]:
+    """A `watched_at`: epoch milliseconds, or (None, True) when it does not parse."""
+    if value is None:
+        return None, False
+    stamp = parse_iso(value) if isinstance(value, str) else None
+    return stamp, stamp is None
+
+
+def item_date(raw: dict[str, Any], name: str) -> tuple[int | None, bool]:
+    """An item's date field (`watched_at`, `added_at`, ...): (milliseconds or None, bad)."""
+    return _date(raw.get(name))
+
+
+def _walk(
+    document: dict[str, Any], wrappers: tuple[Wrapper, ...] = WRAPPERS
+) -> Iterator[tuple[Wrapper, dict[str, Any], str]]:
+    for wrapper in wrappers:
         array = document.get(wrapper)
         if array is None:
             continue

@@ -28,13 +28,13 @@ _INTEGER = re.compile(r"\s*[+-]?[0-9]{1,30}\s*")
 
 def rating_inputs(items: Sequence[SyncItem], *, query_rating: str | None) -> list[RatingInput]:
     """Each item's rating (falling back to `?rating=`) and `rated_at`, validated."""
-    fallback = _rating_value(query_rating)
+    fallback = rating_value(query_rating)
     return [_rating_input(item, fallback) for item in items]
 
 
 def _rating_input(item: SyncItem, fallback: int | None) -> RatingInput:
     sent = item.sent.get("rating")
-    rating = fallback if sent is None else _rating_value(sent)
+    rating = fallback if sent is None else rating_value(sent)
     rated_at = item.sent.get("rated_at")
     if rated_at is None:
         return RatingInput(item, rating)
@@ -42,7 +42,7 @@ def _rating_input(item: SyncItem, fallback: int | None) -> RatingInput:
     return RatingInput(item, rating, stamp, rated_at_invalid=stamp is None)
 
 
-def _rating_value(value: Any) -> int | None:
+def rating_value(value: Any) -> int | None:
     """An integer, or an integer literal string, on the 1-10 scale; anything else is None."""
     if isinstance(value, bool):
         return None

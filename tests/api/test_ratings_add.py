@@ -217,7 +217,7 @@ def test_response_lists_applied_items_and_echoes_the_rest(api: Api) -> None:
     unknown = {"rating": 5, "ids": {"imdb": "tt0000001"}}
     aot = {"rating": 10, "ids": {"mal": 16498}}
     got = {"rating": 7, "ids": {"tvdb": "121361"}}
-    lost_anime = {"rating": 7, "ids": {"anilist": 1}}
+    lost_anime = {"rating": 7, "ids": {"anilist": 424242}}
 
     answer = rate(api, {"movies": [t3, unknown], "shows": [got], "anime": [aot, lost_anime]})
 

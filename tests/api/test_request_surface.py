@@ -146,7 +146,7 @@ def test_a_post_body_is_read_as_json_whatever_its_content_type(
         ("GET", "/"),
         ("GET", "/sync"),
         ("GET", "/sync/nothing"),
-        ("POST", "/sync/history/remove"),
+        ("POST", "/sync/history/remove/more"),
         ("GET", "/sync/ratings/movies/8/extra"),
         ("GET", "/users/settings/more"),
     ],

@@ -60,7 +60,7 @@ def matched(api: Api, wrapper: str, item: dict[str, Any]) -> int | None:
         ("anime", {"animeplanet": "spirited-away", "livechart": 4954}, DEATH_NOTE),
         # The first id that resolves: unknown ones are skipped.
         ("movies", {"imdb": "tt0000001", "tmdb": 296}, TERMINATOR_3),
-        ("anime", {"mal": 1, "anidb": 99999, "kitsu": "41370"}, DEMON_SLAYER),
+        ("anime", {"mal": 424242, "anidb": 99999, "kitsu": "41370"}, DEMON_SLAYER),
         # Every kind resolves on its own.
         ("movies", {"letterboxd": "the-truman-show"}, TRUMAN_SHOW),
         ("movies", {"traktslug": "the-truman-show-1998"}, TRUMAN_SHOW),

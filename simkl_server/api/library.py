@@ -1,0 +1,33 @@
+"""/sync/all-items: the user's library, by type and status."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from simkl_server.api._http import render_off_loop, services
+from simkl_server.api.auth import require_user
+from simkl_server.domain.library import read_library
+from simkl_server.wire.library import all_items_request, all_items_response
+
+
+async def all_items(request: Request) -> Response:
+    """GET /sync/all-items[/{type}[/{status}]]: every row the path and `date_from` select,
+    rendered as `extended` and the other flags ask; `{}` when nothing matches. Read and
+    rendered off the event loop: a library may hold many thousands of items."""
+    caller = await require_user(request)
+    parsed = all_items_request(
+        request.path_params.get("type"), request.path_params.get("status"), request.query_params
+    )
+    read = await read_library(
+        services(request).store, user_id=caller.user_id, query=parsed.query, view=parsed.view
+    )
+    return await render_off_loop(lambda done: all_items_response(parsed, done), read)
+
+
+ROUTES = [
+    Route("/sync/all-items", all_items, methods=["GET"]),
+    Route("/sync/all-items/{type}", all_items, methods=["GET"]),
+    Route("/sync/all-items/{type}/{status}", all_items, methods=["GET"]),
+]

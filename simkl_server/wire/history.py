@@ -1,0 +1,126 @@
+"""Watch-history request and response shapes: what rides on a history item (`watched_at`,
+`status`, `rating`, `memo`), and the answers of /sync/history and /sync/history/remove."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from simkl_server.domain.history import HistoryInput, HistoryOutcome, RemoveOutcome
+from simkl_server.domain.kinds import LIST_STATUS_OF_WORD, ListStatus, MediaType
+from simkl_server.domain.models import CatalogItem, Memo, SyncItem
+from simkl_server.errors import WrongParameter
+from simkl_server.wire.common import item_date, not_found
+from simkl_server.wire.ratings import rating_value
+
+MEMO_MAX_CHARS = 140
+_SIMKL_TYPE = {MediaType.MOVIE: "movie", MediaType.SHOW: "tv", MediaType.ANIME: "anime"}
+# Keys the echo of an applied item leaves out: what it narrowed the write to.
+_NOT_ECHOED = frozenset({"seasons", "episodes"})
+
+
+def history_inputs(items: Sequence[SyncItem]) -> list[HistoryInput]:
+    """What each history item carries besides its media."""
+    return [_history_input(item, f"item {position}") for position, item in enumerate(items)]
+
+
+def _history_input(item: SyncItem, where: str) -> HistoryInput:
+    sent = item.sent
+    watched_at, bad = item_date(dict(sent), "watched_at")
+    memo_given = "memo" in sent
+    return HistoryInput(
+        item=item if not bad else _with_bad_date(item),
+        watched_at=watched_at,
+        status=list_status(sent.get("status"), "status"),
+        rating=rating_value(sent.get("rating")),
+        memo=parse_memo(sent.get("memo"), where) if memo_given else None,
+        memo_given=memo_given,
+        tvdb_numbering=sent.get("use_tvdb_anime_seasons") is True,
+    )
+
+
+def _with_bad_date(item: SyncItem) -> SyncItem:
+    return SyncItem(item.sent, item.ref, item.seasons, bad_date=True)
+
+
+def list_status(value: Any, name: str) -> ListStatus | None:
+    """A list status word, or None when absent; any other value is 400 wrong_parameter."""
+    if value is None:
+        return None
+    status = LIST_STATUS_OF_WORD.get(value) if isinstance(value, str) else None
+    if status is None:
+        raise WrongParameter(f'Wrong "{name}" parameter')
+    return status
+
+
+def parse_memo(value: Any, where: str) -> Memo | None:
+    """`{"text": ..., "is_private": ...}`; an empty text (or `{}`, or null) clears the memo.
+    Text past 140 characters is cut there, as Simkl caps it."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise WrongParameter(f'"memo" of {where} must be an object')
+    text = value.get("text", "")
+    private = value.get("is_private", False)
+    if not isinstance(text, str) or not isinstance(private, bool) or "\x00" in text:
+        raise WrongParameter(f'"memo" of {where} must be {{"text": string, "is_private": bool}}')
+    text = text.strip()[:MEMO_MAX_CHARS]
+    return Memo(text, private) if text else None
+
+
+def history_response(outcome: HistoryOutcome) -> dict[str, Any]:
+    """The answer of POST /sync/history: counts, each applied item with the status it ended in
+    and the catalog it resolved to, and the unmatched items as sent."""
+    statuses = [
+        {"request": _applied_echo(entry.item), "response": _resolved(item, status.value)}
+        for entry, item, status in outcome.statuses
+    ]
+    missing = not_found(entry.item for entry in outcome.not_found)
+    return {
+        "added": {
+            "movies": outcome.movies,
+            "shows": outcome.shows,
+            "episodes": outcome.episodes,
+            "statuses": statuses,
+        },
+        "not_found": {
+            bucket: [_unmatched_echo(echoed) for echoed in entries]
+            for bucket, entries in missing.items()
+        }
+        | {"episodes": []},
+    }
+
+
+def _applied_echo(item: SyncItem) -> dict[str, Any]:
+    """The item as sent, less the seasons it named, with its `type` and `rating` (null when
+    it carried none), as the official examples show."""
+    echo = {key: value for key, value in item.sent.items() if key not in _NOT_ECHOED}
+    echo["type"] = item.ref.wrapper.echo_type
+    echo.setdefault("rating", None)
+    return echo
+
+
+def _unmatched_echo(echo: dict[str, Any]) -> dict[str, Any]:
+    """An unmatched history item: as sent, with `rating` (null when none) and no `type`, as the
+    official example shows."""
+    unmatched = {key: value for key, value in echo.items() if key != "type"}
+    unmatched.setdefault("rating", None)
+    return unmatched
+
+
+def _resolved(item: CatalogItem, status: str) -> dict[str, Any]:
+    anime_type = item.anime_type if item.type is MediaType.ANIME else None
+    return {"status": status, "simkl_type": _SIMKL_TYPE[item.type], "anime_type": anime_type}
+
+
+def remove_response(outcome: RemoveOutcome) -> dict[str, Any]:
+    """The answer of POST /sync/history/remove: what was removed and unmarked, and the
+    unmatched items as sent (with their `type`)."""
+    return {
+        "deleted": {
+            "movies": outcome.movies,
+            "shows": outcome.shows,
+            "episodes": outcome.episodes,
+        },
+        "not_found": not_found(outcome.not_found),
+    }
