@@ -16,7 +16,8 @@ from simkl_server.wire.history import history_inputs, history_response, remove_r
 
 async def add(request: Request) -> Response:
     """POST /sync/history: 201 with the items put on a list, the episodes newly watched, each
-    applied item's resulting status, and the unmatched items.
+    applied item's resulting status, and the unmatched items; with `allow_rewatch=yes`, PRO
+    and VIP accounts record rewatch sessions.
 
     Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
     caller = await require_user(request)
@@ -28,6 +29,7 @@ async def add(request: Request) -> Response:
         user_id=caller.user_id,
         inputs=history_inputs(items),
         skip_auto_watching=_yes(request, "skip_auto_watching"),
+        allow_rewatch=_yes(request, "allow_rewatch"),
     )
     return JSONResponse(history_response(outcome), status_code=201)
 

@@ -191,6 +191,10 @@ class LibraryChanges:
         state.rating_changed = True
         return True
 
+    def touch(self, item: CatalogItem) -> None:
+        """Note a change of the item's list side kept elsewhere (a rewatch session)."""
+        self._require(item).list_changed = True
+
     def set_memo(self, item: CatalogItem, memo: Memo | None) -> None:
         """Set (or, with None, clear) the memo."""
         state = self._require(item)

@@ -13,13 +13,13 @@ watched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from simkl_server.domain.changes import LibraryChanges
+from simkl_server.domain.episodes import EpisodeIndex, episode_targets
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper
 from simkl_server.domain.library import (
-    EpisodeList,
     completable_status,
     finished_airing,
     movie_status,
@@ -27,13 +27,14 @@ from simkl_server.domain.library import (
 )
 from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import (
-    CatalogEpisode,
     CatalogItem,
     EpisodeKey,
     Memo,
+    RewatchSession,
     SeasonTarget,
     SyncItem,
 )
+from simkl_server.domain.rewatches import PAID_PLANS, Rewatches, RewatchRequest
 from simkl_server.storage.base import Store, WriteTx
 
 _LIST_ONLY = frozenset(
@@ -53,6 +54,7 @@ class HistoryInput:
     memo: Memo | None = None
     memo_given: bool = False
     tvdb_numbering: bool = False
+    rewatch: RewatchRequest = field(default_factory=RewatchRequest)
 
 
 @dataclass(slots=True)
@@ -63,57 +65,145 @@ class HistoryOutcome:
     movies: int = 0
     shows: int = 0
     episodes: int = 0
-    statuses: list[tuple[HistoryInput, CatalogItem, ListStatus]] = field(default_factory=list)
+    statuses: list[Applied] = field(default_factory=list)
     not_found: list[HistoryInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """An applied item: the status it ended in, and the rewatch session it landed in."""
+
+    entry: HistoryInput
+    item: CatalogItem
+    status: ListStatus
+    session: RewatchSession | None = None
 
 
 @dataclass(slots=True)
 class RemoveOutcome:
-    """Items taken out of the library, episodes unmarked, and the items that matched nothing."""
+    """Items taken out of the library, episodes unmarked, the items that matched nothing, and
+    for PRO / VIP accounts (None otherwise) the rewatch sessions and episodes removed."""
 
     movies: int = 0
     shows: int = 0
     episodes: int = 0
     not_found: list[SyncItem] = field(default_factory=list)
+    rewatches: int | None = None
+    rewatch_episodes: int | None = None
 
 
 async def add_history(
-    store: Store, *, user_id: int, inputs: Sequence[HistoryInput], skip_auto_watching: bool
+    store: Store,
+    *,
+    user_id: int,
+    inputs: Sequence[HistoryInput],
+    skip_auto_watching: bool,
+    allow_rewatch: bool = False,
 ) -> HistoryOutcome:
-    """Record the watches of a request, in order, as one transaction."""
+    """Record the watches of a request, in order, as one transaction. With `allow_rewatch`, a
+    PRO or VIP account's watches of what is already watched go to rewatch sessions; a free
+    account's request then changes nothing (as Simkl answers it)."""
 
     async def work(tx: WriteTx) -> HistoryOutcome:
         items = await _resolve(tx, [entry.item for entry in inputs])
-        changes = await LibraryChanges.load(tx, user_id, _known(items))
         outcome = HistoryOutcome()
+        if allow_rewatch and tx.account_type not in PAID_PLANS:
+            outcome.not_found = [e for e, i in zip(inputs, items, strict=True) if i is None]
+            return outcome
+        known = _known(items)
+        changes = await LibraryChanges.load(tx, user_id, known)
+        rewatches = (
+            await Rewatches.load(tx, user_id, [i.id for i in known]) if allow_rewatch else None
+        )
         for entry, item in zip(inputs, items, strict=True):
             if item is None or entry.item.bad_date:
                 outcome.not_found.append(entry)
                 continue
-            before = changes.entry(item)
-            status = _apply(changes, item, entry, skip_auto_watching, outcome)
-            if before is None or before.status is not status:
-                _count(outcome, entry.item.ref.wrapper)
-            outcome.statuses.append((entry, item, status))
+            applied = _rewatch(changes, rewatches, item, entry, outcome) if rewatches else None
+            outcome.statuses.append(
+                applied or _watch(changes, item, entry, skip_auto_watching, outcome)
+            )
         await changes.save(tx)
+        if rewatches is not None:
+            await rewatches.save(tx, user_id)
         return outcome
 
     return await store.write(user_id, work, size=len(inputs))
 
 
+def _watch(
+    changes: LibraryChanges,
+    item: CatalogItem,
+    entry: HistoryInput,
+    skip_auto: bool,
+    outcome: HistoryOutcome,
+) -> Applied:
+    """The regular write: the item filed and its episodes marked, counted when it moved."""
+    before = changes.entry(item)
+    status = _apply(changes, item, entry, skip_auto, outcome)
+    if before is None or before.status is not status:
+        _count(outcome, entry.item.ref.wrapper)
+    return Applied(entry, item, status)
+
+
+def _rewatch(
+    changes: LibraryChanges,
+    rewatches: Rewatches,
+    item: CatalogItem,
+    entry: HistoryInput,
+    outcome: HistoryOutcome,
+) -> Applied | None:
+    """The rewatch write, when the regular one would change nothing (None otherwise)."""
+    seasons = entry.item.seasons
+    targets = None
+    if item.type is not MediaType.MOVIE and seasons is not None:
+        targets = episode_targets(
+            changes,
+            item,
+            seasons,
+            watched_at=entry.watched_at,
+            tvdb_numbering=entry.tvdb_numbering,
+        )
+    if not rewatches.applies(changes, item, targets):
+        return None
+    current = changes.entry(item)
+    assert current is not None
+    if item.type is MediaType.MOVIE:
+        result = rewatches.record_movie(item, entry.watched_at, current.last_watched_at)
+    else:
+        result = rewatches.record_show(changes, item, targets or {}, entry.rewatch)
+    if result is not None:
+        changes.touch(item)
+        outcome.episodes += result.episodes
+        if result.started:
+            _count(outcome, entry.item.ref.wrapper)
+    if entry.rating is not None:
+        changes.rate(item, entry.rating, None)
+    if entry.memo_given:
+        changes.set_memo(item, entry.memo)
+    return Applied(entry, item, current.status, None if result is None else result.session)
+
+
 async def remove_history(store: Store, *, user_id: int, items: Sequence[SyncItem]) -> RemoveOutcome:
-    """Take items out of the library, or unmark the seasons and episodes they name."""
+    """Take items out of the library (with their rewatch sessions), or unmark the seasons and
+    episodes they name."""
 
     async def work(tx: WriteTx) -> RemoveOutcome:
         resolved = await _resolve(tx, items)
-        changes = await LibraryChanges.load(tx, user_id, _known(resolved))
+        known = _known(resolved)
+        changes = await LibraryChanges.load(tx, user_id, known)
         outcome = RemoveOutcome()
+        sessions: dict[int, list[RewatchSession]] = {}
+        if tx.account_type in PAID_PLANS:
+            sessions = await tx.rewatches.sessions(user_id, [item.id for item in known])
+            outcome.rewatches = outcome.rewatch_episodes = 0
         for sent, item in zip(items, resolved, strict=True):
             if item is None:
                 outcome.not_found.append(sent)
             elif sent.seasons is None:
                 if changes.remove(item):
                     _count(outcome, sent.ref.wrapper)
+                    _count_sessions(outcome, sessions.pop(item.id, []))
             elif changes.entry(item) is not None:
                 outcome.episodes += _unmark(changes, item, sent.seasons)
         await changes.save(tx)
@@ -129,6 +219,12 @@ async def _resolve(tx: WriteTx, items: Sequence[SyncItem]) -> list[CatalogItem |
 
 def _known(items: Sequence[CatalogItem | None]) -> list[CatalogItem]:
     return list({item.id: item for item in items if item is not None}.values())
+
+
+def _count_sessions(outcome: RemoveOutcome, sessions: Sequence[RewatchSession]) -> None:
+    if outcome.rewatches is not None and outcome.rewatch_episodes is not None:
+        outcome.rewatches += len(sessions)
+        outcome.rewatch_episodes += sum(len(session.episodes) for session in sessions)
 
 
 def _count(outcome: HistoryOutcome | RemoveOutcome, wrapper: Wrapper) -> None:
@@ -204,7 +300,13 @@ def _watch_episodes(
     after them, and without one the show is completed once they complete it."""
     assert entry.item.seasons is not None
     is_new = _ensure_filed(changes, item)
-    targets = _targets(changes, item, entry, entry.item.seasons)
+    targets = episode_targets(
+        changes,
+        item,
+        entry.item.seasons,
+        watched_at=entry.watched_at,
+        tvdb_numbering=entry.tvdb_numbering,
+    )
     new = changes.mark(item, targets)
     if new:
         dates = [at for at in targets.values() if at is not None]
@@ -232,35 +334,10 @@ def _ensure_filed(changes: LibraryChanges, item: CatalogItem) -> bool:
     return True
 
 
-def _targets(
-    changes: LibraryChanges,
-    item: CatalogItem,
-    entry: HistoryInput,
-    seasons: Sequence[SeasonTarget],
-) -> dict[EpisodeKey, int | None]:
-    """The episodes the seasons name, each with its date: the episode's, else its season's,
-    else the item's, else now. Where the catalog lists the item's episodes, only those count;
-    a season named without episodes means its aired episodes."""
-    catalog = changes.catalog_episodes(item)
-    known = _EpisodeIndex(catalog, changes.episodes(item), tvdb_numbering=entry.tvdb_numbering)
-    targets: dict[EpisodeKey, int | None] = {}
-    for season in seasons:
-        default = season.watched_at or entry.watched_at or changes.now
-        if season.episodes is None:
-            for key in known.aired_in(season.number):
-                targets[key] = default
-            continue
-        for episode in season.episodes:
-            found = known.find(episode.season, episode.number, episode.tvdb)
-            if found is not None:
-                targets[found] = episode.watched_at or default
-    return targets
-
-
 def _unmark(changes: LibraryChanges, item: CatalogItem, seasons: Sequence[SeasonTarget]) -> int:
     """Unmark what the seasons name (a season without episodes: all of its watched ones); a
     completed show that is no longer complete goes back to watching."""
-    known = _EpisodeIndex(changes.catalog_episodes(item), changes.episodes(item))
+    known = EpisodeIndex(changes.catalog_episodes(item), changes.episodes(item))
     watched = changes.watched(item)
     keys: set[EpisodeKey] = set()
     for season in seasons:
@@ -277,46 +354,3 @@ def _unmark(changes: LibraryChanges, item: CatalogItem, seasons: Sequence[Season
     if gone and completed and not progress(item, changes.episodes(item), watched).complete:
         changes.file(item, ListStatus.WATCHING)
     return gone
-
-
-class _EpisodeIndex:
-    """Finds the episode a write means: by its TVDB episode id first, by TVDB numbering for
-    anime sent that way, else by season and number; the catalog's list decides what exists."""
-
-    def __init__(
-        self,
-        catalog: Sequence[CatalogEpisode],
-        episodes: EpisodeList,
-        *,
-        tvdb_numbering: bool = False,
-    ) -> None:
-        self._listed = {(e.season, e.number) for e in catalog}
-        self._aired = episodes.aired
-        self._catalog = catalog
-        self._by_tvdb = {e.tvdb_id: (e.season, e.number) for e in catalog if e.tvdb_id}
-        self._by_tvdb_numbers: Mapping[EpisodeKey, EpisodeKey] = (
-            {
-                (e.tvdb_season, e.tvdb_number): (e.season, e.number)
-                for e in catalog
-                if e.tvdb_season is not None and e.tvdb_number is not None
-            }
-            if tvdb_numbering
-            else {}
-        )
-
-    def find(
-        self, season: int, number: int | None, tvdb: int | None, *, strict: bool = True
-    ) -> EpisodeKey | None:
-        if tvdb is not None and tvdb in self._by_tvdb:
-            return self._by_tvdb[tvdb]
-        if number is None:
-            return None
-        key = self._by_tvdb_numbers.get((season, number), (season, number))
-        if strict and self._listed and key not in self._listed:
-            return None
-        return key
-
-    def aired_in(self, season: int) -> list[EpisodeKey]:
-        if season > 0:
-            return [key for key in sorted(self._aired) if key[0] == season]
-        return [(e.season, e.number) for e in self._catalog if e.season == 0]

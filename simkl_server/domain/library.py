@@ -21,6 +21,7 @@ from simkl_server.domain.models import (
     LibraryQuery,
     LibraryRow,
     LibraryView,
+    RewatchSession,
     WatchedEpisode,
 )
 from simkl_server.storage.base import Session, Store
@@ -177,13 +178,16 @@ _EPISODE_STATUSES = frozenset({ListStatus.WATCHING, ListStatus.HOLD, ListStatus.
 @dataclass(slots=True)
 class LibraryRead:
     """Rows of a library read and the details its view asks for: watched episodes (`full`),
-    the catalog's episodes of anime (TVDB mapping), the next episode of watching items."""
+    the catalog's episodes of anime (TVDB mapping), the next episode of watching items, the
+    rewatch sessions."""
 
     rows: list[LibraryRow]
     view: LibraryView
     episodes: dict[int, list[WatchedEpisode]] = field(default_factory=dict)
     catalog: dict[int, list[CatalogEpisode]] = field(default_factory=dict)
     next_episodes: dict[int, tuple[EpisodeKey, CatalogEpisode | None]] = field(default_factory=dict)
+    # Rewatch sessions by item; None when the read shows none (no flag, or a free account).
+    rewatches: dict[int, list[RewatchSession]] | None = None
 
 
 async def read_library(
@@ -215,6 +219,12 @@ async def library_details(
         read.catalog = await session.catalog.episodes(anime)
     if view.next_watch_info:
         read.next_episodes = await _next_episodes(session, rows)
+    if view.rewatches:
+        profile = await session.accounts.profile(user_id)
+        if profile is not None and profile.account_type in {"pro", "vip"}:
+            read.rewatches = await session.rewatches.sessions(user_id, [r.item.id for r in rows])
+            missing = [i for i in read.rewatches if i not in read.catalog] if view.full else []
+            read.catalog |= await session.catalog.episodes(missing)
     return read
 
 

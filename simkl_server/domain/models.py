@@ -216,6 +216,20 @@ class LibraryEntry:
     memo: Memo | None = None
 
 
+@dataclass(slots=True)
+class RewatchSession:
+    """A rewatch session of an item (PRO / VIP): `active`, `completed` or `closed`, and the
+    episodes watched in it (none for a movie)."""
+
+    id: int
+    item_id: int
+    status: str
+    started_at: int
+    last_watched_at: int | None
+    changed_at: int
+    episodes: dict[EpisodeKey, int | None] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class LibraryWrite:
     """An entry to store as given, and which delta stamps it moves."""

@@ -18,10 +18,11 @@ TOUCH = statement(
 )
 ALL = statement("SELECT bucket, at FROM activity WHERE user_id = :user_id")
 # Taken first in every write of a user: serialises that user's writes across processes, and
-# reads the newest stamp so a write's `now` never falls behind one already recorded.
+# reads the newest stamp so a write's `now` never falls behind one already recorded (and the
+# account's plan, which decides what some writes may do, at no extra cost).
 LOCK_USER = statement(
     lambda d: (
-        "SELECT (SELECT MAX(at) FROM activity WHERE user_id = :user_id) "
+        "SELECT (SELECT MAX(at) FROM activity WHERE user_id = :user_id), account_type "
         f"FROM users WHERE id = :user_id{d.lock_suffix}"
     )
 )
@@ -45,7 +46,10 @@ class ActivityQueries:
         rows = await self._conn.fetch(ALL, {"user_id": user_id})
         return {row[0]: row[1] for row in rows}
 
-    async def lock_user(self, user_id: int) -> int:
-        """Take the user's write lock; the newest stamp the user has (0 when none)."""
+    async def lock_user(self, user_id: int) -> tuple[int, str]:
+        """Take the user's write lock; the newest stamp the user has (0 when none) and the
+        account's plan (`free`, `pro`, `vip`)."""
         row = await self._conn.fetchrow(LOCK_USER, {"user_id": user_id})
-        return row[0] if row is not None and row[0] is not None else 0
+        if row is None:
+            return 0, "free"
+        return (row[0] if row[0] is not None else 0), row[1]

@@ -1,9 +1,9 @@
 """The Store: every area's queries composed, and the transactions they run in.
 
 An area's statements and the methods that run them live in that area's module (accounts,
-activities, catalog, history, library, ratings); a Session puts all of them on one connection,
-so the domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`. Adding a query touches
-its area's module only; adding an area adds one property here.
+activities, catalog, history, library, ratings, rewatches); a Session puts all of them on one
+connection, so the domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`.
+Adding a query touches its area's module only; adding an area adds one property here.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from simkl_server.storage.drivers import Connection, Driver, open_driver
 from simkl_server.storage.history import HistoryQueries
 from simkl_server.storage.library import LibraryQueries
 from simkl_server.storage.ratings import RatingsQueries
+from simkl_server.storage.rewatches import RewatchQueries
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -61,17 +62,20 @@ class Session:
     history = _Area(HistoryQueries)
     library = _Area(LibraryQueries)
     ratings = _Area(RatingsQueries)
+    rewatches = _Area(RewatchQueries)
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
 
 class WriteTx(Session):
-    """A write transaction; `now_ms` is the time its changes are stamped with."""
+    """A write transaction; `now_ms` is the time its changes are stamped with; in a user's
+    write, `account_type` is that user's plan."""
 
-    def __init__(self, conn: Connection, now_ms: int) -> None:
+    def __init__(self, conn: Connection, now_ms: int, account_type: str = "free") -> None:
         super().__init__(conn)
         self.now_ms = now_ms
+        self.account_type = account_type
 
 
 class Store:
@@ -107,7 +111,7 @@ class Store:
 
         async def locked(conn: Connection) -> T:
             tx = WriteTx(conn, 0)
-            latest = await tx.activities.lock_user(user_id)
+            latest, tx.account_type = await tx.activities.lock_user(user_id)
             tx.now_ms = max(self._clock.now_ms(), latest)
             return await work(tx)
 

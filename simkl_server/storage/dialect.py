@@ -1,5 +1,5 @@
 """The one place SQLite and PostgreSQL differ in SQL: placeholders, array parameters, JSON rows,
-two-argument maximum and row locks.
+two-argument maximum, fresh ids and row locks.
 
 A statement is written once (`statement(...)`, at module level in its area's module) and
 compiled for both dialects when that module is imported, so no request ever compiles SQL.
@@ -79,6 +79,21 @@ class SqlDialect:
     def greatest(self, left: str, right: str) -> str:
         """The larger of two values (SQLite's two-argument MAX is PostgreSQL's GREATEST)."""
         return f"MAX({left}, {right})" if self.name == "sqlite" else f"GREATEST({left}, {right})"
+
+    def new_ids(self, table: str, count_param: str) -> str:
+        """Rows of `:count_param` fresh ids of a table's `id` column, for rows a statement then
+        inserts with them. PostgreSQL draws them from the column's sequence; SQLite, whose one
+        writer holds the database, counts on from the largest id."""
+        if self.name == "sqlite":
+            return (
+                f"WITH RECURSIVE n(i) AS (SELECT 1 WHERE :{count_param} > 0 UNION ALL "
+                f"SELECT i + 1 FROM n WHERE i < :{count_param}) "
+                f"SELECT (SELECT COALESCE(MAX(id), 0) FROM {table}) + i FROM n"
+            )
+        return (
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+            f"FROM generate_series(1, CAST(:{count_param} AS INTEGER))"
+        )
 
     @property
     def lock_suffix(self) -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from simkl_server.domain.history import HistoryInput, HistoryOutcome, RemoveOutcome
+from simkl_server.domain.history import Applied, HistoryInput, HistoryOutcome, RemoveOutcome
 from simkl_server.domain.kinds import LIST_STATUS_OF_WORD, ListStatus, MediaType
-from simkl_server.domain.models import CatalogItem, Memo, SyncItem
+from simkl_server.domain.models import Memo, SyncItem
+from simkl_server.domain.rewatches import LIST_CODES, SESSION_STATES, RewatchRequest
 from simkl_server.errors import WrongParameter
 from simkl_server.wire.common import item_date, not_found
 from simkl_server.wire.ratings import rating_value
@@ -36,7 +37,19 @@ def _history_input(item: SyncItem, where: str) -> HistoryInput:
         memo=parse_memo(sent.get("memo"), where) if memo_given else None,
         memo_given=memo_given,
         tvdb_numbering=sent.get("use_tvdb_anime_seasons") is True,
+        rewatch=_rewatch_request(sent, where),
     )
+
+
+def _rewatch_request(sent: Any, where: str) -> RewatchRequest:
+    """`is_rewatch`, `rewatch_id` and `rewatch_status` (used with `?allow_rewatch=yes`)."""
+    rewatch_id = sent.get("rewatch_id")
+    if rewatch_id is not None and (isinstance(rewatch_id, bool) or not isinstance(rewatch_id, int)):
+        raise WrongParameter(f'"rewatch_id" of {where} must be an integer')
+    status = sent.get("rewatch_status")
+    if status is not None and status not in SESSION_STATES:
+        raise WrongParameter('Wrong "rewatch_status" parameter')
+    return RewatchRequest(sent.get("is_rewatch") is True, rewatch_id, status)
 
 
 def _with_bad_date(item: SyncItem) -> SyncItem:
@@ -72,8 +85,8 @@ def history_response(outcome: HistoryOutcome) -> dict[str, Any]:
     """The answer of POST /sync/history: counts, each applied item with the status it ended in
     and the catalog it resolved to, and the unmatched items as sent."""
     statuses = [
-        {"request": _applied_echo(entry.item), "response": _resolved(item, status.value)}
-        for entry, item, status in outcome.statuses
+        {"request": _applied_echo(applied.entry.item), "response": _resolved(applied)}
+        for applied in outcome.statuses
     ]
     missing = not_found(entry.item for entry in outcome.not_found)
     return {
@@ -108,19 +121,30 @@ def _unmatched_echo(echo: dict[str, Any]) -> dict[str, Any]:
     return unmatched
 
 
-def _resolved(item: CatalogItem, status: str) -> dict[str, Any]:
+def _resolved(applied: Applied) -> dict[str, Any]:
+    """The list the item is on, the catalog it resolved to; for a rewatch, the session (and
+    the list as Simkl's numeric code, as the official examples show)."""
+    item, session = applied.item, applied.session
     anime_type = item.anime_type if item.type is MediaType.ANIME else None
-    return {"status": status, "simkl_type": _SIMKL_TYPE[item.type], "anime_type": anime_type}
+    status: str | int = applied.status.value if session is None else LIST_CODES[applied.status]
+    resolved = {"status": status, "simkl_type": _SIMKL_TYPE[item.type], "anime_type": anime_type}
+    if session is not None:
+        resolved["rewatch_id"] = session.id
+        resolved["rewatch_status"] = session.status
+    return resolved
 
 
 def remove_response(outcome: RemoveOutcome) -> dict[str, Any]:
     """The answer of POST /sync/history/remove: what was removed and unmarked, and the
     unmatched items as sent (with their `type`)."""
-    return {
-        "deleted": {
-            "movies": outcome.movies,
-            "shows": outcome.shows,
-            "episodes": outcome.episodes,
-        },
-        "not_found": not_found(outcome.not_found),
+    deleted: dict[str, int | None] = {
+        "movies": outcome.movies,
+        "shows": outcome.shows,
+        "episodes": outcome.episodes,
     }
+    missing: dict[str, list[Any]] = not_found(outcome.not_found)
+    if outcome.rewatches is not None:
+        # A PRO / VIP account's answer, as the official examples show it.
+        deleted |= {"rewatches": outcome.rewatches, "rewatch_episodes": outcome.rewatch_episodes}
+        missing["episodes"] = []
+    return {"deleted": deleted, "not_found": missing}

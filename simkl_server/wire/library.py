@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from simkl_server.domain.kinds import TYPE_OF_PLURAL, ListStatus, MediaType
-from simkl_server.domain.library import LibraryRead
+from simkl_server.domain.library import LibraryRead, episode_code
 from simkl_server.domain.models import (
     CatalogEpisode,
     EpisodeKey,
     LibraryQuery,
     LibraryRow,
     LibraryView,
+    RewatchSession,
     WatchedEpisode,
 )
 from simkl_server.errors import WrongParameter
@@ -101,12 +102,54 @@ def all_items_response(request: AllItemsRequest, read: LibraryRead) -> dict[str,
 
 
 def library_rows(read: LibraryRead) -> dict[str, list[dict[str, Any]]]:
-    """Every row of a read under its type's key; a key appears only when it has rows."""
+    """Every row of a read under its type's key; a key appears only when it has rows. With
+    rewatch sessions, each item's sessions follow its own row, one row each."""
     render = _renderer(read)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in read.rows:
-        grouped.setdefault(row.item.type.plural, []).append(render(row))
+        rows = grouped.setdefault(row.item.type.plural, [])
+        rows.append(render(row))
+        if read.rewatches is not None and read.view.ids is None:
+            rows[-1]["is_rewatch"] = False
+            rows += [_rewatch_row(row, s, read) for s in read.rewatches.get(row.item.id, [])]
     return grouped
+
+
+def _rewatch_row(row: LibraryRow, session: RewatchSession, read: LibraryRead) -> dict[str, Any]:
+    """A rewatch session as a row of its own: the item's row with the session's dates and
+    episodes (its counts are a sentinel 0 without `extended=full`, as Simkl sends them)."""
+    full = read.view.full
+    regular = sorted(key for key in session.episodes if key[0] > 0)
+    dated = [(at, key) for key, at in session.episodes.items() if at is not None and key[0] > 0]
+    entry = library_row(row, read)
+    entry.pop("seasons", None)
+    entry.pop("next_to_watch_info", None)
+    entry |= {
+        "added_to_watchlist_at": format_ms(session.started_at),
+        "last_watched_at": format_ms(session.last_watched_at),
+        "watched_episodes_count": len(regular) if full else 0,
+        "is_rewatch": True,
+        "rewatch_id": session.id,
+        "rewatch_status": session.status,
+    }
+    if row.item.type is not MediaType.MOVIE:
+        entry["last_watched"] = episode_code(row.item, max(dated)[1]) if full and dated else None
+        entry["next_to_watch"] = None
+    if full and session.episodes:
+        catalog = {(e.season, e.number): e for e in read.catalog.get(row.item.id, ())}
+        episodes = [
+            _watched(key, at, catalog.get(key)) for key, at in sorted(session.episodes.items())
+        ]
+        entry["seasons"] = _seasons(row, episodes, read.view)
+    return entry
+
+
+def _watched(key: EpisodeKey, at: int | None, known: CatalogEpisode | None) -> WatchedEpisode:
+    if known is None:
+        return WatchedEpisode(key[0], key[1], at)
+    return WatchedEpisode(
+        key[0], key[1], at, known.runtime, known.tvdb_id, known.tvdb_season, known.tvdb_number
+    )
 
 
 def _renderer(read: LibraryRead) -> Callable[[LibraryRow], dict[str, Any]]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.api import test_rewatch_golden as rewatch
 from tests.api.library_support import (
     BREAKING_BAD,
     DEMON_SLAYER,
@@ -44,14 +45,16 @@ PRIOR_ADD: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ),
     ],
 }
-# Rewatch sessions are the subject of their own examples (PRO / VIP accounts, allow_rewatch).
+# Rewatch sessions are the subject of their own examples (PRO / VIP accounts, allow_rewatch):
+# tests/api/test_rewatch_golden.py runs those.
 REWATCH_EXAMPLES = {"rewatch_explicit_flag", "rewatch_max_info", "rewatch_with_allow_rewatch_query"}
 
 
-@pytest.mark.parametrize(("name", "request_body", "expected"), paired_examples(ADD, "201"))
+@pytest.mark.parametrize(
+    ("name", "request_body", "expected"),
+    [p for p in paired_examples(ADD, "201") if p.id not in REWATCH_EXAMPLES],
+)
 def test_add_examples(api: Api, name: str, request_body: Any, expected: Any) -> None:
-    if name in REWATCH_EXAMPLES:
-        pytest.skip("rewatch examples run in test_rewatch_golden.py")
     for path, body in PRIOR_ADD.get(name, []):
         api.post(path, json=body).raise_for_status()
     assert history(api, request_body) == expected
@@ -81,14 +84,16 @@ PRIOR_REMOVE: dict[str, dict[str, Any]] = {
     "remove_specific_episodes": {"shows": [ids(WALKING_DEAD)]},
     "remove_whole_season": {"shows": [ids(WALKING_DEAD)]},
 }
-# These two show the answer a PRO / VIP account gets (rewatch counters, `not_found.episodes`).
+# These two show the answer a PRO / VIP account gets (rewatch counters, `not_found.episodes`):
+# tests/api/test_rewatch_golden.py runs them.
 PRO_REMOVE = {"remove_movie_history", "remove_show_episode"}
 
 
-@pytest.mark.parametrize(("name", "request_body", "expected"), paired_examples(REMOVE, "201"))
+@pytest.mark.parametrize(
+    ("name", "request_body", "expected"),
+    [p for p in paired_examples(REMOVE, "201") if p.id not in PRO_REMOVE],
+)
 def test_remove_examples(api: Api, name: str, request_body: Any, expected: Any) -> None:
-    if name in PRO_REMOVE:
-        pytest.skip("the PRO / VIP answer runs in test_rewatch_golden.py")
     if name in PRIOR_REMOVE:
         history(api, PRIOR_REMOVE[name])
     assert unhistory(api, request_body) == expected
@@ -107,3 +112,11 @@ def _rows(api: Api) -> dict[int, dict[str, Any]]:
         for rows in response.json().values()
         for row in rows
     }
+
+
+def test_every_named_example_is_run_here_or_with_the_rewatches() -> None:
+    rewatch_tests = {name.removeprefix("test_") for name in dir(rewatch)}
+    assert rewatch_tests >= REWATCH_EXAMPLES
+    assert {p.id for p in rewatch.PRO_REMOVE} == PRO_REMOVE
+    assert set(ADD["request"]["examples"]) == set(ADD["responses"]["201"]["examples"])
+    assert set(REMOVE["request"]["examples"]) == set(REMOVE["responses"]["201"]["examples"])
