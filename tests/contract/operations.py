@@ -16,7 +16,7 @@ that with the `x-sample-request` extension (all keys optional):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -109,7 +109,7 @@ def by_id() -> dict[str, Operation]:
     return {operation.id: operation for operation in operations()}
 
 
-def params_where(condition: Any) -> list[Any]:
+def params_where(condition: Callable[[Operation], bool]) -> list[Any]:
     """The operations for which `condition(operation)` holds, as pytest parameters."""
     return [operation.param() for operation in operations() if condition(operation)]
 
