@@ -4,6 +4,7 @@ one: the official-fixture extractor and the benchmark's trimmed copy of the offi
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,7 @@ def test_the_extractor_writes_a_fixture_per_operation_both_documents_have(tmp_pa
     run = subprocess.run(
         [sys.executable, "scripts/extract_openapi_fixtures.py", str(source), "--out", str(out)],
         cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's package and document
         capture_output=True,
         text=True,
         check=False,
