@@ -89,6 +89,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Most items one sync write may carry; more get 400 max_items.",
     )
+    max_read_episodes: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Most episode rows one library read may list (`extended=full`); more get "
+        "400 max_items, as Simkl refuses a response too large to build.",
+    )
     inline_batch_items: int = Field(
         default=500,
         ge=0,

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import httpx2 as httpx
 from jsonschema import Draft202012Validator
 
+from simkl_server import openapi
 from simkl_server.storage.dialect import Statement
 
 ERROR_KEYS = frozenset({"error", "code", "message"})
@@ -49,30 +47,14 @@ def assert_simkl_error(response: httpx.Response, status: int, error_id: str) -> 
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """This server's own OpenAPI document, as the package ships it."""
-    raw = resources.files("simkl_server").joinpath("openapi/openapi.json").read_bytes()
-    document: dict[str, Any] = json.loads(raw)
-    return document
-
-
-@cache
-def _templates() -> list[tuple[re.Pattern[str], str]]:
-    return [
-        (re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))), path)
-        for path in openapi_document()["paths"]
-    ]
+    """This server's own OpenAPI document, as it serves it."""
+    return openapi.document()
 
 
 def documented_operation(method: str, path: str) -> dict[str, Any] | None:
     """The operation of our OpenAPI document that a request goes to, if any."""
-    path = path.rstrip("/") or "/"
-    for pattern, template in _templates():
-        if pattern.fullmatch(path):
-            operation: dict[str, Any] | None = openapi_document()["paths"][template].get(
-                method.lower()
-            )
-            return operation
-    return None
+    found = openapi.operation_for(openapi_document(), method, path)
+    return found[1] if found is not None else None
 
 
 def documented_schema(method: str, path: str, status: int) -> dict[str, Any]:

@@ -15,13 +15,20 @@ from simkl_server.wire.library import all_items_request, all_items_response
 async def all_items(request: Request) -> Response:
     """GET /sync/all-items[/{type}[/{status}]]: every row the path and `date_from` select,
     rendered as `extended` and the other flags ask; `{}` when nothing matches. Read and
-    rendered off the event loop: a library may hold many thousands of items."""
+    rendered off the event loop: a library may hold many thousands of items.
+
+    Differs from Simkl: the episode rows one read may list are capped by a setting."""
     caller = await require_user(request)
     parsed = all_items_request(
         request.path_params.get("type"), request.path_params.get("status"), request.query_params
     )
+    settings, store = services(request)
     read = await read_library(
-        services(request).store, user_id=caller.user_id, query=parsed.query, view=parsed.view
+        store,
+        user_id=caller.user_id,
+        query=parsed.query,
+        view=parsed.view,
+        max_episodes=settings.max_read_episodes,
     )
     return await render_off_loop(lambda done: all_items_response(parsed, done), read)
 

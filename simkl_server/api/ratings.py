@@ -52,8 +52,13 @@ async def read(request: Request) -> Response:
     query = ratings_query(
         request.path_params.get("type"), request.path_params.get("rating"), params.get("date_from")
     )
+    settings, store = services(request)
     read = await ratings.read_ratings(
-        services(request).store, user_id=caller.user_id, query=query, view=library_view(params)
+        store,
+        user_id=caller.user_id,
+        query=query,
+        view=library_view(params),
+        max_episodes=settings.max_read_episodes,
     )
     return await render_off_loop(ratings_response, read)
 

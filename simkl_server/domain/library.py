@@ -24,6 +24,7 @@ from simkl_server.domain.models import (
     RewatchSession,
     WatchedEpisode,
 )
+from simkl_server.errors import MaxItems
 from simkl_server.storage.base import Session, Store
 
 # Catalog states in which a show has not finished airing (it cannot be completed yet).
@@ -191,29 +192,43 @@ class LibraryRead:
 
 
 async def read_library(
-    store: Store, *, user_id: int, query: LibraryQuery, view: LibraryView
+    store: Store, *, user_id: int, query: LibraryQuery, view: LibraryView, max_episodes: int
 ) -> LibraryRead:
     """The user's library rows the query selects, with the details the view renders; read on
-    one snapshot, off the event loop (a library may hold many thousands of items)."""
+    one snapshot, off the event loop (a library may hold many thousands of items). More than
+    `max_episodes` episode rows: 400 max_items, as Simkl refuses a response too big to build."""
     now = store.clock.now_ms()
 
     async def work(session: Session) -> LibraryRead:
         rows = await session.library.rows(user_id, query, now=now)
-        return await library_details(session, user_id=user_id, rows=rows, view=view)
+        return await library_details(
+            session, user_id=user_id, rows=rows, view=view, max_episodes=max_episodes
+        )
 
     return await store.snapshot(work)
 
 
 async def library_details(
-    session: Session, *, user_id: int, rows: list[LibraryRow], view: LibraryView
+    session: Session,
+    *,
+    user_id: int,
+    rows: list[LibraryRow],
+    view: LibraryView,
+    max_episodes: int,
 ) -> LibraryRead:
-    """The details a view renders for these rows, in at most three statements."""
+    """The details a view renders for these rows, in at most five statements."""
     read = LibraryRead(rows, view)
     if view.ids is not None:
         return read
     if view.full:
         listed = [row.item.id for row in rows if _lists_episodes(row, view)]
-        read.episodes = await session.history.details(user_id, listed)
+        episodes = await session.history.details(user_id, listed, limit=max_episodes)
+        if episodes is None:
+            raise MaxItems(
+                f"Too many episodes: more than {max_episodes}. Use date_from, request one "
+                "type/status per call, or drop extended/include_all_episodes"
+            )
+        read.episodes = episodes
     if view.anime_seasons:
         anime = [row.item.id for row in rows if row.item.type is MediaType.ANIME]
         read.catalog = await session.catalog.episodes(anime)

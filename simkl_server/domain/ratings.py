@@ -133,7 +133,7 @@ def file_rated(changes: LibraryChanges, item: CatalogItem) -> ListStatus:
 
 
 async def read_ratings(
-    store: Store, *, user_id: int, query: RatingsQuery, view: LibraryView
+    store: Store, *, user_id: int, query: RatingsQuery, view: LibraryView, max_episodes: int
 ) -> LibraryRead:
     """Library rows of the wanted types: rated ones when filtered, the whole library (or the
     ratings delta with `changed_after`) when not; the same rows, with the same details, as a
@@ -144,6 +144,8 @@ async def read_ratings(
 
     async def work(session: Session) -> LibraryRead:
         rows = await session.ratings.rows(user_id, query, now=now)
-        return await library_details(session, user_id=user_id, rows=rows, view=view)
+        return await library_details(
+            session, user_id=user_id, rows=rows, view=view, max_episodes=max_episodes
+        )
 
     return await store.snapshot(work)

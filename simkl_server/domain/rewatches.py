@@ -97,7 +97,7 @@ class Rewatches:
         watches = [last, *(s.last_watched_at for s in self.sessions.get(item.id, []))]
         if any(w is not None and abs(stamp - w) < GAP_MS for w in watches):
             return None
-        session = self._start(item.id, stamp, COMPLETED)
+        session = self._start(item.id, self.now, COMPLETED)
         if session is None:
             return None
         session.last_watched_at = stamp
@@ -115,7 +115,7 @@ class Rewatches:
         wanted = {key: at for key, at in targets.items() if not _close(canonical.get(key), at)}
         if targets and not wanted:
             return None  # every episode was just watched: too soon for a rewatch
-        session, started = self._session_for(item.id, request, min(wanted.values(), default=None))
+        session, started = self._session_for(item.id, request)
         if session is None:
             return None
         if any(
@@ -123,7 +123,7 @@ class Rewatches:
         ):
             session.status = CLOSED  # the same episode again, days later: a new session
             self._touch(session)
-            session, started = self._start(item.id, min(wanted.values()), ACTIVE), True
+            session, started = self._start(item.id, self.now, ACTIVE), True
             if session is None:
                 return None
         added = self._add(session, wanted)
@@ -131,16 +131,17 @@ class Rewatches:
         return RewatchResult(session, started, added)
 
     def _session_for(
-        self, item_id: int, request: RewatchRequest, first: int | None
+        self, item_id: int, request: RewatchRequest
     ) -> tuple[RewatchSession | None, bool]:
         sessions = self.sessions.get(item_id, [])
         chosen = next((s for s in sessions if s.id == request.rewatch_id), None)
         chosen = chosen or next((s for s in sessions if s.status == ACTIVE), None)
         if chosen is not None:
             return chosen, False
-        return self._start(item_id, self.now if first is None else first, ACTIVE), True
+        return self._start(item_id, self.now, ACTIVE), True
 
     def _start(self, item_id: int, started_at: int, status: str) -> RewatchSession | None:
+        """A new session, started now (the request's time), unless the item has 50."""
         sessions = self.sessions.setdefault(item_id, [])
         if len(sessions) >= MAX_SESSIONS or not self.fresh_ids:
             return None

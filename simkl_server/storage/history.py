@@ -33,7 +33,7 @@ DETAILS = statement(
         "e.tvdb_season, e.tvdb_number FROM user_episodes u LEFT JOIN catalog_episodes e "
         "ON e.item_id = u.item_id AND e.season = u.season AND e.number = u.number "
         f"WHERE u.user_id = :user_id AND {d.in_array('u.item_id', 'item_ids', 'BIGINT')} "
-        "ORDER BY u.item_id, u.season, u.number"
+        "ORDER BY u.item_id, u.season, u.number LIMIT :limit"
     )
 )
 UNMARK = statement(
@@ -63,14 +63,18 @@ class HistoryQueries:
         return found
 
     async def details(
-        self, user_id: int, item_ids: Collection[int]
-    ) -> dict[int, list[WatchedEpisode]]:
-        """Each item's watched episodes in order, with what the catalog knows of them."""
+        self, user_id: int, item_ids: Collection[int], *, limit: int
+    ) -> dict[int, list[WatchedEpisode]] | None:
+        """Each item's watched episodes in order, with what the catalog knows of them; None
+        when they are more than `limit`."""
         found: dict[int, list[WatchedEpisode]] = {}
         if not item_ids:
             return found
-        params = {"user_id": user_id, "item_ids": self._conn.array(item_ids)}
-        for row in await self._conn.fetch(DETAILS, params):
+        params = {"user_id": user_id, "item_ids": self._conn.array(item_ids), "limit": limit + 1}
+        rows = await self._conn.fetch(DETAILS, params)
+        if len(rows) > limit:
+            return None
+        for row in rows:
             found.setdefault(row[0], []).append(WatchedEpisode(*row[1:]))
         return found
 

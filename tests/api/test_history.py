@@ -21,6 +21,7 @@ from tests.api.library_support import (
     history,
     ids,
     library,
+    load_official,
     post,
     unhistory,
 )
@@ -40,6 +41,23 @@ def episodes_of(api: Api, simkl: int, **params: str) -> dict[tuple[int, int], st
         for season in rows[simkl].get("seasons", [])
         for episode in season["episodes"]
     }
+
+
+def test_the_realistic_batch_leaves_what_it_reports(api: Api) -> None:
+    """The official realistic batch, read back: each item on the list the answer named, with
+    the episodes it counted."""
+    example = load_official("post-sync-history")["request"]["examples"]["realistic_batch"]
+    history(api, example)
+    rows = library(api)
+    assert (rows[LAST_OF_US]["status"], rows[LAST_OF_US]["watched_episodes_count"]) == (
+        "watching",
+        3,
+    )
+    assert rows[BREAKING_BAD]["status"] == "completed"
+    assert (rows[BREAKING_BAD]["watched_episodes_count"], rows[BREAKING_BAD]["user_rating"]) == (
+        62,
+        10,
+    )
 
 
 def test_a_watched_movie_is_completed_with_its_watch_time(api: Api) -> None:
