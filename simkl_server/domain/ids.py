@@ -23,9 +23,22 @@ EXTERNAL_ID_PRIORITY: tuple[str, ...] = (
     "letterboxd",
     "traktslug",
     "netflix",
+    "crunchyroll",
+    "hulu",
 )
 NUMERIC_ID_KINDS = frozenset(
-    {"tmdb", "mal", "anidb", "anilist", "kitsu", "livechart", "anisearch", "netflix"}
+    {
+        "tmdb",
+        "mal",
+        "anidb",
+        "anilist",
+        "kitsu",
+        "livechart",
+        "anisearch",
+        "netflix",
+        "crunchyroll",
+        "hulu",
+    }
 )
 _INDEXED_KINDS = frozenset(EXTERNAL_ID_PRIORITY)
 _IMDB_ID = re.compile(r"tt[0-9]+", re.IGNORECASE)

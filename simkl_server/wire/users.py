@@ -9,7 +9,8 @@ from simkl_server.wire.timestamps import format_ms
 
 
 def settings_response(profile: UserProfile) -> dict[str, Any]:
-    """`{"user": {...}, "account": {...}}`; profile fields this server does not keep are blank."""
+    """`{"user": {...}, "account": {...}, "connections": {...}}`; profile fields this server
+    does not keep are blank, and it connects no social account (spec §7)."""
     return {
         "user": {
             "name": profile.username,
@@ -26,4 +27,5 @@ def settings_response(profile: UserProfile) -> dict[str, Any]:
             "type": profile.account_type,
             "anime_title_language": "en",
         },
+        "connections": {"facebook": False},
     }

@@ -17,7 +17,8 @@ def test_settings_describe_the_tokens_user(api: Api, method: str) -> None:
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"user", "account"}
+    assert set(body) == {"user", "account", "connections"}
+    assert body["connections"] == {"facebook": False}  # spec §7: no social account here
     assert body["user"]["name"] == "bob"
     assert body["user"]["joined_at"] == "2026-05-29T20:26:40.250Z"
     assert {"gender", "avatar", "bio", "loc", "age"} <= set(body["user"])

@@ -1,5 +1,7 @@
 """Golden checkers of `/users/settings`: profile fields this server does not keep (gender,
-avatar, bio, location, age) are blank, and the account id is the one the database assigned."""
+avatar, bio, location, age) are blank, the account id is the one the database assigned, and
+the body carries `connections` (spec §7: the docs and captured answers do; the example
+predates it)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ def settings_answers(context: Context, example: Example) -> None:
     expected = copy.deepcopy(example.response)
     expected["account"].update(id=user_id, timezone="UTC")  # assigned here; the default zone
     expected["user"].update(gender="", avatar="", bio="", loc=None, age="")  # not kept here
+    expected["connections"] = {"facebook": False}  # no social account is connected here
     example.check(answer(api.get("/users/settings", token=token), 200), expected)
     example.check(answer(api.post("/users/settings", token=token), 200), expected)
 
