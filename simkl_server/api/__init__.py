@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from simkl_server.api import activities, history, library, meta, ratings, users
+from simkl_server.api import activities, history, library, lists, meta, ratings, users
 
 ROUTES: list[Route] = [
     *ratings.ROUTES,
     *history.ROUTES,
     *library.ROUTES,
+    *lists.ROUTES,
     *activities.ROUTES,
     *users.ROUTES,
     *meta.ROUTES,

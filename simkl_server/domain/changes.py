@@ -191,6 +191,14 @@ class LibraryChanges:
         state.rating_changed = True
         return True
 
+    def set_added(self, item: CatalogItem, at: int) -> None:
+        """Say when the item was added to the library (backups and imports restore it)."""
+        state = self._require(item)
+        entry = state.require_entry()
+        if entry.added_at != at:
+            state.entry = replace(entry, added_at=at)
+            state.list_changed = True
+
     def touch(self, item: CatalogItem) -> None:
         """Note a change of the item's list side kept elsewhere (a rewatch session)."""
         self._require(item).list_changed = True

@@ -55,6 +55,7 @@ class HistoryInput:
     memo_given: bool = False
     tvdb_numbering: bool = False
     rewatch: RewatchRequest = field(default_factory=RewatchRequest)
+    added_at: int | None = None
 
 
 @dataclass(slots=True)
@@ -251,6 +252,8 @@ def _apply(
         changes.rate(item, entry.rating, None)
     if entry.memo_given:
         changes.set_memo(item, entry.memo)
+    if entry.added_at is not None:
+        changes.set_added(item, entry.added_at)
     current = changes.entry(item)
     assert current is not None
     return current.status

@@ -28,10 +28,12 @@ def history_inputs(items: Sequence[SyncItem]) -> list[HistoryInput]:
 def _history_input(item: SyncItem, where: str) -> HistoryInput:
     sent = item.sent
     watched_at, bad = item_date(dict(sent), "watched_at")
+    added_at, bad_added = item_date(dict(sent), "added_at")
     memo_given = "memo" in sent
     return HistoryInput(
-        item=item if not bad else _with_bad_date(item),
+        item=item if not (bad or bad_added) else with_bad_date(item),
         watched_at=watched_at,
+        added_at=added_at,
         status=list_status(sent.get("status"), "status"),
         rating=rating_value(sent.get("rating")),
         memo=parse_memo(sent.get("memo"), where) if memo_given else None,
@@ -52,7 +54,8 @@ def _rewatch_request(sent: Any, where: str) -> RewatchRequest:
     return RewatchRequest(sent.get("is_rewatch") is True, rewatch_id, status)
 
 
-def _with_bad_date(item: SyncItem) -> SyncItem:
+def with_bad_date(item: SyncItem) -> SyncItem:
+    """The item, marked as carrying a date that does not parse (it goes to `not_found`)."""
     return SyncItem(item.sent, item.ref, item.seasons, bad_date=True)
 
 

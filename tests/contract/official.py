@@ -12,6 +12,9 @@ Which official schema applies to an answer:
   unknown). Those fields are allowed null here as the row schema says, and every read is also
   validated against that row schema (`AllItemsResponse`).
 
+- `POST /sync/add-to-list` answers 201, as its own description and every sync write do; the
+  official document lists that answer under 200 (SUCCESS_UNDER), whose schema applies.
+
 `format: date-time` is checked (RFC 3339); other formats are annotations only.
 """
 
@@ -96,10 +99,15 @@ def _read_schema(schema: dict[str, Any], rows: dict[str, Any]) -> dict[str, Any]
     }
 
 
+# Operations whose official document lists the success under another status than its text.
+SUCCESS_UNDER = {("post-sync-add-to-list", 201): 200}
+
+
 @cache
 def official_schemas(operation_id: str | None, status: int) -> tuple[dict[str, Any], ...]:
     """The official schemas an answer of that operation (None: of no operation, such as an
     unknown URL) and status must satisfy."""
+    status = SUCCESS_UNDER.get((operation_id or "", status), status)
     listed = _load(operation_id)["responses"].get(str(status)) if operation_id else None
     if listed is None:
         assert status >= 400, f"{operation_id} does not document {status}"

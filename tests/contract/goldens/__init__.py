@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tests.contract.goldens import activities, history, library, ratings, users
+from tests.contract.goldens import activities, history, library, lists, ratings, users
 from tests.contract.goldens.base import Checker, Context, Example, Golden, without_message
 from tests.contract.operations import sample_request, send
 from tests.helpers import assert_simkl_error
@@ -73,7 +73,12 @@ def _registry(*areas: Mapping[str, Golden]) -> dict[str, Golden]:
 
 
 REGISTRY = _registry(
-    ratings.GOLDENS, activities.GOLDENS, users.GOLDENS, history.GOLDENS, library.GOLDENS
+    ratings.GOLDENS,
+    activities.GOLDENS,
+    users.GOLDENS,
+    history.GOLDENS,
+    library.GOLDENS,
+    lists.GOLDENS,
 )
 
 
