@@ -7,13 +7,23 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from simkl_server.api import activities, history, library, lists, meta, ratings, users
+from simkl_server.api import (
+    activities,
+    history,
+    library,
+    lists,
+    meta,
+    ratings,
+    users,
+    watched,
+)
 
 ROUTES: list[Route] = [
     *ratings.ROUTES,
     *history.ROUTES,
     *library.ROUTES,
     *lists.ROUTES,
+    *watched.ROUTES,
     *activities.ROUTES,
     *users.ROUTES,
     *meta.ROUTES,

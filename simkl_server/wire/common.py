@@ -31,19 +31,26 @@ _ESCAPED_COLON = re.compile(rb"\\u003a", re.IGNORECASE)
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
     """The request body as a JSON object; an empty body counts as `{}`."""
+    document = parse_json(body, empty={})
+    if not isinstance(document, dict):
+        raise WrongParameter("Request body must be a JSON object")
+    return document
+
+
+def parse_json(body: bytes, *, empty: Any) -> Any:
+    """The request body as JSON (`empty` when there is none); an object repeating a key
+    anywhere in it is refused."""
     if not body.strip():
-        return {}
+        return empty
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise WrongParameter(f"Request body is not valid JSON: {exc.msg}") from None
-    if not isinstance(document, dict):
-        raise WrongParameter("Request body must be a JSON object")
     _reject_duplicate_keys(body, document)
     return document
 
 
-def _reject_duplicate_keys(body: bytes, document: dict[str, Any]) -> None:
+def _reject_duplicate_keys(body: bytes, document: Any) -> None:
     """Refuse an object that repeats a key: orjson silently keeps the last value, but which
     one the client meant is unknowable.
 

@@ -22,6 +22,7 @@ from tests.contract.operations import (
     Operation,
     operations,
     params_where,
+    resolve,
     sample_request,
     send,
     send_sample,
@@ -170,16 +171,26 @@ def test_missing_identification_is_accepted_and_logged(
 # --- A JSON body ---------------------------------------------------------------------------
 
 
+OTHER_SHAPE = b"the other JSON container"
+
+
 @pytest.mark.parametrize("operation", JSON_BODY)
-@pytest.mark.parametrize("body", [b"{", b"not json", b"[]", b"42"])
-def test_a_body_that_is_no_json_object_is_wrong_parameter(
+@pytest.mark.parametrize("body", [b"{", b"not json", OTHER_SHAPE, b"42"])
+def test_a_body_that_is_not_the_json_it_takes_is_wrong_parameter(
     api: Api, operation: Operation, body: bytes
 ) -> None:
     sample = sample_request(operation)
+    if body == OTHER_SHAPE:  # an array where an object is taken, and the other way round
+        body = b"{}" if _takes_an_array(operation) else b"[]"
 
     response = send(api, sample, json=None, content=body)
 
     assert_refused(response, operation, 400, "wrong_parameter")
+
+
+def _takes_an_array(operation: Operation) -> bool:
+    media = resolve(operation.spec["requestBody"])["content"]["application/json"]
+    return bool(resolve(media["schema"]).get("type") == "array")
 
 
 @pytest.mark.parametrize("operation", JSON_BODY)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tests.contract.goldens import activities, history, library, lists, ratings, users
+from tests.contract.goldens import activities, history, library, lists, ratings, users, watched
 from tests.contract.goldens.base import Checker, Context, Example, Golden, without_message
 from tests.contract.operations import sample_request, send
 from tests.helpers import assert_simkl_error
@@ -79,6 +79,7 @@ REGISTRY = _registry(
     history.GOLDENS,
     library.GOLDENS,
     lists.GOLDENS,
+    watched.GOLDENS,
 )
 
 

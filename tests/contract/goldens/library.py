@@ -224,7 +224,7 @@ def all_items_answers(context: Context, example: Example) -> None:
         step(api)
     ours = answer(api.get(path, params=params), 200)
     expected = _as_ours(example.name, example.response, ours)
-    example.check(_instants(_like(ours, expected)), _instants(expected))
+    example.check(_instants(like(ours, expected)), _instants(expected))
 
 
 def _as_ours(name: str, expected: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
@@ -267,22 +267,22 @@ def _media(answer: dict[str, Any], simkl: int) -> dict[str, Any]:
     return media
 
 
-def _like(ours: Any, theirs: Any, key: str = "") -> Any:
+def like(ours: Any, theirs: Any, key: str = "") -> Any:
     """Ours, with `ids` and episode lists cut to what the example shows (after checking they
     hold it), so the comparison that follows is exact everywhere else."""
     if isinstance(ours, dict) and isinstance(theirs, dict):
         if key == "ids":
             assert theirs.keys() <= ours.keys(), (ours, theirs)
             return {name: ours[name] for name in theirs}
-        return {name: _like(value, theirs.get(name), name) for name, value in ours.items()}
+        return {name: like(value, theirs.get(name), name) for name, value in ours.items()}
     if isinstance(ours, list) and isinstance(theirs, list):
         if key in {"seasons", "episodes"}:
             shown = {entry["number"] for entry in theirs}
             kept = [entry for entry in ours if entry["number"] in shown]
             assert len(kept) == len(theirs), (ours, theirs)
-            return [_like(mine, other, "") for mine, other in zip(kept, theirs, strict=True)]
+            return [like(mine, other, "") for mine, other in zip(kept, theirs, strict=True)]
         if len(ours) == len(theirs):
-            return [_like(mine, other, "") for mine, other in zip(ours, theirs, strict=True)]
+            return [like(mine, other, "") for mine, other in zip(ours, theirs, strict=True)]
     return ours
 
 
