@@ -13,10 +13,11 @@ from simkl_server.wire.activities import activities_response
 
 
 async def activities(request: Request) -> Response:
-    """GET /sync/activities: every timestamp bucket, null where nothing happened yet."""
+    """GET /sync/activities: every timestamp bucket, null where nothing happened yet; POST is
+    accepted too, as older clients send it (spec §7)."""
     caller = await require_user(request)
     buckets = await read_activities(services(request).store, user_id=caller.user_id)
     return JSONResponse(activities_response(buckets))
 
 
-ROUTES = [Route("/sync/activities", activities, methods=["GET"])]
+ROUTES = [Route("/sync/activities", activities, methods=["GET", "POST"])]
