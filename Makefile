@@ -1,16 +1,23 @@
-# Every target installs what it needs into .venv first (a fresh clone needs nothing else).
+# Every target installs what it needs into the venv first (a fresh clone needs only python3).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# Dependencies are installed from requirements.lock (exact versions, hashes checked);
+# `make lock` regenerates it from pyproject.toml with this version of uv.
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet
+BUILD_REQUIRES := $(BIN)/python -c "import tomllib; \
+	print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')"
 
-.PHONY: serve test test-pg lint format bench soak clean
+.PHONY: serve test test-pg lint format lock bench soak clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 ## serve: run the server on http://127.0.0.1:8765 with SQLite and the demo data
@@ -33,6 +40,17 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format simkl_server tests bench scripts
 	$(BIN)/ruff check --fix simkl_server tests bench scripts
+
+## lock: pin every runtime, dev and build dependency (requirements.lock) and the bench extra
+## (bench/requirements.lock) to the newest versions pyproject.toml allows
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BUILD_REQUIRES) | $(BIN)/uv pip compile pyproject.toml - --extra dev $(LOCK_FLAGS) \
+		--custom-compile-command "make lock" --output-file requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra bench $(LOCK_FLAGS) \
+		--constraint requirements.lock \
+		--custom-compile-command "make lock" --output-file bench/requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
