@@ -12,7 +12,7 @@ import asyncio
 import os
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,7 +41,7 @@ REQUIRE_POSTGRES = os.environ.get("SIMKL_SERVER_REQUIRE_POSTGRES") == "1"
 START_MS = 1_780_000_000_000  # 2026-05-28T20:26:40Z
 
 
-def run(coro_fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+def run(coro_fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
     """Run an async function to completion on a fresh event loop."""
     return asyncio.run(coro_fn(*args))
 
