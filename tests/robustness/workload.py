@@ -315,10 +315,8 @@ def _unsortable(edges: list[list[int]]) -> set[int]:
         for target in targets:
             incoming[target] += 1
     ready = deque(node for node, count in enumerate(incoming) if count == 0)
-    placed = 0
     while ready:
         node = ready.popleft()
-        placed += 1
         for target in edges[node]:
             incoming[target] -= 1
             if incoming[target] == 0:
