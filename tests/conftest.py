@@ -60,41 +60,27 @@ def postgres_available() -> str | None:
     return None
 
 
-def create_pg_database() -> str:
-    """A new empty PostgreSQL database; returns its URL."""
-    name = f"simkl_test_{uuid.uuid4().hex[:12]}"
+def _administer(sql: str) -> None:
+    """Run one statement as the PostgreSQL administrator (CREATE and DROP DATABASE)."""
 
-    async def create() -> None:
+    async def execute() -> None:
         conn = await asyncpg.connect(PG_ADMIN_URL)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(sql)
         finally:
             await conn.close()
 
-    run(create)
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    run(execute)
 
 
-def drop_pg_database(url: str) -> None:
-    """Drop a database made by create_pg_database."""
-    name = url.rsplit("/", 1)[1]
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    run(drop)
-
-
-def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database of that backend, removed afterwards."""
+def fresh_database(backend: str, tmp_path: Path, *, migrated: bool = True) -> Iterator[str]:
+    """An empty database of that backend (migrated unless told not to), removed afterwards; an
+    SQLite database that is not migrated is a file not made yet."""
     if backend == "sqlite":
         tmp_path.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{tmp_path / f'simkl-{uuid.uuid4().hex[:8]}.db'}"
-        migrate.upgrade(parse_database_url(url))
+        if migrated:
+            migrate.upgrade(parse_database_url(url))
         yield url
         return
     reason = postgres_available()
@@ -102,12 +88,15 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
         if REQUIRE_POSTGRES:
             pytest.fail(reason)
         pytest.skip(reason)
-    url = create_pg_database()
+    name = f"simkl_test_{uuid.uuid4().hex[:12]}"
+    _administer(f'CREATE DATABASE "{name}"')
     try:
-        migrate.upgrade(parse_database_url(url))
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        if migrated:
+            migrate.upgrade(parse_database_url(url))
         yield url
     finally:
-        drop_pg_database(url)
+        _administer(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _load_catalog(url: str) -> None:

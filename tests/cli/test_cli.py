@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +18,7 @@ from starlette.testclient import TestClient
 from simkl_server.app import create_app
 from simkl_server.config import Settings
 from tests.catalog.support import catalog_items
-from tests.conftest import (
-    REQUIRE_POSTGRES,
-    create_pg_database,
-    drop_pg_database,
-    postgres_available,
-)
+from tests.conftest import fresh_database
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("simkl-server")
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -51,19 +45,7 @@ def fields(stdout: str) -> dict[str, str]:
 @pytest.fixture
 def new_database(backend: str, tmp_path: Path) -> Iterator[str]:
     """A database that exists but has never been migrated (an SQLite file not yet made)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.db'}"
-        return
-    reason = postgres_available()
-    if reason is not None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    url = create_pg_database()
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
+    yield from fresh_database(backend, tmp_path, migrated=False)
 
 
 def test_db_upgrade_creates_the_schema(new_database: str, tmp_path: Path) -> None:
