@@ -343,6 +343,18 @@ def check_activities(polls: Sequence[Poll]) -> list[str]:
     return problems[:20]
 
 
+def verdict(
+    traffic: Traffic, urls: Sequence[str], account: Account, items: Sequence[int]
+) -> list[str]:
+    """Everything wrong with what the traffic left, as every server answers it (empty: none)."""
+    problems = [f"{op.describe()}: {op.problem}" for op in traffic.ops if op.problem]
+    problems += traffic.failures
+    for url in urls:
+        final = asyncio.run(read_ratings(url, account))
+        problems += check_final_state(traffic.ops, final, items)
+    return problems + check_activities(traffic.polls)
+
+
 def summary(traffic: Traffic) -> str:
     """A line for the test log: how much traffic the verdict rests on."""
     acked = sum(op.status == 201 for op in traffic.ops)
