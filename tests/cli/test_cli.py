@@ -29,7 +29,9 @@ T3 = b'{"type":"movie","title":"Terminator 3","ids":{"simkl":53536,"imdb":"tt018
 
 def simkl_server(url: str, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
     """Run the console script against the database at `url`; check its exit status."""
-    env = {**os.environ, "SIMKL_SERVER_DATABASE_URL": url}
+    # rich fits its messages to the terminal's width: a wide one keeps each on one line, whatever
+    # the length of the temporary paths in them.
+    env = {**os.environ, "SIMKL_SERVER_DATABASE_URL": url, "COLUMNS": "1000"}
     done = subprocess.run(
         [str(CONSOLE_SCRIPT), *args], env=env, capture_output=True, text=True, check=False
     )
