@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Dependencies are installed from requirements.lock (exact versions, hashes checked);
 # `make lock` regenerates it from pyproject.toml with this version of uv.
 UV_VERSION := 0.13.9
-LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet $(if $(UPGRADE),--upgrade)
 BUILD_REQUIRES := $(BIN)/python -c "import tomllib; \
 	print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')"
 
@@ -42,7 +42,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix simkl_server tests bench scripts
 
 ## lock: pin every runtime, dev and build dependency (requirements.lock) and the bench extra
-## (bench/requirements.lock) to the newest versions pyproject.toml allows
+## (bench/requirements.lock) from pyproject.toml, keeping the pins that still fit it;
+## `make lock UPGRADE=1` moves every pin to the newest version allowed
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
