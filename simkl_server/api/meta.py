@@ -8,10 +8,13 @@ from starlette.routing import Route
 
 from simkl_server.openapi import document_bytes
 
+# Assembled from its fragments once, when the URL table is built, not on the first request.
+DOCUMENT = document_bytes()
+
 
 async def openapi(request: Request) -> Response:
     """GET /openapi.json: this server's own OpenAPI document."""
-    return Response(document_bytes(), media_type="application/json")
+    return Response(DOCUMENT, media_type="application/json")
 
 
 ROUTES = [Route("/openapi.json", openapi, methods=["GET"])]
