@@ -73,6 +73,19 @@ def _administer(sql: str) -> None:
     run(execute)
 
 
+def create_pg_database() -> str:
+    """A new empty PostgreSQL database; returns its URL."""
+    name = f"simkl_test_{uuid.uuid4().hex[:12]}"
+    _administer(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop a database made by create_pg_database."""
+    name = url.rsplit("/", 1)[1]
+    _administer(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def fresh_database(backend: str, tmp_path: Path, *, migrated: bool = True) -> Iterator[str]:
     """An empty database of that backend (migrated unless told not to), removed afterwards; an
     SQLite database that is not migrated is a file not made yet."""
@@ -88,15 +101,13 @@ def fresh_database(backend: str, tmp_path: Path, *, migrated: bool = True) -> It
         if REQUIRE_POSTGRES:
             pytest.fail(reason)
         pytest.skip(reason)
-    name = f"simkl_test_{uuid.uuid4().hex[:12]}"
-    _administer(f'CREATE DATABASE "{name}"')
+    url = create_pg_database()
     try:
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
         if migrated:
             migrate.upgrade(parse_database_url(url))
         yield url
     finally:
-        _administer(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_pg_database(url)
 
 
 async def _load_catalog(url: str) -> None:
