@@ -73,6 +73,16 @@ def activities(api: Api) -> dict[str, Any]:
     return answer
 
 
+def ratings_by_id(api: Api, path: str = "/sync/ratings") -> dict[int, int | None]:
+    """Each library row of a ratings read as simkl id -> user_rating."""
+    found: dict[int, int | None] = {}
+    for rows in read(api, path).values():
+        for row in rows:
+            media = row.get("movie") or row["show"]
+            found[media["ids"]["simkl"]] = row["user_rating"]
+    return found
+
+
 def rows_by_id(answer: dict[str, Any]) -> dict[int, dict[str, Any]]:
     """Every row of a ratings read by simkl id."""
     return {
