@@ -60,6 +60,15 @@ def postgres_available() -> str | None:
     return None
 
 
+def require_postgres() -> None:
+    """Skip the test when no PostgreSQL answers (fail it in CI, where one must)."""
+    reason = postgres_available()
+    if reason is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 def create_pg_database() -> str:
     """A new empty PostgreSQL database; returns its URL."""
     name = f"simkl_test_{uuid.uuid4().hex[:12]}"
@@ -97,11 +106,7 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
         migrate.upgrade(parse_database_url(url))
         yield url
         return
-    reason = postgres_available()
-    if reason is not None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres()
     url = create_pg_database()
     try:
         migrate.upgrade(parse_database_url(url))
@@ -113,7 +118,7 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
 async def _load_catalog(url: str) -> None:
     store = await open_store(Settings(database_url=url), FrozenClock(START_MS))
     try:
-        report = await import_file(store, FIXTURES / "catalog.jsonl", console=None)
+        report = await import_file(store, FIXTURES / "catalog.jsonl")
         assert not report.problems, report.problems
     finally:
         await store.close()
