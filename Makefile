@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# `make serve PORT=9000 HOST=0.0.0.0` (or the same variables in the environment).
+HOST ?= 127.0.0.1
+PORT ?= 8765
 
 .PHONY: serve test test-pg lint format bench soak clean
 
@@ -13,9 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## serve: run the server on http://127.0.0.1:8765 with SQLite and the demo data
+## serve: run the server on http://$(HOST):$(PORT) with SQLite and the demo data
 serve: $(STAMP)
-	$(BIN)/simkl-server serve --demo
+	$(BIN)/simkl-server serve --demo --host $(HOST) --port $(PORT)
 
 ## test: lint, type-check, then the whole suite (SQLite, and PostgreSQL when it answers)
 test: lint

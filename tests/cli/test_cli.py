@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import subprocess
 import sys
@@ -19,33 +18,13 @@ from starlette.testclient import TestClient
 from simkl_server.app import create_app
 from simkl_server.config import Settings
 from tests.catalog.support import catalog_items
-from tests.conftest import (
-    REQUIRE_POSTGRES,
-    create_pg_database,
-    drop_pg_database,
-    postgres_available,
-)
+from tests.cli.support import assert_one_line_error, fields, simkl_server
+from tests.conftest import create_pg_database, drop_pg_database, require_postgres
 
-CONSOLE_SCRIPT = Path(sys.executable).with_name("simkl-server")
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 AOD_EXAMPLE = FIXTURES / "catalog" / "anime-offline-database-readme-example.json"
 HEX = re.compile(r"[0-9a-f]{64}")
 T3 = b'{"type":"movie","title":"Terminator 3","ids":{"simkl":53536,"imdb":"tt0181852"}}\n'
-
-
-def simkl_server(url: str, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-    """Run the console script against the database at `url`; check its exit status."""
-    env = {**os.environ, "SIMKL_SERVER_DATABASE_URL": url}
-    done = subprocess.run(
-        [str(CONSOLE_SCRIPT), *args], env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == code, (done.stdout, done.stderr)
-    return done
-
-
-def fields(stdout: str) -> dict[str, str]:
-    """The `key: value` lines a create command prints."""
-    return dict(line.split(": ", 1) for line in stdout.splitlines())
 
 
 @pytest.fixture
@@ -54,11 +33,7 @@ def new_database(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.db'}"
         return
-    reason = postgres_available()
-    if reason is not None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres()
     url = create_pg_database()
     try:
         yield url
@@ -101,12 +76,13 @@ def test_catalog_import_reads_anime_offline_database(empty_database: str) -> Non
 def test_catalog_import_refuses_a_missing_or_unreadable_file(
     empty_database: str, tmp_path: Path
 ) -> None:
-    missing = simkl_server(empty_database, "catalog", "import", str(tmp_path / "no.jsonl"), code=2)
-    assert "does not exist" in missing.stderr
+    missing = tmp_path / "no.jsonl"
+    done = simkl_server(empty_database, "catalog", "import", str(missing), code=1)
+    assert_one_line_error(done, f"cannot read {missing}: the file does not exist")
     broken = tmp_path / "broken.jsonl.gz"
     broken.write_bytes(b"not gzip at all")
     done = simkl_server(empty_database, "catalog", "import", str(broken), code=1)
-    assert f"error: cannot read {broken}: " in done.stderr
+    assert_one_line_error(done, f"cannot read {broken}: not a gzipped file")
 
 
 def test_apps_create_prints_credentials_as_lines_or_json(empty_database: str) -> None:
