@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import httpx2 as httpx
 from jsonschema import Draft202012Validator
 
+from simkl_server.openapi import document
 from simkl_server.storage.dialect import Statement
 
 ERROR_KEYS = frozenset({"error", "code", "message"})
@@ -49,17 +48,17 @@ def assert_simkl_error(response: httpx.Response, status: int, error_id: str) -> 
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """This server's own OpenAPI document, as the package ships it."""
-    raw = resources.files("simkl_server").joinpath("openapi/openapi.json").read_bytes()
-    document: dict[str, Any] = json.loads(raw)
-    return document
+    """This server's own OpenAPI document, as it serves it."""
+    return document()
 
 
 @cache
 def _templates() -> list[tuple[re.Pattern[str], str]]:
+    """Every path's pattern, literal segments before parameters (`/a/b` before `/a/{x}`)."""
+    paths = openapi_document()["paths"]
     return [
         (re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))), path)
-        for path in openapi_document()["paths"]
+        for path in sorted(paths, key=lambda path: ["{" in part for part in path.split("/")])
     ]
 
 

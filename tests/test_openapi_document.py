@@ -1,6 +1,7 @@
-"""The server's own OpenAPI document (simkl_server/openapi/openapi.json): valid OpenAPI 3.1,
-exactly the app's routes and methods, served as is, and consistent with Simkl's official
-examples for the operations both describe.
+"""The server's own OpenAPI document (assembled from simkl_server/openapi/*.json): valid
+OpenAPI 3.1, exactly the app's routes and methods, served as assembled, each name defined in
+one fragment only, and consistent with Simkl's official examples for the operations both
+describe.
 
 `/openapi.json` documents itself like any route. HEAD is not documented: Starlette answers it
 on every GET route, as HTTP requires, so it is implied by GET.
@@ -9,6 +10,10 @@ on every GET route, as HTTP requires, so it is implied by GET.
 from __future__ import annotations
 
 import json
+import re
+import tomllib
+from fnmatch import fnmatch
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +26,10 @@ from starlette.routing import Route
 import simkl_server
 from simkl_server.app import create_app
 from simkl_server.config import Settings
+from simkl_server.openapi import FragmentError, assemble_folder, document_bytes, fragment_files
 from tests.conftest import Api
 from tests.helpers import assert_documented_response, openapi_document
 
-DOCUMENT_PATH = Path(simkl_server.__file__).parent / "openapi" / "openapi.json"
 OFFICIAL = Path(__file__).parent / "fixtures" / "openapi"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 EMPTY_REMOVE = {"deleted": {"movies": 0, "shows": 0}, "not_found": {"movies": [], "shows": []}}
@@ -119,14 +124,81 @@ def test_schema_examples_fit_their_schemas() -> None:
             assert example is not None, name
 
 
-def test_the_document_is_served_as_is(api: Api) -> None:
-    expected = DOCUMENT_PATH.read_bytes()
+def test_the_document_is_served_as_assembled(api: Api) -> None:
+    expected = document_bytes()
     for path in ("/openapi.json", "/openapi.json/"):
         response = api.client.get(path)  # no credentials: the document is public
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/json"
         assert response.content == expected
     assert json.loads(expected) == openapi_document()
+
+
+# --- Assembly from fragments ------------------------------------------------------------
+
+COMMON = {
+    "openapi": "3.1.0",
+    "info": {"title": "t", "version": "written by hand"},
+    "tags": [{"name": "Shared"}],
+    "components": {"schemas": {"Error": {"type": "object"}}},
+}
+
+
+def write_fragments(folder: Path, **fragments: Any) -> Path:
+    """A folder holding COMMON as common.json and each fragment as `<name>.json`."""
+    (folder / "common.json").write_text(json.dumps(COMMON))
+    for name, fragment in fragments.items():
+        (folder / f"{name}.json").write_text(json.dumps(fragment))
+    (folder / "README.md").write_text("not a fragment")
+    return folder
+
+
+def test_fragments_are_every_json_file_but_common() -> None:
+    names = [file.name for file in fragment_files()]
+    assert names == sorted(names)
+    assert "common.json" not in names
+    assert {"activities.json", "meta.json", "ratings.json", "users.json"} <= set(names)
+
+
+def test_the_package_data_ships_every_fragment() -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    shipped = pyproject["tool"]["setuptools"]["package-data"]["simkl_server"]
+    for file in [*fragment_files(), resources.files("simkl_server.openapi") / "common.json"]:
+        assert any(fnmatch(f"openapi/{file.name}", pattern) for pattern in shipped), file.name
+
+
+def test_a_fragment_added_to_the_folder_is_assembled(tmp_path: Path) -> None:
+    one: dict[str, Any] = {"paths": {"/a": {"get": {}}}, "components": {"schemas": {"A": {}}}}
+    two: dict[str, Any] = {"tags": [{"name": "B"}], "paths": {"/b": {"post": {}}}}
+    document = assemble_folder(write_fragments(tmp_path, one=one, two=two))
+    assert list(document["paths"]) == ["/a", "/b"]
+    assert list(document["components"]["schemas"]) == ["Error", "A"]
+    assert [tag["name"] for tag in document["tags"]] == ["Shared", "B"]
+    assert document["info"] == {"title": "t", "version": simkl_server.__version__}
+
+
+@pytest.mark.parametrize(
+    ("fragments", "refusal"),
+    [
+        ({"a": {"paths": {"/x": {}}}, "b": {"paths": {"/x": {}}}}, "b.json: path '/x'"),
+        ({"a": {"components": {"schemas": {"Error": {}}}}}, "a.json: schema 'Error'"),
+        (
+            {
+                "a": {"components": {"parameters": {"P": {}}}},
+                "b": {"components": {"parameters": {"P": {}}}},
+            },
+            "b.json: parameter 'P'",
+        ),
+        ({"a": {"tags": [{"name": "Shared"}]}}, "a.json: tag 'Shared'"),
+        ({"a": {"openapi": "3.0.0"}}, "a.json: only"),
+        ({"a": []}, "a.json: a fragment is a JSON object"),
+    ],
+)
+def test_a_name_defined_twice_is_refused(
+    tmp_path: Path, fragments: dict[str, Any], refusal: str
+) -> None:
+    with pytest.raises(FragmentError, match=re.escape(refusal)):
+        assemble_folder(write_fragments(tmp_path, **fragments))
 
 
 # --- Agreement with Simkl's official examples --------------------------------------------

@@ -12,10 +12,13 @@ from simkl_server.domain import meta
 from simkl_server.openapi import document_bytes
 from simkl_server.wire.meta import health_response
 
+# Assembled from its fragments once, when the URL table is built, not on the first request.
+DOCUMENT = document_bytes()
+
 
 async def openapi(request: Request) -> Response:
     """GET /openapi.json: this server's own OpenAPI document."""
-    return Response(document_bytes(), media_type="application/json")
+    return Response(DOCUMENT, media_type="application/json")
 
 
 async def health(request: Request) -> Response:

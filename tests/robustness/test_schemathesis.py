@@ -4,9 +4,7 @@ envelope. A few examples per operation in the fast run, many in the soak run."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +14,15 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
+from simkl_server.openapi import document
 from tests.conftest import fresh_database
 from tests.robustness import database
 from tests.robustness.conftest import SOAK
 from tests.robustness.database import Account
 from tests.robustness.server import ServerProcess
 
-DOCUMENT = json.loads(resources.files("simkl_server").joinpath("openapi/openapi.json").read_text())
 schema = schemathesis.openapi.from_dict(
-    DOCUMENT, config=SchemathesisConfig.from_dict({"generation": {"mode": "all"}})
+    document(), config=SchemathesisConfig.from_dict({"generation": {"mode": "all"}})
 )
 FAST_EXAMPLES = 10
 SOAK_EXAMPLES = 300
