@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -198,3 +199,36 @@ def test_an_unreadable_import_path_is_refused(tmp_path: Path, kind: str) -> None
 def test_version() -> None:
     done = simkl_server(None, "--version")
     assert done.stdout == f"simkl-server {__version__}\n"
+
+
+def test_even_an_unexpected_failure_is_one_line(tmp_path: Path) -> None:
+    # A failure nobody foresaw, planted in the real entry point (no console script can be
+    # made to fail this way on purpose).
+    plant = (
+        "import sys\n"
+        "from simkl_server import cli\n"
+        "from simkl_server.cli import accounts\n"
+        "async def broken(store): raise RuntimeError('planted failure')\n"
+        "accounts.auth.list_users = broken\n"
+        "sys.argv = ['simkl-server', 'users', 'list']\n"
+        "cli.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", plant],
+        env=environment(f"sqlite:///{tmp_path / 'x.db'}"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert_one_line_error(
+        done, "unexpected RuntimeError: planted failure", "SIMKL_SERVER_LOG_LEVEL=debug"
+    )
+    debug = subprocess.run(
+        [sys.executable, "-c", plant],
+        env=environment(f"sqlite:///{tmp_path / 'x.db'}", log_level="debug"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "Traceback" in debug.stderr, "asked for, the traceback is there"
