@@ -9,11 +9,11 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simkl_server.api.access import Identity, identity, seen
+from simkl_server.api.access import MAX_NAME_CHARS, Identity, identity, seen
 
 ACCESS_LOGGER = "simkl_server.access"
 log = logging.getLogger("simkl_server")
-access_log_logger = logging.getLogger(ACCESS_LOGGER)
+access_logger = logging.getLogger(ACCESS_LOGGER)
 # The status a request refused for its client_id gets: that app was not accepted, so it is not
 # noted (and a stranger cycling client_ids fills no memory).
 _REFUSED_APP = 412
@@ -22,9 +22,8 @@ _REFUSED_APP = 412
 class EdgeMiddleware:
     """Accepts a trailing slash on every route; logs one line per request (method, path with
     secrets masked, status, duration, client app) through `write_access` unless `access_log`
-    is off; notes apps that
-    omit app-name, app-version or User-Agent (accepted: legacy clients send none) once per app
-    and process, and only when the app was accepted."""
+    is off; notes apps that omit app-name, app-version or User-Agent (accepted: legacy clients
+    send none) once per app and process, and only when the app was accepted."""
 
     _MAX_REMEMBERED = 10_000
 
@@ -37,7 +36,7 @@ class EdgeMiddleware:
     ) -> None:
         self.app = app
         self.access_log = access_log
-        self._write_access = write_access or access_log_logger.info
+        self._write_access = write_access or access_logger.info
         self._reported: set[tuple[str, str]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -48,7 +47,7 @@ class EdgeMiddleware:
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             scope["path"] = path.rstrip("/") or "/"
-        logging_access = self.access_log and access_log_logger.isEnabledFor(logging.INFO)
+        logging_access = self.access_log and access_logger.isEnabledFor(logging.INFO)
         noting = log.isEnabledFor(logging.INFO) and not _fully_identified(scope)
         if logging_access or noting:
             await self._observed(scope, receive, send, logging_access=logging_access)
@@ -106,7 +105,7 @@ class EdgeMiddleware:
         self._reported.add(key)
         log.info(
             "client_id %r calls without %s (accepted; not logged again for this app)",
-            caller.client_id or "(none)",
+            (caller.client_id or "(none)")[:MAX_NAME_CHARS],
             ", ".join(missing),
         )
 

@@ -11,11 +11,14 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 from starlette.testclient import TestClient
 
 from simkl_server.app import create_app
+from simkl_server.cli import cli
 from simkl_server.config import Settings
 from tests.catalog.support import catalog_items
 from tests.cli.support import assert_one_line_error, fields, simkl_server
@@ -160,3 +163,25 @@ def test_a_cli_token_works_over_http_and_cli_imported_items_resolve(empty_databa
     assert rated.status_code == 201, rated.text
     assert rated.json()["added"]["shows"] == 1
     assert [row["show"]["ids"]["simkl"] for row in read.json()["anime"]] == [40190]
+
+
+def test_every_command_and_option_is_in_the_readme() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    for usage, options in _commands(typer.main.get_command(cli), "simkl-server"):
+        lines = [line for line in section.splitlines() if f"{usage} " in f"{line} "]
+        assert lines, usage
+        for option in options:
+            assert any(option in line for line in lines), (usage, option)
+    assert "simkl-server --version" in section
+
+
+def _commands(command: Any, usage: str) -> Iterator[tuple[str, list[str]]]:
+    """(usage, its --options) of every leaf command under `command`."""
+    children = getattr(command, "commands", None)
+    if not children:
+        options = [o for p in command.params for o in p.opts if o.startswith("--")]
+        yield usage, [o for o in options if o != "--help"]
+        return
+    for name, child in children.items():
+        yield from _commands(child, f"{usage} {name}")
