@@ -47,10 +47,10 @@ class EdgeMiddleware:
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             scope["path"] = path.rstrip("/") or "/"
-        logging_access = self.access_log and access_logger.isEnabledFor(logging.INFO)
-        noting = log.isEnabledFor(logging.INFO) and not _fully_identified(scope)
-        if logging_access or noting:
-            await self._observed(scope, receive, send, logging_access=logging_access)
+        if self.access_log and access_logger.isEnabledFor(logging.INFO):
+            await self._observed(scope, receive, send, logging_access=True)
+        elif log.isEnabledFor(logging.INFO) and not _fully_identified(scope):
+            await self._observed(scope, receive, send, logging_access=False)
         else:
             await self.app(scope, receive, send)
 
