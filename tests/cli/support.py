@@ -24,12 +24,17 @@ def environment(url: str | None, **settings: str) -> dict[str, str]:
 
 
 def simkl_server(
-    url: str | None, *args: str, code: int = 0, cwd: Path | None = None, **settings: str
+    url: str | None,
+    *args: str,
+    code: int = 0,
+    cwd: Path | None = None,
+    settings: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the console script against the database at `url`; check its exit status."""
+    """Run the console script against the database at `url` with these SIMKL_SERVER_*
+    settings (by field name); check its exit status."""
     done = subprocess.run(
         [str(CONSOLE_SCRIPT), *args],
-        env=environment(url, **settings),
+        env=environment(url, **(settings or {})),
         cwd=cwd,
         capture_output=True,
         text=True,

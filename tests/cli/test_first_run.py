@@ -80,7 +80,7 @@ def test_every_setting_has_a_refused_value_here() -> None:
 @pytest.mark.parametrize(("name", "value"), BAD_VALUES.items())
 def test_an_invalid_setting_names_its_variable(name: str, value: str, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    done = simkl_server(url, "db", "upgrade", code=1, **{name: value})
+    done = simkl_server(url, "db", "upgrade", code=1, settings={name: value})
     line = assert_one_line_error(done, f"SIMKL_SERVER_{name.upper()}")
     assert name == "database_url" or repr(value) in line
     assert not (tmp_path / "x.db").exists()

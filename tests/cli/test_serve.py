@@ -58,7 +58,9 @@ def test_a_taken_port_fails_before_anything_is_printed_or_done(
 
 
 def test_an_unknown_host_is_one_line(sqlite_url: str) -> None:
-    done = simkl_server(sqlite_url, "serve", "--port", "0", code=1, host="no-such-host.invalid")
+    done = simkl_server(
+        sqlite_url, "serve", "--port", "0", code=1, settings={"host": "no-such-host.invalid"}
+    )
     assert_one_line_error(done, "cannot listen on no-such-host.invalid:0: unknown host")
 
 
