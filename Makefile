@@ -10,6 +10,9 @@ UV_VERSION := 0.13.9
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet $(if $(UPGRADE),--upgrade)
 BUILD_REQUIRES := $(BIN)/python -c "import tomllib; \
 	print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')"
+# `make serve PORT=9000 HOST=0.0.0.0` (or the same variables in the environment).
+HOST ?= 127.0.0.1
+PORT ?= 8765
 
 .PHONY: serve test test-pg lint format lock bench soak clean
 
@@ -20,9 +23,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
-## serve: run the server on http://127.0.0.1:8765 with SQLite and the demo data
+## serve: run the server on http://$(HOST):$(PORT) with SQLite and the demo data
 serve: $(STAMP)
-	$(BIN)/simkl-server serve --demo
+	$(BIN)/simkl-server serve --demo --host $(HOST) --port $(PORT)
 
 ## test: lint, type-check, then the whole suite (SQLite, and PostgreSQL when it answers)
 test: lint

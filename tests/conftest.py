@@ -60,6 +60,15 @@ def postgres_available() -> str | None:
     return None
 
 
+def require_postgres() -> None:
+    """Skip the test when no PostgreSQL answers (fail it in CI, where one must)."""
+    reason = postgres_available()
+    if reason is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 def _administer(sql: str) -> None:
     """Run one statement as the PostgreSQL administrator (CREATE and DROP DATABASE)."""
 
@@ -96,11 +105,7 @@ def fresh_database(backend: str, tmp_path: Path, *, migrated: bool = True) -> It
             migrate.upgrade(parse_database_url(url))
         yield url
         return
-    reason = postgres_available()
-    if reason is not None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres()
     url = create_pg_database()
     try:
         if migrated:
@@ -113,7 +118,7 @@ def fresh_database(backend: str, tmp_path: Path, *, migrated: bool = True) -> It
 async def _load_catalog(url: str) -> None:
     store = await open_store(Settings(database_url=url), FrozenClock(START_MS))
     try:
-        report = await import_file(store, FIXTURES / "catalog.jsonl", console=None)
+        report = await import_file(store, FIXTURES / "catalog.jsonl")
         assert not report.problems, report.problems
     finally:
         await store.close()

@@ -1,7 +1,7 @@
 """The Store: every area's queries composed, and the transactions they run in.
 
 An area's statements and the methods that run them live in that area's module (accounts,
-activities, catalog, library, ratings); a Session puts all of them on one connection, so the
+activities, catalog, library, meta, ratings); a Session puts all of them on one connection, so the
 domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`. Adding a query touches
 its area's module only; adding an area adds one property here.
 """
@@ -18,10 +18,12 @@ from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.catalog import CatalogQueries
 from simkl_server.storage.dialect import Statement, statement
-from simkl_server.storage.drivers import Connection, Driver, open_driver
+from simkl_server.storage.drivers import Connection, DatabaseUnavailable, Driver, open_driver
 from simkl_server.storage.library import LibraryQueries
+from simkl_server.storage.meta import MetaQueries
 from simkl_server.storage.ratings import RatingsQueries
 
+__all__ = ["DatabaseUnavailable", "Session", "Store", "WriteTx"]
 T = TypeVar("T")
 A = TypeVar("A")
 _CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids"})
@@ -58,6 +60,7 @@ class Session:
     activities = _Area(ActivityQueries)
     catalog = _Area(CatalogQueries)
     library = _Area(LibraryQueries)
+    meta = _Area(MetaQueries)
     ratings = _Area(RatingsQueries)
 
     def __init__(self, conn: Connection) -> None:
