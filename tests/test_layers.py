@@ -15,6 +15,8 @@ ROOT = ""  # the package itself: its __init__ holds the version and imports noth
 
 # What each layer may import of ours, as module prefixes relative to the package.
 API_MAY_IMPORT = (
+    ROOT,  # the version
+    "logs",
     "api",
     "web",
     "domain",
@@ -30,6 +32,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "config": (),
     "errors": (),
     "clock": (),
+    "logs": (),
     "domain": ("domain", "storage.base", "errors", "clock"),
     "wire": ("wire", "domain", "errors"),
     "storage": ("storage", "domain.models", "domain.kinds", "config", "clock"),
