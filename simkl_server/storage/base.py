@@ -1,8 +1,8 @@
 """The Store: every area's queries composed, and the transactions they run in.
 
 An area's statements and the methods that run them live in that area's module (accounts,
-activities, catalog, history, library, ratings, rewatches); a Session puts all of them on one
-connection, so the domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`.
+activities, catalog, history, library, meta, ratings, rewatches); a Session puts all of them
+on one connection, so the domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`.
 Adding a query touches its area's module only; adding an area adds one property here.
 """
 
@@ -18,12 +18,14 @@ from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.catalog import CatalogQueries
 from simkl_server.storage.dialect import Statement, statement
-from simkl_server.storage.drivers import Connection, Driver, open_driver
+from simkl_server.storage.drivers import Connection, DatabaseUnavailable, Driver, open_driver
 from simkl_server.storage.history import HistoryQueries
 from simkl_server.storage.library import LibraryQueries
+from simkl_server.storage.meta import MetaQueries
 from simkl_server.storage.ratings import RatingsQueries
 from simkl_server.storage.rewatches import RewatchQueries
 
+__all__ = ["DatabaseUnavailable", "Session", "Store", "WriteTx"]
 T = TypeVar("T")
 A = TypeVar("A")
 _CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids", "catalog_episodes"})
@@ -61,6 +63,7 @@ class Session:
     catalog = _Area(CatalogQueries)
     history = _Area(HistoryQueries)
     library = _Area(LibraryQueries)
+    meta = _Area(MetaQueries)
     ratings = _Area(RatingsQueries)
     rewatches = _Area(RewatchQueries)
 

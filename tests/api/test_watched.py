@@ -107,7 +107,8 @@ def test_an_empty_array_answers_an_empty_array(api: Api) -> None:
 
 
 def test_a_body_that_is_no_array_of_objects_is_refused(api: Api) -> None:
-    for body in ({"movies": []}, [1], [{"season": "first", "ids": {"simkl": 2090}}]):
+    bodies: list[Any] = [{"movies": []}, [1], [{"season": "first", "ids": {"simkl": 2090}}]]
+    for body in bodies:
         assert_simkl_error(api.post("/sync/watched", json=body), 400, "wrong_parameter")
 
 

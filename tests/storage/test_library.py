@@ -22,7 +22,7 @@ START = 1_700_000_000_000
 WALKING_DEAD, GAME_OF_THRONES, TERMINATOR_3 = 2090, 17465, 53536
 ALL_TYPES = LibraryQuery(types=frozenset(MediaType))
 
-Work = Callable[[LibraryChanges, dict[int, Any]], None]
+Work = Callable[[LibraryChanges, dict[int, Any]], object]
 
 
 async def change(store: Store, user: int, ids: list[int], work: Work) -> None:

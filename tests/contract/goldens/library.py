@@ -58,7 +58,7 @@ def _futurama(api: Api) -> None:
     at(api, "2014-11-12T18:42:53Z")
     history(api, {"shows": [ids(FUTURAMA, status="watching")]})
     at(api, "2026-05-04T19:40:59Z")
-    seasons = [{"number": n} for n in range(1, 8)]
+    seasons: list[dict[str, Any]] = [{"number": n} for n in range(1, 8)]
     seasons.append({"number": 8, "episodes": [{"number": 1}, {"number": 2}]})
     history(api, {"shows": [ids(FUTURAMA, seasons=seasons)]})
 
