@@ -39,6 +39,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "api": API_MAY_IMPORT,
     "web": API_MAY_IMPORT,
     "catalog": ("catalog", "domain", "storage.base"),
+    # Library transfer (backup files, copies from another server): like the catalog's files.
+    "transfer": (ROOT, "transfer", "domain", "errors"),
     "openapi": ("openapi", ROOT),
 }
 # Composition roots: they wire the layers together, so they may import anything.

@@ -1,5 +1,5 @@
-"""The `simkl-server` command: serve, db upgrade, catalog import/export, and apps, users and
-tokens to create, list, delete and revoke.
+"""The `simkl-server` command: serve, db upgrade, catalog import/export, library
+import/export, and apps, users and tokens to create, list, delete and revoke.
 
 Every failure a person can cause or fix (a bad setting, a database that is away, a taken port,
 a missing file) ends in one line on stderr and a non-zero exit status, never a traceback.
@@ -18,6 +18,7 @@ from simkl_server.catalog.load import CatalogFileError
 from simkl_server.cli._shared import CommandError
 from simkl_server.cli.accounts import apps_cli, tokens_cli, users_cli
 from simkl_server.cli.catalog import catalog_cli
+from simkl_server.cli.library import library_cli
 from simkl_server.cli.serve import db_cli, serve
 from simkl_server.config import ConfigError
 from simkl_server.domain.auth import AccountError
@@ -29,6 +30,7 @@ cli.command()(serve)
 for name, group in (
     ("db", db_cli),
     ("catalog", catalog_cli),
+    ("library", library_cli),
     ("apps", apps_cli),
     ("users", users_cli),
     ("tokens", tokens_cli),

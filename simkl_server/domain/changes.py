@@ -199,6 +199,39 @@ class LibraryChanges:
             state.entry = replace(entry, added_at=at)
             state.list_changed = True
 
+    def replace(
+        self, item: CatalogItem, entry: LibraryEntry, episodes: Mapping[EpisodeKey, int | None]
+    ) -> None:
+        """Make the item's entry and watched episodes exactly these (a restore); the counts
+        and the last and next episode follow from the episodes."""
+        state = self._state(item)
+        watched = state.watched
+        for key in [k for k in watched if k not in episodes or watched[k] != episodes[k]]:
+            del watched[key]
+            state.marked.pop(key, None)
+            state.unmarked.add(key)
+        for key, at in episodes.items():
+            if key not in watched:
+                watched[key] = at
+                state.marked[key] = at  # after the unmark of an old date: saved fresh
+        old = state.entry
+        if old is not None:
+            entry = replace(
+                entry,
+                watched_episodes=old.watched_episodes,
+                last_watched=old.last_watched,
+                next_to_watch=old.next_to_watch,
+            )
+        if old == entry:
+            return
+        state.list_changed = True
+        if old is None or (old.user_rating, old.user_rated_at) != (
+            entry.user_rating,
+            entry.user_rated_at,
+        ):
+            state.rating_changed = True
+        state.entry = entry
+
     def touch(self, item: CatalogItem) -> None:
         """Note a change of the item's list side kept elsewhere (a rewatch session)."""
         self._require(item).list_changed = True
