@@ -28,3 +28,28 @@ def test_concurrent_writers(launch: Launch, empty_database: str, seconds: float)
     assert {op.client for op in traffic.ops if op.status == 201} == set(range(CLIENTS))
     server.stop()
     assert database.integrity_problems(empty_database) == []
+
+
+@pytest.mark.parametrize("seconds", run_lengths(2.0))
+def test_concurrent_library_writers(launch: Launch, empty_database: str, seconds: float) -> None:
+    """The same, with items moved between lists (add-to-list) and taken out of the library
+    (history removal): the final list and date are the replay of one serial order."""
+    account = database.provision(empty_database, movies=24, shows=8)
+    items = account.movies + account.shows
+    server = launch(empty_database)
+    traffic = asyncio.run(
+        run_traffic(
+            [server.url],
+            account,
+            items=items,
+            clients=CLIENTS,
+            seconds=seconds,
+            seed=33,
+            mode="library",
+        )
+    )
+    print(summary(traffic))
+    assert verdict(traffic, [server.url], account, items, "library")[:10] == []
+    assert {op.client for op in traffic.ops if op.status == 201} == set(range(CLIENTS))
+    server.stop()
+    assert database.integrity_problems(empty_database) == []

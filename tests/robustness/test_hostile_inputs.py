@@ -26,6 +26,14 @@ from tests.robustness import database
 ADD = "/sync/ratings"
 REMOVE = "/sync/ratings/remove"
 BOTH = (ADD, REMOVE)
+HISTORY = "/sync/history"
+UNHISTORY = "/sync/history/remove"
+TO_LIST = "/sync/add-to-list"
+WATCHED = "/sync/watched"
+# The library writes take every body the ratings writes take (bad structure is refused the
+# same way, unusable values are echoed in not_found); add-to-list refuses an item without `to`
+# before it matches anything, so only the structural cases apply to it.
+LIBRARY_WRITES = (HISTORY, UNHISTORY)
 NOT_FOUND = "not_found"  # expected outcome: 201, every item echoed in not_found, nothing applied
 TERMINATOR = 53536  # in tests/fixtures/catalog.jsonl, rated by the seed
 MALEFICENT = 195258  # in the catalog, not rated by the seed
@@ -285,6 +293,103 @@ CASES: list[Hostile] = [
 ]
 
 
+def _library_paths(case: Hostile) -> tuple[str, ...]:
+    """The library writes a ratings case applies to as well."""
+    if case.paths != BOTH or case.params:
+        return ()
+    if case.expect == NOT_FOUND:
+        return LIBRARY_WRITES
+    return (*LIBRARY_WRITES, TO_LIST)
+
+
+def _show(**fields: Any) -> bytes:
+    return orjson.dumps({"shows": [{"ids": {"simkl": 2090}, **fields}]})
+
+
+LIBRARY_CASES: list[Hostile] = [
+    Hostile("seasons object", _const(_show(seasons={"number": 1})), WRONG, LIBRARY_WRITES),
+    Hostile("seasons of strings", _const(_show(seasons=["1"])), WRONG, LIBRARY_WRITES),
+    Hostile("season number object", _const(_show(seasons=[{"number": {}}])), WRONG, LIBRARY_WRITES),
+    Hostile(
+        "season without number", _const(_show(seasons=[{}])), (400, "empty_field"), LIBRARY_WRITES
+    ),
+    Hostile(
+        "season 2**64",
+        _const(
+            b'{"shows": [{"ids": {"simkl": 2090}, "seasons": [{"number": 18446744073709551616}]}]}'
+        ),
+        WRONG,
+        LIBRARY_WRITES,
+    ),
+    Hostile("episode -1", _const(_show(episodes=[{"number": -1}])), WRONG, LIBRARY_WRITES),
+    Hostile(
+        "episode number text", _const(_show(episodes=[{"number": "one"}])), WRONG, LIBRARY_WRITES
+    ),
+    Hostile("episode NUL", _const(_show(episodes=[{"number": "1\u0000"}])), WRONG, LIBRARY_WRITES),
+    Hostile(
+        "200k episodes in one item",
+        lambda: _show(episodes=[{"number": n % 1000} for n in range(200_000)]),
+        (400, "max_items"),
+        LIBRARY_WRITES,
+    ),
+    Hostile("status number", _const(_show(status=3)), WRONG, (HISTORY,)),
+    Hostile("status unknown", _const(_show(status="finished")), WRONG, (HISTORY,)),
+    Hostile("memo string", _const(_show(memo="nice")), WRONG, (HISTORY,)),
+    Hostile("memo text object", _const(_show(memo={"text": {"x": 1}})), WRONG, (HISTORY,)),
+    Hostile("memo NUL", _const(_show(memo={"text": "a\u0000b"})), WRONG, (HISTORY,)),
+    Hostile("rewatch_id text", _const(_show(rewatch_id="7482")), WRONG, (HISTORY,)),
+    Hostile("rewatch_status unknown", _const(_show(rewatch_status="paused")), WRONG, (HISTORY,)),
+    Hostile(
+        "watched_at object",
+        _const(movies({"ids": {"simkl": MALEFICENT}, "watched_at": {}})),
+        NOT_FOUND,
+        (HISTORY,),
+    ),
+    Hostile(
+        "watched_at nonsense",
+        _const(movies({"ids": {"simkl": MALEFICENT}, "watched_at": "soon"})),
+        NOT_FOUND,
+        (HISTORY,),
+    ),
+    Hostile(
+        "episode watched_at nonsense",
+        _const(_show(episodes=[{"number": 1, "watched_at": "1e9"}])),
+        NOT_FOUND,
+        (HISTORY,),
+    ),
+    Hostile(
+        "to missing",
+        _const(movies({"ids": {"simkl": MALEFICENT}})),
+        (400, "empty_field"),
+        (TO_LIST,),
+    ),
+    Hostile(
+        "to top-level only",
+        _const(b'{"movies": [{"ids": {"simkl": 195258}}], "to": "completed"}'),
+        (400, "empty_field"),
+        (TO_LIST,),
+    ),
+    Hostile(
+        "to object",
+        _const(movies({"ids": {"simkl": MALEFICENT}, "to": {"list": 1}})),
+        WRONG,
+        (TO_LIST,),
+    ),
+    Hostile(
+        "to upper case",
+        _const(movies({"ids": {"simkl": MALEFICENT}, "to": "COMPLETED"})),
+        WRONG,
+        (TO_LIST,),
+    ),
+    Hostile(
+        "added_at nonsense",
+        _const(movies({"ids": {"simkl": 195258}, "to": "dropped", "added_at": "x"})),
+        (201, ""),
+        (TO_LIST,),
+    ),
+]
+
+
 async def _load_catalog(url: str) -> None:
     store = await open_store(Settings(database_url=url), FrozenClock(START_MS))
     try:
@@ -336,18 +441,31 @@ def _assert_nothing_applied(path: str, response: Any, body: bytes) -> None:
     answer = response.json()
     sent = orjson.loads(body)
     echoed = answer["not_found"]["movies"] + answer["not_found"]["shows"]
-    assert len(echoed) == sum(len(sent.get(key, [])) for key in ("movies", "shows", "anime"))
+    wrappers = ("movies", "shows") if path == UNHISTORY else ("movies", "shows", "anime")
+    assert len(echoed) == sum(len(sent.get(key, [])) for key in wrappers)
     if path == ADD:
         assert answer["added"] == {"movies": 0, "shows": 0, "statuses": []}
+    elif path == HISTORY:
+        assert answer["added"] == {"movies": 0, "shows": 0, "episodes": 0, "statuses": []}
     else:
-        assert answer["deleted"] == {"movies": 0, "shows": 0}
-    for item, original in zip(echoed, sent["movies"], strict=True):
-        assert item == {**original, "type": "movie"}  # metacharacters come back as sent
+        assert answer["deleted"] == {"movies": 0, "shows": 0} | (
+            {"episodes": 0} if path == UNHISTORY else {}
+        )
+    originals = [(o, "movie") for o in sent.get("movies", [])]
+    originals += [(o, "show") for o in sent.get("shows", [])]
+    for item, (original, kind) in zip(echoed, originals, strict=True):
+        # Metacharacters come back as sent (history echoes `rating`, not `type`, as Simkl).
+        extra = {"rating": original.get("rating")} if path == HISTORY else {"type": kind}
+        assert item == {**original, **extra}
 
 
 @pytest.mark.parametrize(
     ("case", "path"),
-    [pytest.param(case, path, id=f"{path}:{case.name}") for case in CASES for path in case.paths],
+    [
+        pytest.param(case, path, id=f"{path}:{case.name}")
+        for case in [*CASES, *LIBRARY_CASES]
+        for path in (*case.paths, *(_library_paths(case) if case in CASES else ()))
+    ],
 )
 def test_hostile_body(hostile_api: Api, hostile_database: str, case: Hostile, path: str) -> None:
     api = hostile_api
@@ -355,11 +473,56 @@ def test_hostile_body(hostile_api: Api, hostile_database: str, case: Hostile, pa
     before = _outcome(api, hostile_database)
     body = case.body()
     response = api.post(path, content=body, headers=case.headers, params=case.params)
-    if isinstance(case.expect, tuple):
+    if case.expect == (201, ""):  # applied nothing: the only item is echoed in not_found
+        assert response.status_code == 201, response.text
+        assert response.json()["added"] == {"movies": [], "shows": []}
+    elif isinstance(case.expect, tuple):
         assert_simkl_error(response, *case.expect)
     else:
         assert isinstance(body, bytes)
         _assert_nothing_applied(path, response, body)
+    assert _outcome(api, hostile_database) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "params", "expect"),
+    [
+        ("object", b'{"movies": []}', {}, WRONG),
+        ("item string", b'["tt0181852"]', {}, WRONG),
+        ("item null", b"[null]", {}, WRONG),
+        ("season text", b'[{"ids": {"simkl": 2090}, "season": "one", "episode": 1}]', {}, WRONG),
+        (
+            "episode 2**64",
+            b'[{"ids": {"simkl": 2090}, "episode": 18446744073709551616}]',
+            {},
+            WRONG,
+        ),
+        ("ids list", b'[{"ids": [2090]}]', {}, WRONG),
+        ("flat id object", b'[{"simkl": {"id": 2090}}]', {}, WRONG),
+        (
+            "101 items with episodes",
+            orjson.dumps([{"ids": {"simkl": 2090}}] * 101),
+            {"extended": "episodes"},
+            (400, "max_items"),
+        ),
+        ("nesting 100k", b"[" * 100_000, {}, WRONG),
+        ("duplicate key", b'[{"ids": {"simkl": 2090, "simkl": 17465}}]', {}, WRONG),
+    ],
+)
+def test_hostile_watched_lookup(
+    hostile_api: Api,
+    hostile_database: str,
+    *,
+    name: str,
+    body: bytes,
+    params: dict[str, str],
+    expect: tuple[int, str],
+) -> None:
+    """The lookup reads nothing it should not and changes nothing, whatever it is sent."""
+    api = hostile_api
+    api.clock.advance(60_000)
+    before = _outcome(api, hostile_database)
+    assert_simkl_error(api.post(WATCHED, content=body, params=params), *expect)
     assert _outcome(api, hostile_database) == before
 
 

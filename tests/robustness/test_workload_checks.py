@@ -77,3 +77,18 @@ def test_activities_never_go_back() -> None:
     assert (
         "went back" in check_activities([Poll(0, 1, {"all": older}), Poll(2, 3, {"all": None})])[0]
     )
+
+
+def test_in_the_library_mode_a_removed_item_needs_a_removal_that_could_come_last() -> None:
+    added, removed = add(1, 0, 1, i1=2), remove(2, 2, 3, 1)
+    assert check_final_state([added, removed], {}, [1], "library") == []
+    again = add(3, 4, 5, i1=1)
+    lost = check_final_state([added, removed, again], {}, [1], "library")
+    assert "no removal could have come last" in lost[0]
+
+
+def test_in_the_library_mode_the_list_is_read_modulo_the_lists_of_its_kind() -> None:
+    added = add(1, 0, 1, i1=4)  # code 4 of a movie's three lists is the second one
+    assert check_final_state([added], {1: (1, added.rated_at_ms)}, [1], "library") == []
+    wrong = check_final_state([added], {1: (0, added.rated_at_ms)}, [1], "library")
+    assert "never acknowledged" in wrong[0]

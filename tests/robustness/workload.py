@@ -1,5 +1,11 @@
 """Concurrent rating traffic against real servers, and the checks that judge what it left.
 
+The same traffic runs in two modes. `ratings`: adds set ratings, removes clear them.
+`library`: adds put items on a list with POST /sync/add-to-list (each carrying an `added_at`
+no other request uses, so the final `added_to_watchlist_at` names the winning write, whose
+`to` must be the final list), removes take items out of the library with POST
+/sync/history/remove.
+
 Every add request carries a `rated_at` no other request uses, so the final `user_rated_at` of
 an item names the one write that set it. Each request's start and end are taken on one clock
 (the test process's), so when X ended before Y started, X committed before Y.
@@ -52,7 +58,7 @@ class Op:
     number: int
     client: int
     kind: str  # "add" or "remove"
-    ratings: dict[int, int | None]  # item id -> rating (None for a remove)
+    ratings: dict[int, int | None]  # item id -> rating, or list code (None for a remove)
     start: float = 0.0
     end: float = 0.0
     status: int | None = None
@@ -106,7 +112,23 @@ def reference(item: int, form: int) -> dict[str, Any]:
     return {"title": title, "year": 2000 + n % 20}
 
 
-def body(op: Op, forms: Sequence[int]) -> dict[str, list[dict[str, Any]]]:
+# Lists an add may send, by kind, chosen so no silent rewrite applies (the final list must be
+# the one sent); an op's code for an item indexes these.
+MOVIE_LISTS = ("plantowatch", "dropped", "completed")
+SHOW_LISTS = ("watching", "plantowatch", "hold", "dropped")
+MODES = {
+    "ratings": ("/sync/ratings", "/sync/ratings/remove"),
+    "library": ("/sync/add-to-list", "/sync/history/remove"),
+}
+
+
+def list_of(item: int, code: int) -> str:
+    """The list an op's code names for an item."""
+    lists = SHOW_LISTS if is_show(item) else MOVIE_LISTS
+    return lists[code % len(lists)]
+
+
+def body(op: Op, forms: Sequence[int], mode: str = "ratings") -> dict[str, list[dict[str, Any]]]:
     """The request body of an op, each item named in the given form."""
     wrapped: dict[str, list[dict[str, Any]]] = {"movies": [], "shows": []}
     rated_at = datetime.fromtimestamp(op.rated_at_ms / 1000, tz=UTC).isoformat(
@@ -114,8 +136,10 @@ def body(op: Op, forms: Sequence[int]) -> dict[str, list[dict[str, Any]]]:
     )
     for (item, rating), form in zip(op.ratings.items(), forms, strict=True):
         entry = reference(item, form)
-        if op.kind == "add":
+        if op.kind == "add" and mode == "ratings":
             entry |= {"rating": rating, "rated_at": rated_at}
+        elif op.kind == "add":
+            entry |= {"to": list_of(item, rating or 0), "added_at": rated_at}
         wrapped["shows" if is_show(item) else "movies"].append(entry)
     return wrapped
 
@@ -126,28 +150,37 @@ def auth(account: Account) -> tuple[dict[str, str], dict[str, str]]:
     return params, {"Authorization": f"Bearer {account.token}", "User-Agent": "robustness/1"}
 
 
-def check_answer(op: Op, answer: dict[str, Any]) -> str | None:
-    """Every item of an op resolves, so every item is counted and none is unmatched."""
+def check_answer(op: Op, answer: dict[str, Any], mode: str = "ratings") -> str | None:
+    """Every item of an op resolves, so every item is counted and none is unmatched (a
+    library removal counts only what was there)."""
     shows = sum(is_show(item) for item in op.ratings)
     movies = len(op.ratings) - shows
     counts = answer.get("added" if op.kind == "add" else "deleted", {})
-    if (counts.get("movies"), counts.get("shows")) != (movies, shows):
+    got = (counts.get("movies"), counts.get("shows"))
+    if mode == "library" and op.kind == "add":
+        got = (len(counts.get("movies", [])), len(counts.get("shows", [])))
+    if mode == "library" and op.kind == "remove":
+        if not (0 <= (got[0] or 0) <= movies and 0 <= (got[1] or 0) <= shows):
+            return f"counts {counts} for {movies} movies and {shows} shows"
+    elif got != (movies, shows):
         return f"counts {counts} for {movies} movies and {shows} shows"
     if answer.get("not_found") != {"movies": [], "shows": []}:
         return f"not_found {answer.get('not_found')}"
     return None
 
 
-async def send(client: httpx2.AsyncClient, url: str, account: Account, op: Op) -> None:
+async def send(
+    client: httpx2.AsyncClient, url: str, account: Account, op: Op, mode: str = "ratings"
+) -> None:
     """Send one op and record its timing and outcome (a transport error leaves status None)."""
     rng = random.Random(op.number)
     forms = [rng.choice((0, 0, 1, 2)) for _ in op.ratings]
-    path = "/sync/ratings" if op.kind == "add" else "/sync/ratings/remove"
+    path = MODES[mode][0 if op.kind == "add" else 1]
     params, headers = auth(account)
     op.start = time.monotonic()
     try:
         response = await client.post(
-            url + path, params=params, headers=headers, json=body(op, forms)
+            url + path, params=params, headers=headers, json=body(op, forms, mode)
         )
     except httpx2.TransportError as exc:
         op.end = time.monotonic()
@@ -158,7 +191,7 @@ async def send(client: httpx2.AsyncClient, url: str, account: Account, op: Op) -
     if response.status_code != 201:
         op.problem = response.text[:300]
         return
-    op.problem = check_answer(op, response.json())
+    op.problem = check_answer(op, response.json(), mode)
 
 
 async def poll(client: httpx2.AsyncClient, url: str, account: Account, traffic: Traffic) -> None:
@@ -181,6 +214,7 @@ async def run_traffic(
     clients: int,
     seconds: float,
     seed: int,
+    mode: str = "ratings",
 ) -> Traffic:
     """`clients` writers adding and removing ratings of overlapping `items` for `seconds`,
     each request going to the next server of `urls` in turn, with one activities poller per
@@ -197,7 +231,7 @@ async def run_traffic(
             ratings = {i: (rng.randint(1, 10) if kind == "add" else None) for i in chosen}
             op = Op(next(numbers), index, kind, ratings)
             traffic.ops.append(op)
-            await send(client, urls[(index + turn) % len(urls)], account, op)
+            await send(client, urls[(index + turn) % len(urls)], account, op, mode)
             if time.monotonic() >= deadline:
                 return
 
@@ -238,10 +272,29 @@ async def read_ratings(url: str, account: Account) -> dict[int, tuple[int | None
     return state
 
 
+async def read_lists(url: str, account: Account) -> dict[int, tuple[int | None, int | None]]:
+    """Every library item of the user: item -> (list code its adds use, added_at ms)."""
+    params, headers = auth(account)
+    async with http_client() as client:
+        response = await client.get(url + "/sync/all-items", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    state: dict[int, tuple[int | None, int | None]] = {}
+    for bucket in response.json().values():
+        for row in bucket:
+            item = (row.get("movie") or row["show"])["ids"]["simkl"]
+            lists = SHOW_LISTS if is_show(item) else MOVIE_LISTS
+            state[item] = (lists.index(row["status"]), parse_ms(row["added_to_watchlist_at"]))
+    return state
+
+
 def check_final_state(
-    ops: Sequence[Op], final: dict[int, tuple[int | None, int | None]], items: Iterable[int]
+    ops: Sequence[Op],
+    final: dict[int, tuple[int | None, int | None]],
+    items: Iterable[int],
+    mode: str = "ratings",
 ) -> list[str]:
-    """Problems with `final` as the outcome of the acknowledged `ops` (see the module doc)."""
+    """Problems with `final` as the outcome of the acknowledged `ops` (see the module doc);
+    in the library mode a removal leaves no row, and a code is read modulo its lists."""
     acked = [op for op in ops if op.status == 201]
     writes: dict[int, list[Op]] = defaultdict(list)
     for op in acked:
@@ -255,8 +308,7 @@ def check_final_state(
         adds = [op for op in touching if op.kind == "add"]
         rating, stamp = final.get(item, (None, None))
         if item not in final:
-            if adds:
-                problems.append(f"item {item}: no library row, but added by {adds[0].describe()}")
+            problems += _missing_row(item, touching, mode)
             continue
         if rating is None:
             removes = [op for op in touching if op.kind == "remove"]
@@ -266,7 +318,10 @@ def check_final_state(
                 problems.append(f"item {item}: unrated, but no remove could have come last")
             continue
         winner = by_stamp.get(stamp) if stamp is not None else None
-        if winner is None or winner.ratings.get(item) != rating:
+        sent = None if winner is None else winner.ratings.get(item)
+        if mode == "library" and sent is not None:
+            sent %= len(SHOW_LISTS if is_show(item) else MOVIE_LISTS)
+        if winner is None or sent != rating:
             problems.append(f"item {item}: ({rating}, {stamp}) was never acknowledged")
             continue
         winners[item] = winner
@@ -278,6 +333,19 @@ def check_final_state(
     if not problems:
         problems += _serial_order_problems(acked, winners, writes)
     return problems
+
+
+def _missing_row(item: int, touching: Sequence[Op], mode: str) -> list[str]:
+    """An item without a library row: never added (ratings), or removed last (library)."""
+    adds = [op for op in touching if op.kind == "add"]
+    if not adds:
+        return []
+    if mode != "library":
+        return [f"item {item}: no library row, but added by {adds[0].describe()}"]
+    removes = [op for op in touching if op.kind == "remove"]
+    if any(all(a.start <= r.end for a in adds) for r in removes):
+        return []
+    return [f"item {item}: removed, but no removal could have come last"]
 
 
 def _serial_order_problems(
@@ -344,14 +412,19 @@ def check_activities(polls: Sequence[Poll]) -> list[str]:
 
 
 def verdict(
-    traffic: Traffic, urls: Sequence[str], account: Account, items: Sequence[int]
+    traffic: Traffic,
+    urls: Sequence[str],
+    account: Account,
+    items: Sequence[int],
+    mode: str = "ratings",
 ) -> list[str]:
     """Everything wrong with what the traffic left, as every server answers it (empty: none)."""
     problems = [f"{op.describe()}: {op.problem}" for op in traffic.ops if op.problem]
     problems += traffic.failures
+    read = read_ratings if mode == "ratings" else read_lists
     for url in urls:
-        final = asyncio.run(read_ratings(url, account))
-        problems += check_final_state(traffic.ops, final, items)
+        final = asyncio.run(read(url, account))
+        problems += check_final_state(traffic.ops, final, items, mode)
     return problems + check_activities(traffic.polls)
 
 
