@@ -22,6 +22,7 @@ from simkl_server.config import Settings, parse_database_url
 from simkl_server.domain import auth
 from simkl_server.domain.catalog import CatalogRecord, import_records
 from simkl_server.domain.kinds import MediaType
+from simkl_server.domain.models import CatalogEpisode
 
 TEST_CATALOG = Path(__file__).parents[1] / "fixtures" / "catalog.jsonl"
 MOVIE_BASE = 7_000_000
@@ -35,7 +36,12 @@ TABLES: dict[str, str] = {
     "activity": "user_id, bucket",
     "catalog_items": "id",
     "catalog_ids": "key",
+    "catalog_episodes": "item_id, season, number",
+    "user_episodes": "user_id, item_id, season, number",
+    "rewatches": "id",
+    "rewatch_episodes": "rewatch_id, season, number",
 }
+SHOW_EPISODES = 10  # every generated show: season 1, episodes 1..10, all aired
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +68,7 @@ def movie_record(n: int) -> CatalogRecord:
 
 
 def show_record(n: int) -> CatalogRecord:
-    """A generated ended show: simkl id SHOW_BASE + n, tvdb 8nnnnnn."""
+    """A generated ended show: simkl id SHOW_BASE + n, tvdb 8nnnnnn, ten aired episodes."""
     return CatalogRecord(
         where=f"show {n}",
         type=MediaType.SHOW,
@@ -71,7 +77,11 @@ def show_record(n: int) -> CatalogRecord:
         simkl=SHOW_BASE + n,
         year=2000 + n % 20,
         status="ended",
-        total_episodes=10,
+        total_episodes=SHOW_EPISODES,
+        episodes=tuple(
+            CatalogEpisode(1, number, aired_at=946_684_800_000 + number * 604_800_000)
+            for number in range(1, SHOW_EPISODES + 1)
+        ),
     )
 
 
@@ -163,6 +173,20 @@ _ORPHANS = {
     "WHERE (user_rating IS NULL) <> (user_rated_at IS NULL)",
     "rating out of range": "SELECT user_id, item_id FROM library "
     "WHERE user_rating NOT BETWEEN 1 AND 10",
+    "watched episode without library row": "SELECT e.user_id, e.item_id FROM user_episodes e "
+    "LEFT JOIN library l ON l.user_id = e.user_id AND l.item_id = e.item_id "
+    "WHERE l.item_id IS NULL",
+    "rewatch without library row": "SELECT r.id FROM rewatches r "
+    "LEFT JOIN library l ON l.user_id = r.user_id AND l.item_id = r.item_id "
+    "WHERE l.item_id IS NULL",
+    "rewatch episode without rewatch": "SELECT e.rewatch_id FROM rewatch_episodes e "
+    "LEFT JOIN rewatches r ON r.id = e.rewatch_id WHERE r.id IS NULL",
+    # A row's count of watched episodes is kept with its episodes, in the same transaction.
+    "episode count out of step": "SELECT l.user_id, l.item_id, l.watched_episodes, w.regular "
+    "FROM library l JOIN (SELECT user_id, item_id, "
+    "SUM(CASE WHEN season > 0 THEN 1 ELSE 0 END) AS regular FROM user_episodes "
+    "GROUP BY user_id, item_id) w ON w.user_id = l.user_id AND w.item_id = l.item_id "
+    "WHERE l.watched_episodes <> w.regular",
 }
 _DOMAIN_OF_TYPE = {"movie": "movies", "show": "tv_shows", "anime": "anime"}
 
@@ -170,10 +194,10 @@ _DOMAIN_OF_TYPE = {"movie": "movies", "show": "tv_shows", "anime": "anime"}
 def integrity_problems(url: str) -> list[str]:
     """Everything inconsistent in the database; empty when it is sound.
 
-    Beyond the engine's own checks: no orphan rows, and each `<domain>.rated_at` activity equals
-    the newest `rating_changed_at` of that domain's library rows. Both are written in the same
-    transaction, so a difference means a write was applied in part (the robustness tests only
-    ever write ratings, which move nothing else)."""
+    Beyond the engine's own checks: no orphan rows, every row's episode count in step with its
+    watched episodes, and each `<domain>.rated_at` activity equal to the newest
+    `rating_changed_at` of that domain's library rows. Each pair is written in one transaction,
+    so a difference means a write was applied in part."""
     problems: list[str] = []
     if url.startswith("sqlite"):
         verdict = query(url, "PRAGMA integrity_check")
