@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -99,6 +100,10 @@ async def _serve(
     )
     host, port = sock.getsockname()[:2]
     log.info("listening on http://%s:%d (Ctrl+C to stop)", _url_host(host), port)
+    # What start-up loaded lives as long as the process: frozen out of the collector's
+    # generations, a full collection (which a large read's many objects set off, in a worker
+    # thread holding the interpreter lock) traces what requests allocate, not the program.
+    gc.freeze()
     await uvicorn.Server(config).serve(sockets=[sock])
 
 

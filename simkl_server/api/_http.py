@@ -30,17 +30,11 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-async def render_off_loop(
-    render: Callable[[T], Any], value: T, *, status_code: int = 200
-) -> Response:
+async def encode_off_loop(encode: Callable[[T], bytes], value: T) -> Response:
     """A JSON response whose body is built and encoded in a worker thread: a large library
     takes tens of milliseconds to render, which the event loop must not spend."""
-
-    def encode() -> bytes:
-        return orjson.dumps(render(value))
-
-    body = await asyncio.to_thread(encode)
-    return Response(body, status_code=status_code, media_type="application/json")
+    body = await asyncio.to_thread(encode, value)
+    return Response(body, media_type="application/json")
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import render_off_loop, services
+from simkl_server.api._http import encode_off_loop, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain.library import read_library
-from simkl_server.wire.library import all_items_request, all_items_response
+from simkl_server.wire.library import all_items_body, all_items_request
 
 
 async def all_items(request: Request) -> Response:
@@ -30,7 +30,7 @@ async def all_items(request: Request) -> Response:
         view=parsed.view,
         max_episodes=settings.max_read_episodes,
     )
-    return await render_off_loop(lambda done: all_items_response(parsed, done), read)
+    return await encode_off_loop(lambda done: all_items_body(parsed, done), read)
 
 
 ROUTES = [

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import JSONResponse, read_body, render_off_loop, services
+from simkl_server.api._http import JSONResponse, encode_off_loop, read_body, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain import ratings
 from simkl_server.wire.common import parse_json_object, sync_items
@@ -14,8 +14,8 @@ from simkl_server.wire.library import library_view
 from simkl_server.wire.ratings import (
     add_response,
     rating_inputs,
+    ratings_body,
     ratings_query,
-    ratings_response,
     remove_response,
 )
 
@@ -60,7 +60,7 @@ async def read(request: Request) -> Response:
         view=library_view(params),
         max_episodes=settings.max_read_episodes,
     )
-    return await render_off_loop(ratings_response, read)
+    return await encode_off_loop(ratings_body, read)
 
 
 # Remove first: its path would otherwise read as a type.

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from simkl_server.domain.kinds import TYPE_OF_PLURAL, ListStatus, MediaType
 from simkl_server.domain.library import LibraryRead, episode_code
 from simkl_server.domain.models import (
@@ -99,6 +101,36 @@ def all_items_response(request: AllItemsRequest, read: LibraryRead) -> dict[str,
     if request.media_type is MediaType.MOVIE and request.status in _NO_MOVIE_STATUSES:
         return {}
     return {request.media_type.plural: []}
+
+
+def all_items_body(request: AllItemsRequest, read: LibraryRead) -> bytes:
+    """`all_items_response` encoded as JSON (see `encode_rows`)."""
+    if read.rows:
+        return encode_rows(read)
+    return orjson.dumps(all_items_response(request, read))
+
+
+def encode_rows(read: LibraryRead) -> bytes:
+    """`library_rows(read)` encoded as JSON, byte for byte, but one row at a time: a row's
+    objects are gone before the next is built, so a large library never holds them all at
+    once. Holding them all grows the heap the garbage collector traces while the worker
+    thread holds the interpreter lock: other requests wait out those pauses."""
+    render = _renderer(read)
+    sessions = read.rewatches if read.view.ids is None else None
+    grouped: dict[str, list[bytes]] = {}
+    for row in read.rows:
+        rows = grouped.setdefault(row.item.type.plural, [])
+        entry = render(row)
+        if sessions is not None:
+            entry["is_rewatch"] = False
+            rows.append(orjson.dumps(entry))
+            rows += [
+                orjson.dumps(_rewatch_row(row, s, read)) for s in sessions.get(row.item.id, [])
+            ]
+        else:
+            rows.append(orjson.dumps(entry))
+    parts = [orjson.dumps(key) + b":[" + b",".join(rows) + b"]" for key, rows in grouped.items()]
+    return b"{" + b",".join(parts) + b"}"
 
 
 def library_rows(read: LibraryRead) -> dict[str, list[dict[str, Any]]]:

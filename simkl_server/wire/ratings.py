@@ -19,7 +19,7 @@ from simkl_server.domain.ratings import (
 )
 from simkl_server.wire.common import echo, not_found
 from simkl_server.wire.library import date_from as parse_date_from
-from simkl_server.wire.library import library_rows
+from simkl_server.wire.library import encode_rows
 from simkl_server.wire.timestamps import format_ms, parse_iso
 
 # Longer digit strings are no usable rating (and int() refuses past 4,300 digits).
@@ -81,10 +81,10 @@ def _applied_echo(entry: RatingInput) -> dict[str, Any]:
     return sent
 
 
-def ratings_response(read: LibraryRead) -> dict[str, list[dict[str, Any]]]:
-    """The same rows a library read gives, grouped under `movies`, `shows` and `anime`; a
-    bucket appears only when filled."""
-    return library_rows(read)
+def ratings_body(read: LibraryRead) -> bytes:
+    """The same rows a library read gives, grouped under `movies`, `shows` and `anime` (a
+    bucket appears only when filled), encoded as JSON a row at a time (see `encode_rows`)."""
+    return encode_rows(read)
 
 
 _ALL_TYPES = frozenset(MediaType)

@@ -1,0 +1,75 @@
+"""Library reads are encoded a row at a time (so a large library never holds every rendered
+row at once): the bytes must be exactly what encoding the whole document gives, for every
+view, with memos, episodes, rewatch sessions and anime mappings in the rows."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from tests.api.library_support import (
+    BREAKING_BAD,
+    COWBOY_BEBOP,
+    DEMON_SLAYER,
+    INCEPTION,
+    LAST_OF_US,
+    PULP_FICTION,
+    WALKING_DEAD,
+    history,
+    ids,
+    post,
+)
+from tests.api.test_rewatches import REWATCH, first_session, set_plan
+from tests.conftest import Api
+
+VIEWS = [
+    {},
+    {"extended": "full"},
+    {"extended": "full", "episode_watched_at": "yes", "episode_runtime": "yes"},
+    {"extended": "full", "include_all_episodes": "yes", "episode_tvdb_id": "yes"},
+    {"extended": "full_anime_seasons", "memos": "yes", "next_watch_info": "yes"},
+    {"extended": "ids_only"},
+    {"extended": "simkl_ids_only"},
+    {"allow_rewatch": "yes"},
+    {"allow_rewatch": "yes", "extended": "full", "episode_watched_at": "yes"},
+]
+
+
+@pytest.fixture
+def varied(api: Api) -> Api:
+    """Movies and shows in several lists, episodes, a memo, an anime and a rewatch session."""
+    set_plan(api, "vip")
+    first_session(api)
+    season = [{"number": 1, "episodes": [{"number": 1}, {"number": 2}]}]
+    history(
+        api,
+        {
+            "movies": [
+                ids(INCEPTION, memo={"text": "again", "is_private": True}),
+                ids(PULP_FICTION),
+            ],
+            "shows": [ids(WALKING_DEAD, seasons=season), ids(BREAKING_BAD), ids(LAST_OF_US)],
+            "anime": [ids(COWBOY_BEBOP, episodes=[{"number": 3}])],
+        },
+    )
+    post(api, "/sync/add-to-list", {"anime": [ids(DEMON_SLAYER, to="plantowatch")]})
+    history(api, {"movies": [ids(INCEPTION)]}, params=REWATCH)
+    return api
+
+
+@pytest.mark.parametrize("params", VIEWS, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+@pytest.mark.parametrize("path", ["/sync/all-items", "/sync/all-items/shows", "/sync/ratings"])
+def test_a_library_read_is_the_whole_document_encoded(
+    varied: Api, path: str, params: dict[str, str]
+) -> None:
+    response = varied.get(path, params=params)
+    assert response.status_code == 200, response.text
+    assert response.content == orjson.dumps(orjson.loads(response.content))
+    assert response.json(), "the read is not empty"
+
+
+def test_an_empty_read_keeps_its_shape(api: Api) -> None:
+    assert api.get("/sync/all-items").content == b"{}"
+    assert api.get("/sync/all-items/movies/watching").content == b"{}"
+    assert api.get("/sync/all-items/shows").json() == {"shows": []}
+    assert api.get("/sync/ratings").content == b"{}"
