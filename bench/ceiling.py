@@ -153,7 +153,9 @@ def _domain_op(store: Store, request: Request, *, adding: bool) -> Op:
     return lambda: ratings.remove_ratings(store, user_id=user_id, items=request.items)
 
 
-async def _drive(ops: Sequence[Op], *, concurrency: int, duration_s: float) -> dict[str, Any]:
+async def drive(ops: Sequence[Op], *, concurrency: int, duration_s: float) -> dict[str, Any]:
+    """`concurrency` tasks running the ops in order until `duration_s` is up: throughput and
+    latency, and whether the ops ran out (`wrapped`: some ran twice)."""
     latencies: list[float] = []
     position = 0
     started = time.perf_counter()
@@ -211,7 +213,7 @@ async def measure(database_url: str, requests: list[Request], run: CeilingRun) -
             ops = [_sql_op(driver, r, adding=run.adding) for r in requests]
         else:
             ops = [_domain_op(store, r, adding=run.adding) for r in requests]
-        return await _drive(ops, concurrency=run.concurrency, duration_s=run.duration_s)
+        return await drive(ops, concurrency=run.concurrency, duration_s=run.duration_s)
     finally:
         await driver.close()
         await store.close()

@@ -4,31 +4,41 @@ The catalog mixes movies, shows and anime with every id kind the server indexes,
 years (some remakes share a title), release/airing statuses, anime types and episode counts.
 Each main user has a library of rated items; extra users give the per-item-cost curve its
 library sizes. Ratings and rating dates are a pure function of (user, item), so the harness
-can put back exactly what a run removed.
+can put back exactly what a run removed. Some shows carry a catalog episode list of ten
+seasons; the library users' libraries are watch histories (movies watched, shows' episodes
+watched, some items only planned), for the library scenarios.
 
-Loading goes through the catalog upsert (what `catalog import` calls), the account queries,
-and one `store.write` per user saving ratings and
+Loading goes through the catalog upsert (what `catalog import` calls), the catalog's episode
+lists, the account queries, and one `store.write` per user saving ratings and
 touching activities with the statuses and buckets `domain.ratings.add_ratings` would choose:
-the rows are exactly those the server writes, only without HTTP in between.
+the rows are exactly those the server writes, only without HTTP in between. The library
+users' histories go through `domain.history.add_history` itself, from request bodies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import islice
+from typing import Any
+
+import orjson
 
 from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
+from simkl_server.domain import history
 from simkl_server.domain.ids import item_lookup_keys, title_key
 from simkl_server.domain.kinds import MediaType, list_bucket, rated_bucket
 from simkl_server.domain.library import auto_status
-from simkl_server.domain.models import CatalogItem, CatalogUpsert, RatingWrite
+from simkl_server.domain.models import CatalogEpisode, CatalogItem, CatalogUpsert, RatingWrite
 from simkl_server.storage import migrate
 from simkl_server.storage.base import Store, WriteTx
+from simkl_server.wire.common import parse_json_object, sync_items
+from simkl_server.wire.history import history_inputs
 
 SEED = 20_260_527
 CATALOG_CHUNK = 5_000
@@ -37,6 +47,13 @@ RATED_FROM_MS = 1_451_606_400_000
 RATED_SPAN_MS = 315_619_200_000
 # A skewed 1-10 distribution, as real rating histograms are (most land on 6-9).
 _RATING_TABLE = (1, 2, 3, 4, 5, 5, 6, 6, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 10, 10)
+# Shows with a catalog episode list: ten seasons, each aired weekly from 2005 on.
+EPISODE_SEASONS = 10
+_AIRED_FROM_MS = 1_104_537_600_000
+_WEEK_MS = 604_800_000
+_DAY_MS = 86_400_000
+HISTORY_CHUNK = 500
+_MAX_ITEMS = Settings().max_batch_items  # as the server parses a body
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -80,6 +97,8 @@ class Spec:
     curve_batches: int = 300
     batch_size: int = 100
     seed: int = SEED
+    library_users: int = 4  # users whose library is a watch history (the library scenarios)
+    episode_shows: int = 1_000  # shows given a ten-season catalog episode list
 
     @classmethod
     def quick(cls) -> Spec:
@@ -90,6 +109,8 @@ class Spec:
             library_size=2_000,
             curve_sizes=(1_000, 2_000, 10_000),
             curve_batches=20,
+            library_users=2,
+            episode_shows=100,
         )
 
 
@@ -114,13 +135,17 @@ class Dataset:
     client_secret: str
     users: list[User]
     curve_users: dict[int, list[User]]
+    library_users: list[User] = field(default_factory=list)
+    # Catalog indexes of the shows with an episode list, and those lists.
+    episode_shows: list[int] = field(default_factory=list)
+    episodes: dict[int, tuple[CatalogEpisode, ...]] = field(default_factory=dict)
 
     @property
     def all_users(self) -> list[User]:
-        """Main users, then curve-only users (each once)."""
+        """Main users, then curve-only users (each once), then the library users."""
         seen = {id(user) for user in self.users}
         extra = [u for users in self.curve_users.values() for u in users if id(u) not in seen]
-        return self.users + extra
+        return self.users + extra + self.library_users
 
     def item(self, index: int) -> CatalogItem:
         """Catalog item by index."""
@@ -162,7 +187,41 @@ def generate(spec: Spec) -> Dataset:
         for n in range(needed):
             curve[size].append(_user(rng, spec, next_index, f"bench-curve-{size}-{n:02d}", size))
             next_index += 1
-    return Dataset(spec, catalog, client_id, client_secret, users, curve)
+    library = []
+    for n in range(spec.library_users):
+        name = f"bench-library-{n:02d}"
+        library.append(_user(rng, spec, next_index, name, spec.library_size))
+        next_index += 1
+    dataset = Dataset(spec, catalog, client_id, client_secret, users, curve, library)
+    _give_episodes(dataset)
+    return dataset
+
+
+def season_lengths(item_id: int) -> list[int]:
+    """Episodes per season of a show with an episode list: 10 to 24, a function of its id."""
+    return [10 + (item_id * 7 + season * 13) % 15 for season in range(EPISODE_SEASONS)]
+
+
+def _give_episodes(dataset: Dataset) -> None:
+    """The first `episode_shows` shows get ten seasons of aired episodes (and end)."""
+    shows = [i for i, item in enumerate(dataset.catalog) if item.type is MediaType.SHOW]
+    for index in shows[: dataset.spec.episode_shows]:
+        item = dataset.catalog[index]
+        episodes = tuple(
+            CatalogEpisode(
+                season + 1,
+                number,
+                title=f"Episode {number}",
+                aired_at=_AIRED_FROM_MS + (season * 30 + number) * _WEEK_MS,
+                runtime=22 + item.id % 40,
+                tvdb_id=9_000_000 + item.id % 100_000 * 300 + season * 30 + number,
+            )
+            for season, length in enumerate(season_lengths(item.id))
+            for number in range(1, length + 1)
+        )
+        dataset.catalog[index] = replace(item, status="ended", total_episodes=len(episodes))
+        dataset.episode_shows.append(index)
+        dataset.episodes[item.id] = episodes
 
 
 def _user(rng: random.Random, spec: Spec, index: int, name: str, size: int) -> User:
@@ -392,6 +451,72 @@ def library_rows(dataset: Dataset, user: User, indexes: Sequence[int]) -> list[R
     return rows
 
 
+def _mix(user_index: int, item_id: int) -> int:
+    """A pure function of (user, item) deciding how a history library holds the item."""
+    mixed = (user_index * 0x85EBCA77 + item_id * 0x9E3779B1) & 0xFFFFFFFF
+    mixed ^= mixed >> 13
+    return (mixed * 0xC2B2AE35) & 0xFFFFFFFF
+
+
+def _stamp(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
+
+
+def history_entry(dataset: Dataset, user: User, index: int) -> tuple[str, dict[str, Any]]:
+    """(wrapper, history item) for one item of a library user's watch history: most movies
+    watched, the rest planned; shows and anime with their first episodes watched (a season or
+    more of the ten-season shows), some finished whole, some planned."""
+    item = dataset.catalog[index]
+    mixed = _mix(user.index, item.id)
+    watched_at = RATED_FROM_MS + (mixed * 7919) % RATED_SPAN_MS // 1000 * 1000
+    entry: dict[str, Any] = {"ids": {"simkl": item.id}}
+    wrapper = "movies" if item.type is MediaType.MOVIE else "shows"
+    roll = mixed % 100
+    if roll < 12:
+        return wrapper, entry | {"status": "plantowatch"}
+    if item.type is MediaType.MOVIE:
+        return wrapper, entry | {"watched_at": _stamp(watched_at)}
+    total = item.total_episodes or 1
+    if roll < 22 and total <= 40:
+        return wrapper, entry | {"watched_at": _stamp(watched_at)}  # the whole show
+    lengths = season_lengths(item.id) if item.id in dataset.episodes else [min(total, 200)]
+    watched = 1 + (mixed >> 8) % min(sum(lengths), 60)
+    seasons = []
+    for season, length in enumerate(lengths, start=1):
+        count = min(length, watched)
+        if count <= 0:
+            break
+        episodes = [
+            {"number": n, "watched_at": _stamp(watched_at + (season * 30 + n) * _DAY_MS)}
+            for n in range(1, count + 1)
+        ]
+        seasons.append({"number": season, "episodes": episodes})
+        watched -= count
+    return wrapper, entry | {"seasons": seasons}
+
+
+def history_body(dataset: Dataset, user: User, indexes: Sequence[int]) -> bytes:
+    """A /sync/history body for these items of a library user's watch history."""
+    document: dict[str, list[dict[str, Any]]] = {}
+    for index in indexes:
+        wrapper, entry = history_entry(dataset, user, index)
+        document.setdefault(wrapper, []).append(entry)
+    return orjson.dumps(document)
+
+
+async def _load_history(store: Store, dataset: Dataset, user: User) -> int:
+    """A library user's watch history, through the domain call /sync/history makes."""
+    for start in range(0, len(user.library), HISTORY_CHUNK):
+        body = history_body(dataset, user, user.library[start : start + HISTORY_CHUNK])
+        items = sync_items(parse_json_object(body), max_items=_MAX_ITEMS, episodes=True)
+        outcome = await history.add_history(
+            store, user_id=user.db_id, inputs=history_inputs(items), skip_auto_watching=False
+        )
+        if outcome.not_found:
+            raise AssertionError(f"{user.name}: {len(outcome.not_found)} items not found")
+    return len(user.library)
+
+
 async def _load_library(store: Store, dataset: Dataset, user: User) -> int:
     rows = library_rows(dataset, user, user.library)
     buckets = {rated_bucket(dataset.catalog[i].type) for i in user.library}
@@ -443,11 +568,22 @@ async def load(database_url: str, dataset: Dataset, *, parallel: int = 1) -> Loa
     try:
         for chunk in _chunks(dataset.catalog, CATALOG_CHUNK):
             await store.transaction(_catalog_upsert(chunk), offload=True)
+        episodes = list(dataset.episodes.items())
+        for start in range(0, len(episodes), 100):
+            lists = dict(episodes[start : start + 100])
+
+            async def save_episodes(tx: WriteTx, lists: Any = lists) -> None:
+                await tx.catalog.replace_episodes(lists)
+
+            await store.transaction(save_episodes, offload=True)
         await store.transaction(lambda tx: _accounts(tx, dataset))
         gate = asyncio.Semaphore(parallel)
+        histories = {id(user) for user in dataset.library_users}
 
         async def one(user: User) -> int:
             async with gate:
+                if id(user) in histories:
+                    return await _load_history(store, dataset, user)
                 return await _load_library(store, dataset, user)
 
         rows = sum(await asyncio.gather(*(one(user) for user in dataset.all_users)))

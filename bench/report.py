@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from bench.library import LIBRARY_SCENARIOS
 from bench.scenarios import SCENARIOS
 
 Result = dict[str, Any]
@@ -87,6 +88,49 @@ def analyse(results: Result) -> None:
         ratios["vs_storage"] = ceiling_ratios(backend, levels)
         backend["ratios"] = ratios
         backend["targets"] = _targets(backend, reference_concurrency(results))
+        if "library" in backend:
+            library = backend["library"]
+            library["ratios"] = library_ratios(library)
+            library["targets"] = _library_targets(library)
+
+
+def _library_items_per_s(block: Result, run: Result | None) -> float | None:
+    if run is None:
+        return None
+    return round(float(run["rps"]) * float(block["items_per_request"]), 1)
+
+
+def library_ratios(library: Result) -> Result:
+    """Per library scenario: HTTP items/s against the SQL-only and domain-only ceilings."""
+    out: Result = {}
+    for name, block in library["scenarios"].items():
+        http_best = _best([_library_items_per_s(block, run) for run in block["runs"].values()])
+        entry: Result = {"unit": block["unit"], "http_best_items_per_s": http_best}
+        for mode, runs in library["ceiling"].get(name, {}).items():
+            best = _best([_library_items_per_s(block, run) for run in runs.values()])
+            entry[f"{mode}_best_items_per_s"] = best
+            entry[f"{mode}_over_http"] = _ratio(best, http_best)
+        out[name] = entry
+    return out
+
+
+def _library_targets(library: Result) -> list[Result]:
+    history = _curve_spread(library.get("history_curve", {}))
+    reads = _curve_spread(library.get("read_curve", {}))
+    return [
+        _target(
+            "history 100-item batch: per-item cost flat within ±20 % from 1k to 100k",
+            history,
+            None if history is None else history <= 0.2,
+            "n/a" if history is None else f"max deviation {history * 100:+.0f} %",
+        ),
+        _target(
+            "all-items read: per-row cost flat within ±20 % from 1k to 100k",
+            reads,
+            None if reads is None else reads <= 0.2,
+            "n/a" if reads is None else f"max deviation {reads * 100:+.0f} %",
+        ),
+    ]
 
 
 def _target(label: str, value: float | None, holds: bool | None, shown: str) -> Result:
@@ -224,6 +268,11 @@ def markdown(results: Result, *, chart: str, data: str) -> str:
         _curve_table(results, backends),
         _targets_table(results, backends),
         _generator_note(results, backends),
+        _library_table(results, backends),
+        _library_ceiling_table(results, backends),
+        _library_curve_table(results, backends),
+        _poll_table(results, backends),
+        _library_targets_table(results, backends),
         _wrapped_note(results),
         f"![benchmark chart]({chart})\n\nEvery number of the run: [`{data}`]({data}).",
     ]
@@ -393,12 +442,178 @@ def _wrapped_note(results: Result) -> str:
                 wrapped += [
                     f"{name} {scenario} {mode} c={c}" for c, r in runs.items() if r["wrapped"]
                 ]
+        library = backend.get("library", {})
+        for scenario, block in library.get("scenarios", {}).items():
+            wrapped += [
+                f"{name} {scenario} c={c}" for c, r in block["runs"].items() if r["wrapped"]
+            ]
+        for scenario, modes in library.get("ceiling", {}).items():
+            for mode, runs in modes.items():
+                wrapped += [
+                    f"{name} {scenario} {mode} c={c}" for c, r in runs.items() if r["wrapped"]
+                ]
     if not wrapped:
         return ""
     return (
         "Runs that outran their request pool and re-sent already-changed items (their numbers "
         f"flatter the server): {', '.join(wrapped)}."
     )
+
+
+def _with_library(results: Result, backends: list[str]) -> list[str]:
+    return [name for name in backends if "library" in results["backends"][name]]
+
+
+def _library_table(results: Result, backends: list[str]) -> str:
+    names = _with_library(results, backends)
+    if not names:
+        return ""
+    levels = sorted(
+        {
+            int(c)
+            for n in names
+            for b in results["backends"][n]["library"]["scenarios"].values()
+            for c in b["runs"]
+        }
+    )
+    head = ["library scenario", "conn."]
+    for name in names:
+        label = BACKEND_LABELS.get(name, name)
+        head += [f"{label} req/s", f"{label} items/s", f"{label} ms"]
+    rows = [
+        "Library scenarios (issue 9): reads of a 10,000-item watch history (5,000-odd shows with "
+        "their first episodes watched, movies watched, some items planned); history batches of "
+        "items new to a 10,000-item library. Items/s counts rows read, items sent, or episodes "
+        "sent (the ten-season show).",
+        "",
+        _row(head),
+        _row(["---"] * 2 + ["--:"] * (len(head) - 2)),
+    ]
+    for scenario in LIBRARY_SCENARIOS:
+        for c in levels:
+            cells = [scenario.label, str(c)]
+            for name in names:
+                block = results["backends"][name]["library"]["scenarios"].get(scenario.name)
+                run = None if block is None else block["runs"].get(str(c))
+                cells += [
+                    _n(None if run is None else run["rps"], 1),
+                    _n(None if block is None else _library_items_per_s(block, run)),
+                    _ms(run),
+                ]
+            rows.append(_row(cells))
+    return "\n".join(rows)
+
+
+def _library_ceiling_table(results: Result, backends: list[str]) -> str:
+    names = _with_library(results, backends)
+    if not names:
+        return ""
+    rows = [
+        "Library storage ceiling: the statements the server ran for each request, recorded and "
+        "replayed without HTTP in one transaction (a read: one snapshot) each (`sql`), and the "
+        "domain calls the handlers make, a read with its rendering (`domain`); best items/s "
+        "over the concurrency levels.",
+        "",
+        _row(["scenario", "backend", "HTTP", "SQL", "domain", "SQL ÷ HTTP", "domain ÷ HTTP"]),
+        _row(["---", "---", "--:", "--:", "--:", "--:", "--:"]),
+    ]
+    for name in names:
+        for scenario, entry in results["backends"][name]["library"]["ratios"].items():
+            rows.append(
+                _row(
+                    [
+                        scenario.replace("_", " "),
+                        BACKEND_LABELS.get(name, name),
+                        _n(entry.get("http_best_items_per_s")),
+                        _n(entry.get("sql_best_items_per_s")),
+                        _n(entry.get("domain_best_items_per_s")),
+                        _times(entry.get("sql_over_http")),
+                        _times(entry.get("domain_over_http")),
+                    ]
+                )
+            )
+    return "\n".join(rows)
+
+
+def _library_curve_table(results: Result, backends: list[str]) -> str:
+    names = _with_library(results, backends)
+    curves = {
+        "history_curve": "history, 100 items, µs per item",
+        "read_curve": "all-items, µs per row",
+    }
+    sizes = sorted(
+        {
+            int(s)
+            for n in names
+            for key in curves
+            for s in results["backends"][n]["library"].get(key, {})
+        }
+    )
+    if not sizes:
+        return ""
+    head = ["per-item cost, 1 conn. (p50)", *[f"{size:,} items" for size in sizes]]
+    rows = [
+        "History batches here mark the first episodes of 95 shows already in the library (the "
+        "same work at every size) plus 5 items not found; reads are plain all-items of the "
+        "whole library.",
+        "",
+        _row(head),
+        _row(["---"] + ["--:"] * (len(head) - 1)),
+    ]
+    for name in names:
+        library = results["backends"][name]["library"]
+        for key, label in curves.items():
+            curve = library.get(key, {})
+            cells = [f"{BACKEND_LABELS.get(name, name)}, {label}"]
+            cells += [_n(curve.get(str(size), {}).get("per_item_us"), 1) for size in sizes]
+            rows.append(_row(cells))
+    return "\n".join(rows)
+
+
+def _poll_table(results: Result, backends: list[str]) -> str:
+    names = [
+        n
+        for n in _with_library(results, backends)
+        if "poll_during_read" in results["backends"][n]["library"]
+    ]
+    if not names:
+        return ""
+    rows = [
+        "`GET /sync/activities` polled on one connection, alone and while 10k all-items reads "
+        "run back to back on another (p50 / p99 ms; the reads' own p50 in brackets).",
+        "",
+        _row(["backend", "poll alone", "during plain reads", "during extended=full reads"]),
+        _row(["---", "--:", "--:", "--:"]),
+    ]
+    for name in names:
+        poll = results["backends"][name]["library"]["poll_during_read"]
+        cells = [BACKEND_LABELS.get(name, name), _ms(poll["alone"])]
+        for key in ("during_all_items", "during_all_items_full"):
+            during = poll.get(key)
+            cells.append(
+                "-"
+                if during is None
+                else f"{_ms(during['poll'])} ({during['read']['p50_ms']:.0f} ms)"
+            )
+        rows.append(_row(cells))
+    return "\n".join(rows)
+
+
+def _library_targets_table(results: Result, backends: list[str]) -> str:
+    names = _with_library(results, backends)
+    if not names:
+        return ""
+    head = ["target (issue 9)", *[BACKEND_LABELS.get(n, n) for n in names]]
+    rows = [_row(head), _row(["---"] * len(head))]
+    per_backend = [results["backends"][n]["library"]["targets"] for n in names]
+    for index, first in enumerate(per_backend[0]):
+        cells = [first["target"]]
+        for targets in per_backend:
+            target = targets[index]
+            verdict = {True: "holds", False: "**missed**", None: "not measured"}[target["holds"]]
+            cells.append(f"{target['shown']}: {verdict}")
+        rows.append(_row(cells))
+    return "\n".join(rows)
 
 
 def update_readme(readme: Path, block: str) -> None:

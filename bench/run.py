@@ -26,7 +26,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,8 +33,10 @@ from typing import Any, TypeVar
 
 import uvloop
 
-from bench import ceiling, datagen, loadgen, report, scenarios, servers
+from bench import ceiling, datagen, library, loadgen, report, scenarios, servers
 from bench.datagen import Dataset, Spec
+from bench.loadgen import MAX_DURATION_S
+from bench.progress import say
 from bench.scenarios import SCENARIOS, Pool, Pools, Scenario
 from bench.state import Harness
 
@@ -43,18 +44,10 @@ T = TypeVar("T")
 BENCH_DIR = Path(__file__).parent
 ROOT = BENCH_DIR.parent
 Result = dict[str, Any]
-_STARTED = time.monotonic()
 # Requests prepared for each storage-ceiling run (more than a 5 s run gets through today;
 # a run that wraps around is flagged `wrapped` in the results).
 CEILING_REQUESTS = 3_000
-MAX_DURATION_S = 30.0
 CURVE_ROUNDS = 5
-
-
-def say(message: str) -> None:
-    """Progress on stderr, with the time since start."""
-    elapsed = time.monotonic() - _STARTED
-    print(f"[bench {elapsed // 60:02.0f}:{elapsed % 60:04.1f}] {message}", file=sys.stderr)
 
 
 def parse_seconds(text: str) -> float:
@@ -204,6 +197,7 @@ class Bench:
     config: Config
     dataset: Dataset
     pools: Pools
+    library_pools: library.LibraryPools
     captured: dict[str, servers.Captured] = field(default_factory=dict)
     planned: dict[tuple[str, str], list[ceiling.Request]] = field(default_factory=dict)
 
@@ -335,6 +329,8 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
             }
         out["ceiling"] = storage_ceiling(bench, database_url, restore)
         out["curve"], out["batch_1000"] = curve(bench, server, restore)
+        say(f"[{backend}] library scenarios")
+        out["library"] = library.run(bench, server, database_url, bench.library_pools, restore)
     return out
 
 
@@ -464,7 +460,8 @@ def main() -> None:
     say(f"generating the data set ({'quick' if config.quick else 'full'})")
     dataset = datagen.generate(config.spec)
     pools = scenarios.write_pools(config.work_dir / "pools", dataset)
-    bench = Bench(config, dataset, pools)
+    library_pools = library.write_pools(config.work_dir / "pools", dataset)
+    bench = Bench(config, dataset, pools, library_pools)
     results: Result = {
         "schema": 1,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -508,7 +505,7 @@ def publish(results: Result, config: Config) -> None:
         report.update_readme(ROOT / "README.md", block)
     say(f"wrote {', '.join(str(p.relative_to(ROOT)) for p in written)} and the chart")
     for backend, result in results["backends"].items():
-        for target in result["targets"]:
+        for target in result["targets"] + result.get("library", {}).get("targets", []):
             verdict = {True: "holds", False: "MISSED", None: "n/a"}[target["holds"]]
             say(f"  {backend}: {target['target']}: {target['shown']} ({verdict})")
 

@@ -1,17 +1,21 @@
 """Putting the database back between runs, so every run starts from the loaded data set.
 
 After a write run the harness deletes the library rows the run added (rows added after the
-load finished) and re-rates every row a run cleared, with the rating and date the data set
-gave it (`datagen.rating_of`), through the store's own `save_ratings`. Activity stamps are
-left as they are: they only ever move forward, as on a live server. Then SQLite's WAL is
-checkpointed and PostgreSQL's library table vacuumed, so no run pays for its predecessor.
+load finished, their watched episodes with them) and re-rates every row a run cleared, with
+the rating and date the data set gave it (`datagen.rating_of`), through the store's own
+`save_ratings`. Rows a run changes in place (the history curve marks episodes of shows in the
+library) are saved before it and put back after it, whole. Activity stamps are left as they
+are: they only ever move forward, as on a live server. Then SQLite's WAL is checkpointed and
+PostgreSQL's library tables vacuumed, so no run pays for its predecessor.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -25,7 +29,9 @@ from simkl_server.storage.base import Store, WriteTx
 from simkl_server.storage.dialect import statement
 
 _DELETE_ADDED = statement("DELETE FROM library WHERE added_at > :after RETURNING item_id")
-_CLEARED = statement("SELECT user_id, item_id FROM library WHERE user_rating IS NULL")
+_CLEARED = statement(
+    "SELECT user_id, item_id FROM library WHERE user_rating IS NULL AND rating_changed_at > :after"
+)
 
 _VACUUM_AFTER_ROWS = 2_000
 
@@ -56,7 +62,8 @@ class Harness:
 
             deleted = await store.transaction(wipe)
             by_user: dict[int, list[int]] = defaultdict(list)
-            for user_id, item_id in await store.read.conn.fetch(_CLEARED, {}):
+            cleared = await store.read.conn.fetch(_CLEARED, {"after": self._loaded_at_ms})
+            for user_id, item_id in cleared:
                 by_user[user_id].append(item_id)
             for user_id, item_ids in by_user.items():
                 await self._rerate(store, self._users[user_id], item_ids)
@@ -89,8 +96,8 @@ class Harness:
             return
         pg = await asyncpg.connect(settings.database.postgres_dsn)
         try:
-            await pg.execute("VACUUM (ANALYZE) library")
-            await pg.execute("VACUUM (ANALYZE) activity")
+            for table in ("library", "user_episodes", "activity"):
+                await pg.execute(f"VACUUM (ANALYZE) {table}")
         finally:
             await pg.close()
 
@@ -105,3 +112,81 @@ class Harness:
             await pg.execute("VACUUM (ANALYZE)")
         finally:
             await pg.close()
+
+
+@dataclass(frozen=True, slots=True)
+class SavedRows:
+    """Library rows as they were, to be put back whole (their watched episodes too)."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    episodes: list[tuple[Any, ...]]
+
+
+async def save_rows(database_url: str, pairs: Iterable[tuple[int, int]]) -> SavedRows:
+    """The library rows and watched episodes of these (user id, item id) pairs."""
+    wanted = set(pairs)
+    users = sorted({user for user, _ in wanted})
+    settings = Settings(database_url=database_url)
+    rows: list[tuple[Any, ...]] = []
+    episodes: list[tuple[Any, ...]] = []
+    if settings.is_sqlite:
+        connection = sqlite3.connect(settings.database.sqlite_path or "")
+        try:
+            for user in users:
+                cursor = connection.execute("SELECT * FROM library WHERE user_id = ?", (user,))
+                columns = [d[0] for d in cursor.description]
+                rows += [r for r in cursor if (r[0], r[1]) in wanted]
+                found = connection.execute("SELECT * FROM user_episodes WHERE user_id = ?", (user,))
+                episodes += [e for e in found if (e[0], e[1]) in wanted]
+        finally:
+            connection.close()
+        return SavedRows(columns, rows, episodes)
+    pg = await asyncpg.connect(settings.database.postgres_dsn)
+    try:
+        columns = [a.name for a in (await pg.prepare("SELECT * FROM library")).get_attributes()]
+        for user in users:
+            found = await pg.fetch("SELECT * FROM library WHERE user_id = $1", user)
+            rows += [tuple(r) for r in found if (r[0], r[1]) in wanted]
+            marked = await pg.fetch("SELECT * FROM user_episodes WHERE user_id = $1", user)
+            episodes += [tuple(e) for e in marked if (e[0], e[1]) in wanted]
+    finally:
+        await pg.close()
+    return SavedRows(columns, rows, episodes)
+
+
+async def put_back(database_url: str, saved: SavedRows) -> None:
+    """Replace the saved rows by what they were when saved (deleting a row deletes its
+    watched episodes; the saved ones are inserted again)."""
+    settings = Settings(database_url=database_url)
+    keys = [(row[0], row[1]) for row in saved.rows]
+    names = ", ".join(saved.columns)
+    if settings.is_sqlite:
+        marks = ", ".join("?" for _ in saved.columns)
+        connection = sqlite3.connect(settings.database.sqlite_path or "")
+        try:
+            with connection:
+                connection.execute("PRAGMA foreign_keys = ON")
+                connection.executemany(
+                    "DELETE FROM library WHERE user_id = ? AND item_id = ?", keys
+                )
+                insert = f"INSERT INTO library ({names}) VALUES ({marks})"  # noqa: S608 - own columns
+                connection.executemany(insert, saved.rows)
+                connection.executemany(
+                    "INSERT INTO user_episodes VALUES (?, ?, ?, ?, ?)", saved.episodes
+                )
+        finally:
+            connection.close()
+        return
+    marks = ", ".join(f"${n}" for n in range(1, len(saved.columns) + 1))
+    pg = await asyncpg.connect(settings.database.postgres_dsn)
+    try:
+        async with pg.transaction():
+            await pg.executemany("DELETE FROM library WHERE user_id = $1 AND item_id = $2", keys)
+            insert = f"INSERT INTO library ({names}) VALUES ({marks})"  # noqa: S608 - own columns
+            await pg.executemany(insert, saved.rows)
+            await pg.executemany(
+                "INSERT INTO user_episodes VALUES ($1, $2, $3, $4, $5)", saved.episodes
+            )
+    finally:
+        await pg.close()

@@ -42,7 +42,8 @@ function M.scenario(method, path)
   function init(args)
     local pool = read_lines(args[1])
     local tokens = read_lines(args[2])
-    local target = path .. "?client_id=" .. args[3] .. "&app-name=simkl-bench&app-version=1.0"
+    local joiner = path:find("?", 1, true) and "&" or "?"
+    local target = path .. joiner .. "client_id=" .. args[3] .. "&app-name=simkl-bench&app-version=1.0"
     local threads, first, limit = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
     prepared = {}
     for n = 0, #pool - 1 do

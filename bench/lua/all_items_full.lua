@@ -1,0 +1,2 @@
+-- GET /sync/all-items?extended=full: a 10,000-item watch history with its watched episodes.
+require("common").scenario("GET", "/sync/all-items?extended=full")
