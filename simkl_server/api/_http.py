@@ -4,7 +4,9 @@ reads and query values."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote_plus
 
@@ -30,11 +32,56 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-async def encode_off_loop(encode: Callable[[T], bytes], value: T) -> Response:
+async def encode_off_loop(
+    encode: Callable[[T], bytes], value: T, *, release: Callable[[T], None] | None = None
+) -> Response:
     """A JSON response whose body is built and encoded in a worker thread: a large library
-    takes tens of milliseconds to render, which the event loop must not spend."""
-    body = await asyncio.to_thread(encode, value)
+    takes tens of milliseconds to render, which the event loop must not spend. `release`
+    then frees the value there too (see `LibraryRead.release`)."""
+
+    def work() -> bytes:
+        body = encode(value)
+        if release is not None:
+            release(value)
+        return body
+
+    body = await asyncio.to_thread(work)
     return Response(body, media_type="application/json")
+
+
+_NEVER = 2**31 - 1  # a full-collection threshold no count reaches
+
+
+class _FullCollections:
+    """Holds the collector's automatic full collections off while large reads are in flight.
+
+    A read of a whole library builds some 100,000 objects that live until it is rendered:
+    they reach the oldest generation, and each full collection then traces all of them while
+    holding the interpreter lock, stopping the event loop for tens of milliseconds, several
+    times per read. Young collections go on as usual (they are what frees most cyclic
+    garbage); the full ones resume when the last large read ends, by then freed."""
+
+    def __init__(self) -> None:
+        self._holders = 0
+        self._threshold = 0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold full collections off for the duration (entered on the event loop only)."""
+        if self._holders == 0:
+            young, middle, self._threshold = gc.get_threshold()
+            gc.set_threshold(young, middle, _NEVER)
+        self._holders += 1
+        try:
+            yield
+        finally:
+            self._holders -= 1
+            if self._holders == 0:
+                young, middle, _ = gc.get_threshold()
+                gc.set_threshold(young, middle, self._threshold)
+
+
+large_read = _FullCollections().held
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:

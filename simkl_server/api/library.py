@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import encode_off_loop, services
+from simkl_server.api._http import encode_off_loop, large_read, services
 from simkl_server.api.auth import require_user
-from simkl_server.domain.library import read_library
+from simkl_server.domain.library import LibraryRead, read_library
 from simkl_server.wire.library import all_items_body, all_items_request
 
 
@@ -23,14 +23,17 @@ async def all_items(request: Request) -> Response:
         request.path_params.get("type"), request.path_params.get("status"), request.query_params
     )
     settings, store = services(request)
-    read = await read_library(
-        store,
-        user_id=caller.user_id,
-        query=parsed.query,
-        view=parsed.view,
-        max_episodes=settings.max_read_episodes,
-    )
-    return await encode_off_loop(lambda done: all_items_body(parsed, done), read)
+    with large_read():
+        read = await read_library(
+            store,
+            user_id=caller.user_id,
+            query=parsed.query,
+            view=parsed.view,
+            max_episodes=settings.max_read_episodes,
+        )
+        return await encode_off_loop(
+            lambda done: all_items_body(parsed, done), read, release=LibraryRead.release
+        )
 
 
 ROUTES = [

@@ -6,9 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import JSONResponse, encode_off_loop, read_body, services
+from simkl_server.api._http import JSONResponse, encode_off_loop, large_read, read_body, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain import ratings
+from simkl_server.domain.library import LibraryRead
 from simkl_server.wire.common import parse_json_object, sync_items
 from simkl_server.wire.library import library_view
 from simkl_server.wire.ratings import (
@@ -53,14 +54,15 @@ async def read(request: Request) -> Response:
         request.path_params.get("type"), request.path_params.get("rating"), params.get("date_from")
     )
     settings, store = services(request)
-    read = await ratings.read_ratings(
-        store,
-        user_id=caller.user_id,
-        query=query,
-        view=library_view(params),
-        max_episodes=settings.max_read_episodes,
-    )
-    return await encode_off_loop(ratings_body, read)
+    with large_read():
+        read = await ratings.read_ratings(
+            store,
+            user_id=caller.user_id,
+            query=query,
+            view=library_view(params),
+            max_episodes=settings.max_read_episodes,
+        )
+        return await encode_off_loop(ratings_body, read, release=LibraryRead.release)
 
 
 # Remove first: its path would otherwise read as a type.

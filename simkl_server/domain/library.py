@@ -172,6 +172,8 @@ def parse_episode_code(code: str) -> EpisodeKey | None:
     return (int(season), int(number)) if season.isdigit() else None
 
 
+# Rows (or items' episode lists) a read frees between two chances to switch threads.
+_RELEASE_SLICE = 500
 # Statuses whose episodes a `full` read lists without `include_all_episodes`.
 _EPISODE_STATUSES = frozenset({ListStatus.WATCHING, ListStatus.HOLD, ListStatus.PLANTOWATCH})
 
@@ -189,6 +191,18 @@ class LibraryRead:
     next_episodes: dict[int, tuple[EpisodeKey, CatalogEpisode | None]] = field(default_factory=dict)
     # Rewatch sessions by item; None when the read shows none (no flag, or a free account).
     rewatches: dict[int, list[RewatchSession]] | None = None
+
+    def release(self) -> None:
+        """Empty the read a slice at a time, once rendered. Freeing a whole library in one go
+        is one long call that holds the interpreter lock (and, in the loop's thread, the
+        loop) for tens of milliseconds; between slices the interpreter may switch threads."""
+        while self.rows:
+            del self.rows[-_RELEASE_SLICE:]
+        for details in (self.episodes, self.catalog, self.next_episodes, self.rewatches or {}):
+            keys = list(details)
+            for start in range(0, len(keys), _RELEASE_SLICE):
+                for key in keys[start : start + _RELEASE_SLICE]:
+                    del details[key]
 
 
 async def read_library(

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -111,6 +111,29 @@ async def probe(database: DatabaseUrl) -> None:
         raise unavailable(database, exc) from exc
 
 
+# Rows a read turns into objects (or frees) between two turns it gives the event loop.
+CONVERT_SLICE = 250
+
+
+async def slices(rows: list[Row]) -> AsyncIterator[list[Row]]:
+    """`rows` a slice at a time, giving the event loop a turn after each, then emptied a
+    slice at a time: PostgreSQL reads run on the loop, where turning a whole library's rows
+    into objects, or freeing them, in one go would hold it for a good part of a second.
+    (SQLite reads run in a worker thread: the turns cost nothing, and freeing in slices lets
+    the interpreter switch to the loop's thread in between.)"""
+    for start in range(0, len(rows), CONVERT_SLICE):
+        yield rows[start : start + CONVERT_SLICE]
+        await asyncio.sleep(0)
+    while rows:
+        del rows[-CONVERT_SLICE:]
+        await asyncio.sleep(0)
+
+
+async def converted(rows: list[Row], convert: Callable[[Row], T]) -> list[T]:
+    """`[convert(row) for row in rows]`, a slice at a time (see `slices`); empties `rows`."""
+    return [convert(row) async for chunk in slices(rows) for row in chunk]
+
+
 class Connection(Protocol):
     """What store code runs statements on, inside or outside a transaction."""
 
@@ -157,6 +180,10 @@ class Driver(Protocol):
         ...
 
 
+# Rows one sqlite3 call returns before the interpreter may switch threads.
+_FETCH_SLICE = 500
+
+
 class SqliteConnection:
     """Statements on one sqlite3 connection; they complete without yielding to the loop."""
 
@@ -167,9 +194,15 @@ class SqliteConnection:
         self._raw = raw
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        """All rows."""
+        """All rows, taken a slice at a time: `fetchall` would hold the interpreter lock
+        throughout, stopping every other thread (the event loop's, when a worker thread reads
+        a whole library)."""
         query = statement.sqlite
-        return self._raw.execute(query.sql, query.args(params)).fetchall()
+        cursor = self._raw.execute(query.sql, query.args(params))
+        rows: list[Row] = []
+        while chunk := cursor.fetchmany(_FETCH_SLICE):
+            rows += chunk
+        return rows
 
     async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         """The first row, if any."""

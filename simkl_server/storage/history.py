@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 
 from simkl_server.domain.models import EpisodeKey, WatchedEpisode, WatchedEpisodes
 from simkl_server.storage.dialect import json_text, statement
-from simkl_server.storage.drivers import Connection
+from simkl_server.storage.drivers import Connection, slices
 
 _KEY_COLUMNS = (("item_id", "BIGINT"), ("season", "INTEGER"), ("number", "INTEGER"))
 
@@ -74,8 +74,9 @@ class HistoryQueries:
         rows = await self._conn.fetch(DETAILS, params)
         if len(rows) > limit:
             return None
-        for row in rows:
-            found.setdefault(row[0], []).append(WatchedEpisode(*row[1:]))
+        async for chunk in slices(rows):
+            for row in chunk:
+                found.setdefault(row[0], []).append(WatchedEpisode(*row[1:]))
         return found
 
     async def mark(self, user_id: int, rows: Iterable[tuple[int, EpisodeKey, int | None]]) -> None:

@@ -18,7 +18,7 @@ from simkl_server.domain.models import (
 )
 from simkl_server.storage.catalog import ITEM_COLUMN_COUNT, ITEM_COLUMNS, item_from_row
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
-from simkl_server.storage.drivers import Connection, Row
+from simkl_server.storage.drivers import Connection, Row, converted
 
 # Episodes not aired yet, counted only for items still airing: an ended show has aired them all.
 _NOT_AIRED = (
@@ -210,7 +210,7 @@ class LibraryQueries:
             params["statuses"] = self._conn.array(sorted(query.statuses))
         if query.changed_after is not None:
             params["changed_after"] = query.changed_after
-        return [library_row(row) for row in await self._conn.fetch(ROWS[flags], params)]
+        return await converted(await self._conn.fetch(ROWS[flags], params), library_row)
 
 
 def _write_row(write: LibraryWrite) -> tuple[Any, ...]:

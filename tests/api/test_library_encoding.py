@@ -1,12 +1,17 @@
-"""Library reads are encoded a row at a time (so a large library never holds every rendered
-row at once): the bytes must be exactly what encoding the whole document gives, for every
-view, with memos, episodes, rewatch sessions and anime mappings in the rows."""
+"""Large library reads: encoded a row at a time (so a large library never holds every
+rendered row at once), the bytes exactly what encoding the whole document gives, for every
+view, with memos, episodes, rewatch sessions and anime mappings in the rows; emptied once
+encoded; full garbage collections held off while they run."""
 
 from __future__ import annotations
+
+import gc
 
 import orjson
 import pytest
 
+from simkl_server.api._http import large_read
+from simkl_server.domain.library import LibraryRead
 from tests.api.library_support import (
     BREAKING_BAD,
     COWBOY_BEBOP,
@@ -73,3 +78,40 @@ def test_an_empty_read_keeps_its_shape(api: Api) -> None:
     assert api.get("/sync/all-items/movies/watching").content == b"{}"
     assert api.get("/sync/all-items/shows").json() == {"shows": []}
     assert api.get("/sync/ratings").content == b"{}"
+
+
+def test_a_read_releases_what_it_rendered(varied: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once encoded, a read is emptied (in slices, in the worker thread) before it is let go."""
+    released: list[LibraryRead] = []
+    original = LibraryRead.release
+
+    def spy(read: LibraryRead) -> None:
+        original(read)
+        released.append(read)
+
+    monkeypatch.setattr(LibraryRead, "release", spy)
+    params = {"extended": "full", "allow_rewatch": "yes", "next_watch_info": "yes"}
+    assert varied.get("/sync/all-items", params=params).json()
+    assert varied.get("/sync/ratings").status_code == 200
+    assert len(released) == 2
+    for read in released:
+        assert read.rows == []
+        assert read.episodes == {}
+        assert read.catalog == {}
+        assert read.next_episodes == {}
+        assert not read.rewatches
+
+
+def test_full_collections_wait_for_the_last_large_read() -> None:
+    before = gc.get_threshold()
+    with large_read():
+        held = gc.get_threshold()
+        assert held[:2] == before[:2]
+        assert held[2] > 10**9
+        with large_read():
+            assert gc.get_threshold() == held
+        assert gc.get_threshold() == held
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), large_read():
+        raise RuntimeError
+    assert gc.get_threshold() == before

@@ -16,6 +16,7 @@ from simkl_server.domain.kinds import ListStatus
 from simkl_server.domain.models import CatalogQuery, RatingWrite
 from simkl_server.storage import migrate
 from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.drivers import CONVERT_SLICE, Row, converted
 
 T = TypeVar("T")
 START = 1_700_000_000_000
@@ -127,3 +128,28 @@ def test_catalog_lookup_is_one_query_for_any_batch(catalog_database: str) -> Non
     assert simkl == {53536, 2090}
     assert keys == {"imdb:tt2560140": 39687, "tmdb:tv:296": 900020, "mal:1535": 39188}
     assert titles == {"solaris": 2, "hamlet": 2}
+
+
+def test_rows_are_converted_and_freed_a_slice_at_a_time() -> None:
+    rows: list[Row] = [(n, n * 2) for n in range(2 * CONVERT_SLICE + 7)]
+    expected = [a + b for a, b in rows]
+    turns = 0
+
+    async def run() -> list[int]:
+        nonlocal turns
+
+        async def count() -> None:
+            nonlocal turns
+            while True:
+                await asyncio.sleep(0)
+                turns += 1
+
+        counter = asyncio.create_task(count())
+        try:
+            return await converted(rows, lambda row: row[0] + row[1])
+        finally:
+            counter.cancel()
+
+    assert asyncio.run(run()) == expected
+    assert rows == []
+    assert turns >= 3, "the loop ran other work between slices"
