@@ -637,6 +637,7 @@ def _history_curve(bench: Bench, server: Server, database_url: str, pools: Libra
         (user.db_id, item_id) for touched in pools.touched.values() for user, item_id in touched
     ]
     saved = asyncio.run(state.save_rows(database_url, pairs))
+    episodes = asyncio.run(state.episode_count(database_url))
     rounds: dict[int, list[Result]] = {size: [] for size in pools.history_curve}
     try:
         for index in range(CURVE_ROUNDS):
@@ -655,6 +656,8 @@ def _history_curve(bench: Bench, server: Server, database_url: str, pools: Libra
                 )
     finally:
         asyncio.run(state.put_back(database_url, saved))
+    if asyncio.run(state.episode_count(database_url)) != episodes:
+        raise RuntimeError("the history curve's rows were not put back as they were")
     batch = bench.config.spec.batch_size
     out: Result = {}
     for size, runs in sorted(rounds.items()):

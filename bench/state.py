@@ -165,8 +165,8 @@ async def put_back(database_url: str, saved: SavedRows) -> None:
         marks = ", ".join("?" for _ in saved.columns)
         connection = sqlite3.connect(settings.database.sqlite_path or "")
         try:
+            connection.execute("PRAGMA foreign_keys = ON")  # outside a transaction, or ignored
             with connection:
-                connection.execute("PRAGMA foreign_keys = ON")
                 connection.executemany(
                     "DELETE FROM library WHERE user_id = ? AND item_id = ?", keys
                 )
@@ -190,3 +190,21 @@ async def put_back(database_url: str, saved: SavedRows) -> None:
             )
     finally:
         await pg.close()
+
+
+async def episode_count(database_url: str) -> int:
+    """How many watched episodes the database holds (a put-back must leave it unchanged)."""
+    settings = Settings(database_url=database_url)
+    if settings.is_sqlite:
+        connection = sqlite3.connect(settings.database.sqlite_path or "")
+        try:
+            count: int = connection.execute("SELECT COUNT(*) FROM user_episodes").fetchone()[0]
+        finally:
+            connection.close()
+        return count
+    pg = await asyncpg.connect(settings.database.postgres_dsn)
+    try:
+        found: int = await pg.fetchval("SELECT COUNT(*) FROM user_episodes")
+    finally:
+        await pg.close()
+    return found
