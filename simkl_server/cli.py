@@ -1,4 +1,5 @@
-"""The `simkl-server` command: serve, db upgrade, catalog import/export, apps, users, tokens."""
+"""The `simkl-server` command: serve, db upgrade, catalog import/export, apps, users, tokens,
+pin."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import asyncio
 import gzip
 import json
 import logging
+import sys
 import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from simkl_server import server
@@ -20,7 +23,10 @@ from simkl_server.catalog.load import export_file, import_file
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.demo import ensure_demo
-from simkl_server.domain import auth
+from simkl_server.domain import auth, pin
+from simkl_server.domain.models import AppKind
+from simkl_server.domain.tokens import Keys
+from simkl_server.keys import SecretKeyError, load_secret_key
 from simkl_server.storage import migrate
 from simkl_server.storage.base import Store
 
@@ -31,12 +37,14 @@ catalog_cli = typer.Typer(no_args_is_help=True, help="The media catalog items re
 apps_cli = typer.Typer(no_args_is_help=True, help="Client applications (client_id, secret).")
 users_cli = typer.Typer(no_args_is_help=True, help="User accounts.")
 tokens_cli = typer.Typer(no_args_is_help=True, help="Access tokens.")
+pin_cli = typer.Typer(no_args_is_help=True, help="PIN and device codes waiting for a user.")
 for name, group in (
     ("db", db_cli),
     ("catalog", catalog_cli),
     ("apps", apps_cli),
     ("users", users_cli),
     ("tokens", tokens_cli),
+    ("pin", pin_cli),
 ):
     cli.add_typer(group, name=name)
 # Messages carry user input (file lines, names): never read as markup, never wrapped.
@@ -56,9 +64,14 @@ def _with_store(settings: Settings, use: Callable[[Store], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(run())
-    except auth.AccountError as exc:
-        err.print(f"error: {exc}")
+    except (auth.AccountError, pin.UnknownCode) as exc:
+        message = f"no live code {exc}" if isinstance(exc, pin.UnknownCode) else str(exc)
+        err.print(f"error: {message}")
         raise typer.Exit(1) from None
+
+
+def _keys(settings: Settings) -> Keys:
+    return Keys(load_secret_key(settings))
 
 
 @cli.command()
@@ -93,26 +106,52 @@ def db_upgrade() -> None:
 @apps_cli.command("create")
 def apps_create(
     name: str,
-    redirect_uri: Annotated[str | None, typer.Option(help="Registered OAuth redirect URI.")] = None,
+    redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option("--redirect-uri", help="A registered OAuth redirect URI (repeatable)."),
+    ] = None,
+    v2: Annotated[bool, typer.Option("--v2", help="Register for AUTH V2 (/oauth2/*).")] = False,
+    kind: Annotated[
+        AppKind,
+        typer.Option(help="server: has a client_secret; public or device: none."),
+    ] = AppKind.SERVER,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Register an app and print its client_id and client_secret."""
-    app = _with_store(
-        Settings(), lambda store: auth.create_app(store, name=name, redirect_uri=redirect_uri)
+    """Register an app and print its client_id and client_secret (shown only now)."""
+    created = _with_store(
+        Settings(),
+        lambda store: auth.create_app(
+            store,
+            name=name,
+            redirect_uris=redirect_uri or [],
+            kind=kind,
+            auth_version=2 if v2 else 1,
+        ),
     )
-    fields = {
+    app = created.app
+    fields: dict[str, object] = {
         "name": app.name,
         "client_id": app.client_id,
-        "client_secret": app.client_secret,
-        "redirect_uri": app.redirect_uri,
+        "client_secret": created.client_secret,
+        "kind": app.kind.value,
+        "auth": "v2" if app.is_v2 else "v1",
+        "redirect_uris": list(app.redirect_uris),
     }
     _print(fields, as_json=as_json)
 
 
 @users_cli.command("create")
-def users_create(username: str) -> None:
-    """Create a user account."""
-    user_id = _with_store(Settings(), lambda store: auth.create_user(store, username=username))
+def users_create(
+    username: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read a password (for signing in) from stdin.")
+    ] = False,
+) -> None:
+    """Create a user account (with a password for the web pages, if given on stdin)."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    user_id = _with_store(
+        Settings(), lambda store: auth.create_user(store, username=username, password=password)
+    )
     typer.echo(f"created user {username} (id {user_id})")
 
 
@@ -122,12 +161,32 @@ def tokens_create(
     client_id: Annotated[str, typer.Option("--client-id", help="App the token is issued to.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Issue (or show the existing) access token of a user for an app."""
+    """Issue (or show again) the AUTH V1 access token of a user for an app."""
+    settings = Settings()
     token = _with_store(
-        Settings(),
-        lambda store: auth.issue_token(store, username=user, client_id=client_id),
+        settings,
+        lambda store: auth.issue_token(store, _keys(settings), username=user, client_id=client_id),
     )
     _print({"access_token": token, "token_type": "bearer", "scope": "public"}, as_json=as_json)
+
+
+@pin_cli.command("approve")
+def pin_approve(
+    user_code: str,
+    user: Annotated[str, typer.Option("--user", help="Username that approves.")],
+) -> None:
+    """Approve a PIN (AUTH V1) or device code (AUTH V2) for a user, typed as loosely as the
+    /pin page accepts it (any case, with or without the hyphen)."""
+
+    async def approve(store: Store) -> str:
+        account = await store.read.accounts.find_account(user)
+        if account is None:
+            raise auth.AccountError(f"no user named {user!r}")
+        approval = await pin.decide(store, typed=user_code, user_id=account.id, allowed=True)
+        return approval.app.name
+
+    app_name = _with_store(Settings(), approve)
+    typer.echo(f"approved {user_code.strip().upper()} for {user} ({app_name})")
 
 
 @catalog_cli.command("import")
@@ -154,14 +213,25 @@ def catalog_export(path: Annotated[Path, typer.Argument(dir_okay=False)]) -> Non
     err.print(f"exported {count} items to {path}")
 
 
-def _print(fields: dict[str, str | None], *, as_json: bool) -> None:
+def _print(fields: dict[str, object], *, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(fields))
         return
     for key, value in fields.items():
-        typer.echo(f"{key}: {value if value is not None else ''}")
+        shown = " ".join(value) if isinstance(value, list) else value
+        typer.echo(f"{key}: {shown if shown is not None else ''}")
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    cli()
+    """Entry point of the console script: a setting or key that cannot be used is one line
+    on stderr and status 1, never a traceback."""
+    try:
+        cli()
+    except ValidationError as exc:
+        for problem in exc.errors():
+            where = ".".join(str(part) for part in problem["loc"]) or "settings"
+            err.print(f"error: {where}: {problem['msg']}")
+        raise SystemExit(1) from None
+    except SecretKeyError as exc:
+        err.print(f"error: {exc}")
+        raise SystemExit(1) from None

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///simkl-server.db"
+SECRET_KEY_FILE_NAME = "simkl-server.secret-key"  # noqa: S105 -- a file name, not a key
+MIN_SECRET_KEY_CHARS = 32
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 _POSTGRES_SCHEMES = frozenset({"postgresql", "postgres", "postgresql+asyncpg"})
 
@@ -102,6 +104,29 @@ class Settings(BaseSettings):
         "token if absent (what `make serve` turns on).",
     )
     log_level: str = Field(default="info", description="Log level of the server's own logger.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that AUTH V1 access tokens, CSRF tokens and session cookies are derived "
+        "with (at least 32 characters). Unset: read from `secret_key_file`, created on first "
+        "start. Every server process sharing a database needs the same key.",
+    )
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="Where the generated key lives when `secret_key` is unset; default: "
+        "`simkl-server.secret-key` next to the SQLite database, or in the working folder for "
+        "PostgreSQL. Created with mode 0600.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="This server's public base URL (e.g. https://simkl.example.org), used for "
+        "the OAuth issuer, `verification_uri` and token realms; unset: taken from each "
+        "request's Host.",
+    )
+    allow_signup: bool = Field(
+        default=True,
+        description="Whether anyone may create an account on the sign-up page; false: only "
+        "`simkl-server users create` makes users.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -116,6 +141,37 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"log level {value!r} is not one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
+            raise ValueError(f"public URL {value!r} must look like https://host[:port][/path]")
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _strong_secret_key(self) -> Settings:
+        if self.secret_key is not None and not self.demo_data:
+            key = self.secret_key.get_secret_value()
+            if len(key) < MIN_SECRET_KEY_CHARS or len(set(key)) < 8:
+                raise ValueError(
+                    f"secret key is too weak: use at least {MIN_SECRET_KEY_CHARS} random "
+                    "characters, e.g. the output of `python -c 'import secrets; "
+                    "print(secrets.token_hex(32))'`"
+                )
+        return self
+
+    @property
+    def key_file(self) -> Path:
+        """Where the generated secret key is kept when none is set."""
+        if self.secret_key_file is not None:
+            return self.secret_key_file
+        sqlite_path = self.database.sqlite_path
+        folder = sqlite_path.parent if sqlite_path is not None else Path()
+        return folder / SECRET_KEY_FILE_NAME
 
     @property
     def database(self) -> DatabaseUrl:

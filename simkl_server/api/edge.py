@@ -1,15 +1,17 @@
-"""What every request passes before routing: a trailing slash dropped, and apps that omit
-app-name, app-version or User-Agent noted once."""
+"""What every request passes before routing: a trailing slash dropped, apps that omit
+app-name, app-version or User-Agent noted once, and `no-store` on every `/oauth2/*` answer."""
 
 from __future__ import annotations
 
 import logging
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simkl_server.api._http import query_value
 
 log = logging.getLogger("simkl_server")
+# RFC 6749 §5.1 for token answers; Simkl sends them on every /oauth2/ answer, errors included.
+_NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 
 
 class EdgeMiddleware:
@@ -30,6 +32,9 @@ class EdgeMiddleware:
                 scope["path"] = path.rstrip("/") or "/"
             if log.isEnabledFor(logging.INFO):
                 self._note_identification(scope)
+            if scope["path"].startswith("/oauth2/"):
+                await self.app(scope, receive, _no_store(send))
+                return
         await self.app(scope, receive, send)
 
     def _note_identification(self, scope: Scope) -> None:
@@ -55,3 +60,12 @@ class EdgeMiddleware:
             client or "(none)",
             ", ".join(missing),
         )
+
+
+def _no_store(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *_NO_STORE]
+        await send(message)
+
+    return sending

@@ -1,9 +1,9 @@
 """The Store: every area's queries composed, and the transactions they run in.
 
 An area's statements and the methods that run them live in that area's module (accounts,
-activities, catalog, library, ratings); a Session puts all of them on one connection, so the
-domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`. Adding a query touches
-its area's module only; adding an area adds one property here.
+activities, catalog, codes, grants, library, ratings, sessions); a Session puts all of them on
+one connection, so the domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`.
+Adding a query touches its area's module only; adding an area adds one property here.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from simkl_server.storage import schema
 from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.catalog import CatalogQueries
+from simkl_server.storage.codes import CodeQueries
 from simkl_server.storage.dialect import Statement, statement
 from simkl_server.storage.drivers import Connection, Driver, open_driver
+from simkl_server.storage.grants import GrantQueries
 from simkl_server.storage.library import LibraryQueries
 from simkl_server.storage.ratings import RatingsQueries
+from simkl_server.storage.sessions import SessionQueries
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -57,8 +60,11 @@ class Session:
     accounts = _Area(AccountQueries)
     activities = _Area(ActivityQueries)
     catalog = _Area(CatalogQueries)
+    codes = _Area(CodeQueries)
+    grants = _Area(GrantQueries)
     library = _Area(LibraryQueries)
     ratings = _Area(RatingsQueries)
+    sessions = _Area(SessionQueries)
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

@@ -336,7 +336,7 @@ def broken_client(catalog_database: str, monkeypatch: pytest.MonkeyPatch) -> Ite
             raise RuntimeError("the database went away")
 
         store = client.app.services.store  # type: ignore[attr-defined]
-        monkeypatch.setattr(store.read.accounts, "authenticate", fail)
+        monkeypatch.setattr(store.read.grants, "authenticate", fail)
         yield client
 
 

@@ -546,7 +546,7 @@ def test_unexpected_failures(
             raise RuntimeError("the database went away")
 
         store = client.app.services.store  # type: ignore[attr-defined]
-        monkeypatch.setattr(store.read.accounts, "authenticate", fail)
+        monkeypatch.setattr(store.read.grants, "authenticate", fail)
         response = client.request(
             method, path, params={"client_id": "x"}, headers={"Authorization": "Bearer y"}
         )
