@@ -2,9 +2,11 @@
 
 Usage: `python -m bench.trim_openapi OFFICIAL.json > bench/openapi-trimmed.json`
 
-Keeps the benchmarked operations with every component they reference (parameters, schemas,
-responses, security schemes) and their examples; drops the prose (descriptions, doc-site
-extensions). The result is what Prism mocks in the benchmark; see bench/README.md.
+The operations are those the benchmark's scenarios request: each scenario's request is looked
+up in this server's own OpenAPI document, whose operationIds are Simkl's. Keeps them with every
+component they reference (parameters, schemas, responses, security schemes) and their
+examples; drops the prose (descriptions, doc-site extensions). The result is what Prism mocks
+in the benchmark; see bench/README.md.
 """
 
 from __future__ import annotations
@@ -14,12 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-OPERATIONS: tuple[tuple[str, str], ...] = (
-    ("/sync/ratings/remove", "post"),
-    ("/sync/ratings", "post"),
-    ("/sync/ratings/{type}/{rating}", "get"),
-    ("/sync/activities", "get"),
-)
+from bench.scenarios import SCENARIOS
+from simkl_server.openapi import HTTP_METHODS, operation_for
+from simkl_server.openapi import document as our_document
+
 _DROPPED_KEYS = frozenset({"externalDocs", "x-mint", "x-codeSamples", "x-logo", "tags"})
 _ORIGIN = (
     "Trimmed copy of Simkl's official OpenAPI 3.1 document (https://api.simkl.org/openapi.json): "
@@ -93,10 +93,36 @@ def _patch(document: dict[str, Any]) -> None:
     }
 
 
+def benchmarked_operation_ids() -> list[str]:
+    """The operationIds of the scenarios' requests in our document, each once, in order."""
+    ids: list[str] = []
+    for scenario in SCENARIOS:
+        found = operation_for(our_document(), scenario.method, scenario.path)
+        if found is None:
+            raise LookupError(f"{scenario.method} {scenario.path} is not in our document")
+        if found[1]["operationId"] not in ids:
+            ids.append(found[1]["operationId"])
+    return ids
+
+
+def official_operations(document: dict[str, Any], ids: list[str]) -> list[tuple[str, str]]:
+    """(path, method) of each operationId in the official document."""
+    where = {
+        operation["operationId"]: (path, method)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS and "operationId" in operation
+    }
+    missing = [operation_id for operation_id in ids if operation_id not in where]
+    if missing:
+        raise LookupError(f"not in the official document: {', '.join(missing)}")
+    return [where[operation_id] for operation_id in ids]
+
+
 def trim(document: dict[str, Any]) -> dict[str, Any]:
     """The trimmed (and patched) document."""
     paths: dict[str, Any] = {}
-    for path, method in OPERATIONS:
+    for path, method in official_operations(document, benchmarked_operation_ids()):
         paths.setdefault(path, {})[method] = document["paths"][path][method]
     refs: set[str] = set()
     _references(paths, refs)
@@ -133,7 +159,11 @@ def main() -> None:
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     document = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    json.dump(trim(document), sys.stdout, indent=1, sort_keys=True, ensure_ascii=False)
+    try:
+        trimmed = trim(document)
+    except LookupError as exc:
+        sys.exit(f"trim_openapi: {exc}")
+    json.dump(trimmed, sys.stdout, indent=1, sort_keys=True, ensure_ascii=False)
     sys.stdout.write("\n")
 
 

@@ -2,7 +2,8 @@
 
     python scripts/extract_openapi_fixtures.py PATH/TO/simkl-openapi.json [--out DIR]
 
-For each operation this server implements it writes `<operationId>.json` into
+For each operation this server's own OpenAPI document (simkl_server/openapi) lists under an
+operationId the official document also has, it writes `<operationId>.json` into
 tests/fixtures/openapi/: the request examples by name, the response examples by status and
 name, and every JSON Schema involved (request body, parameters, responses) with `$ref`s
 inlined. The shared error responses go to `errors.json`, a few component schemas to
@@ -21,21 +22,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-OPERATIONS = (
-    "post-sync-ratings-remove",
-    "post-sync-ratings",
-    "get-user-ratings",
-    "get-sync-activities",
-    "get-users-settings",
-    "get-oauth-authorize",
-    "get-oauth-pin",
-    "get-oauth-pin-user-code",
-    "post-oauth-token",
-    "get-oauth2-authorize",
-    "post-oauth2-device",
-    "post-oauth2-token",
-    "post-oauth2-revoke",
-)
+from simkl_server.openapi import HTTP_METHODS
+from simkl_server.openapi import document as our_document
+
 ERROR_RESPONSES = (
     "BadRequest",
     "Unauthorized",
@@ -48,7 +37,6 @@ ERROR_RESPONSES = (
 # ratings read returns the same rows) and the error envelope (for statuses an operation omits).
 SCHEMAS = ("AllItemsResponse", "ErrorResponse")
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "openapi"
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # Annotation keywords that carry prose or sample data rather than shape.
 _DROPPED = frozenset(
@@ -176,6 +164,16 @@ def parameter_fixture(resolver: Resolver, parameter: Any) -> dict[str, Any]:
     return out
 
 
+def operation_ids(document: dict[str, Any]) -> list[str]:
+    """Every operationId of a document, in document order."""
+    return [
+        operation["operationId"]
+        for item in document["paths"].values()
+        for method in HTTP_METHODS
+        if isinstance(operation := item.get(method), dict) and "operationId" in operation
+    ]
+
+
 def find_operation(document: dict[str, Any], operation_id: str) -> tuple[str, str, dict[str, Any]]:
     """Path, method and operation object of an operationId."""
     for path, item in document["paths"].items():
@@ -184,6 +182,15 @@ def find_operation(document: dict[str, Any], operation_id: str) -> tuple[str, st
             if isinstance(operation, dict) and operation.get("operationId") == operation_id:
                 return path, method, operation
     raise KeyError(f"no operation {operation_id!r} in the document")
+
+
+def shared_operations(
+    official: dict[str, Any], ours: dict[str, Any]
+) -> tuple[list[str], list[str]]:
+    """(operationIds both documents have, ours the official one lacks), in our order."""
+    theirs = set(operation_ids(official))
+    mine = operation_ids(ours)
+    return [i for i in mine if i in theirs], [i for i in mine if i not in theirs]
 
 
 def operation_fixture(resolver: Resolver, operation_id: str) -> dict[str, Any]:
@@ -224,8 +231,9 @@ def write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def extract(source: Path, out_dir: Path) -> list[Path]:
-    """Write every fixture file; return their paths."""
+def extract(source: Path, out_dir: Path, ours: dict[str, Any]) -> tuple[list[Path], list[str]]:
+    """Write a fixture per operation both documents have, and the shared ones; return the
+    paths written and our operationIds the official document lacks."""
     raw = source.read_bytes()
     document = json.loads(raw)
     if not str(document.get("openapi", "")).startswith("3.1"):
@@ -234,7 +242,8 @@ def extract(source: Path, out_dir: Path) -> list[Path]:
     note = source_note(document, raw)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for operation_id in OPERATIONS:
+    shared, ours_only = shared_operations(document, ours)
+    for operation_id in shared:
         fixture = {"source": note, **operation_fixture(resolver, operation_id)}
         written.append(out_dir / f"{operation_id}.json")
         write_json(written[-1], fixture)
@@ -246,7 +255,7 @@ def extract(source: Path, out_dir: Path) -> list[Path]:
     named = {name: resolver.schema(schemas[name]) for name in SCHEMAS}
     written.append(out_dir / "schemas.json")
     write_json(written[-1], {"source": note, "schemas": named})
-    return written
+    return written, ours_only
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,8 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("source", type=Path, help="Simkl's official OpenAPI document (JSON)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="fixture directory")
     args = parser.parse_args(argv)
-    for path in extract(args.source, args.out):
+    written, ours_only = extract(args.source, args.out, our_document())
+    for path in written:
         print(f"wrote {path}")
+    if ours_only:
+        print(f"not in the official document, so no fixture: {', '.join(ours_only)}")
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -11,7 +10,7 @@ from typing import Any
 import httpx2 as httpx
 from jsonschema import Draft202012Validator
 
-from simkl_server.openapi import document
+from simkl_server import openapi
 from simkl_server.storage.dialect import Statement
 
 ERROR_KEYS = frozenset({"error", "code", "message"})
@@ -46,32 +45,30 @@ def assert_simkl_error(response: httpx.Response, status: int, error_id: str) -> 
     return body
 
 
+def assert_oauth2_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    """An /oauth2/* refusal: that status, RFC 6749's `{"error", "error_description"}` (no
+    `code` member), and `no-store`."""
+    assert response.status_code == status, (
+        f"expected {status} {error}, got {response.status_code}: {response.text!r}"
+    )
+    body = assert_json_response(response)
+    assert isinstance(body, dict), body
+    assert set(body) == {"error", "error_description"}, body
+    assert body["error"] == error, body
+    assert response.headers["cache-control"] == "no-store"
+    return body
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     """This server's own OpenAPI document, as it serves it."""
-    return document()
-
-
-@cache
-def _templates() -> list[tuple[re.Pattern[str], str]]:
-    """Every path's pattern, literal segments before parameters (`/a/b` before `/a/{x}`)."""
-    paths = openapi_document()["paths"]
-    return [
-        (re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))), path)
-        for path in sorted(paths, key=lambda path: ["{" in part for part in path.split("/")])
-    ]
+    return openapi.document()
 
 
 def documented_operation(method: str, path: str) -> dict[str, Any] | None:
     """The operation of our OpenAPI document that a request goes to, if any."""
-    path = path.rstrip("/") or "/"
-    for pattern, template in _templates():
-        if pattern.fullmatch(path):
-            operation: dict[str, Any] | None = openapi_document()["paths"][template].get(
-                method.lower()
-            )
-            return operation
-    return None
+    found = openapi.operation_for(openapi_document(), method, path)
+    return found[1] if found is not None else None
 
 
 def documented_schema(method: str, path: str, status: int) -> dict[str, Any]:

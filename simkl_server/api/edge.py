@@ -12,6 +12,7 @@ from simkl_server.api._http import query_value
 log = logging.getLogger("simkl_server")
 # RFC 6749 §5.1 for token answers; Simkl sends them on every /oauth2/ answer, errors included.
 _NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+_NO_STORE_NAMES = frozenset(name for name, _ in _NO_STORE)
 
 
 class EdgeMiddleware:
@@ -65,7 +66,8 @@ class EdgeMiddleware:
 def _no_store(send: Send) -> Send:
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", []), *_NO_STORE]
+            kept = [h for h in message.get("headers", []) if h[0] not in _NO_STORE_NAMES]
+            message["headers"] = [*kept, *_NO_STORE]
         await send(message)
 
     return sending

@@ -31,6 +31,11 @@ from simkl_server.wire.oauth import (
 MAX_TOKEN_BODY = 64 * 1024
 
 
+def token_body_limit(request: Request) -> int:
+    """The largest token-endpoint body: 64 KiB, or the server's own cap if that is lower."""
+    return min(MAX_TOKEN_BODY, services(request).settings.max_body_bytes)
+
+
 def verification_uri(request: Request) -> str:
     """Where a user enters a code: this server's /pin page."""
     return f"{base_url(request)}/pin"
@@ -68,8 +73,11 @@ async def poll_pin(request: Request) -> Response:
 
 async def token(request: Request) -> Response:
     """POST /oauth/token: an authorization code (with client_secret or PKCE's code_verifier,
-    in a form or JSON body, credentials possibly in HTTP Basic) for the AUTH V1 token."""
-    body = await read_body(request, limit=MAX_TOKEN_BODY)
+    in a form or JSON body, credentials possibly in HTTP Basic) for the AUTH V1 token.
+
+    Differs from Simkl: a request naming no client_id anywhere (body, Basic, query, header) is
+    412 client_id_failed, as every other request is, rather than 403 empty_field."""
+    body = await read_body(request, limit=token_body_limit(request))
     try:
         found = parameters(body, request.headers.get("content-type"))
         basic = basic_credentials(request.headers.get("authorization"))

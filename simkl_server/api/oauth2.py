@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simkl_server.api._http import JSONResponse, base_url, client_address, read_body, services
-from simkl_server.api.oauth import MAX_TOKEN_BODY, verification_uri
+from simkl_server.api.oauth import token_body_limit, verification_uri
 from simkl_server.domain import oauth2
 from simkl_server.errors import OAuth2Error, SimklError
 from simkl_server.wire.oauth2 import (
@@ -24,7 +24,7 @@ from simkl_server.wire.oauth2 import (
 async def _parameters(request: Request) -> dict[str, str | None]:
     """The body's parameters; even an oversized body is refused in RFC 6749's envelope."""
     try:
-        body = await read_body(request, limit=MAX_TOKEN_BODY)
+        body = await read_body(request, limit=token_body_limit(request))
     except SimklError as exc:
         raise OAuth2Error("invalid_request", exc.message, status=exc.status) from None
     return v2_parameters(body, request.headers.get("content-type"))

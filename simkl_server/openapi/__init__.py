@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -16,6 +17,7 @@ import orjson
 
 import simkl_server
 
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 COMMON = "common.json"
 FRAGMENT_KEYS = frozenset({"paths", "components", "tags"})
 
@@ -105,3 +107,19 @@ def document() -> dict[str, Any]:
     """The document, decoded (a fresh copy each call)."""
     decoded: dict[str, Any] = orjson.loads(document_bytes())
     return decoded
+
+
+def operation_for(
+    document: dict[str, Any], method: str, path: str
+) -> tuple[str, dict[str, Any]] | None:
+    """The path template and operation of a document that a request goes to, if any: the first
+    template that matches the path and takes the method, a literal segment winning over a
+    parameter (`/a/b` before `/a/{x}`), as the router matches."""
+    path = path.rstrip("/") or "/"
+    templates = sorted(document["paths"], key=lambda t: ["{" in part for part in t.split("/")])
+    for template in templates:
+        operation = document["paths"][template].get(method.lower())
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if isinstance(operation, dict) and re.fullmatch(pattern, path):
+            return template, operation
+    return None

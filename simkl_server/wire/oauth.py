@@ -35,18 +35,17 @@ class ParamError(ValueError):
 
 
 def parameters(body: bytes, content_type: str | None) -> dict[str, Any]:
-    """A token-endpoint body as name -> value: JSON when it says so or looks like an object,
-    else `application/x-www-form-urlencoded` (a repeated name becomes a list of values)."""
+    """A token-endpoint body as name -> value: `application/x-www-form-urlencoded` when it
+    says so (a repeated name becomes a list of values), else JSON (spec §1.7: a POST without a
+    content type is read as JSON)."""
     text = body.strip()
     kind = (content_type or "").split(";")[0].strip().lower()
-    if kind == "application/json" or (
-        kind != "application/x-www-form-urlencoded" and text[:1] in (b"{", b"[")
-    ):
+    if kind != "application/x-www-form-urlencoded":
         return _json_object(text)
     try:
         pairs = parse_qsl(text.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_PARAMS)
     except (UnicodeDecodeError, ValueError):
-        raise ParamError("body", "is neither a form nor a JSON object") from None
+        raise ParamError("body", "is not a readable form") from None
     found: dict[str, Any] = {}
     for name, value in pairs:
         if name not in found:

@@ -25,12 +25,20 @@ HUNTER_X_HUNTER = 40398
 SPIRITED_AWAY = 39011  # anime film
 DEATH_NOTE = 39188
 
+ALL_RATINGS = "1,2,3,4,5,6,7,8,9,10"  # a rating filter that keeps every rated row
 EMPTY_REMOVE = {"deleted": {"movies": 0, "shows": 0}, "not_found": {"movies": [], "shows": []}}
 
 
 def by_simkl(simkl: int, **fields: Any) -> dict[str, Any]:
     """A request item identified by its simkl id, with extra fields."""
     return {"ids": {"simkl": simkl}, **fields}
+
+
+def with_rating(body: dict[str, Any], rating: int) -> dict[str, Any]:
+    """The same request items, each with a rating."""
+    return {
+        wrapper: [{**item, "rating": rating} for item in items] for wrapper, items in body.items()
+    }
 
 
 def rate(api: Api, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -163,11 +163,17 @@ def test_the_redirect_uri_must_be_the_authorized_one(api: Api, redirect: str | N
     assert_simkl_error(exchange(api, body), 403, "redirect_failed")
 
 
-@pytest.mark.parametrize("missing", ["code", "grant_type", "client_id", "client_secret"])
+@pytest.mark.parametrize("missing", ["code", "grant_type", "client_secret"])
 def test_a_missing_field_is_a_403_empty_field(api: Api, missing: str) -> None:
     _, body = confidential(api)
     response = exchange(api, {k: v for k, v in body.items() if k != missing})
     assert_simkl_error(response, 403, "empty_field")
+
+
+def test_no_client_id_anywhere_is_412_as_on_every_request(api: Api) -> None:
+    _, body = confidential(api)
+    response = exchange(api, {k: v for k, v in body.items() if k != "client_id"})
+    assert_simkl_error(response, 412, "client_id_failed")
 
 
 def test_the_query_client_id_stands_in_for_the_body_one(api: Api) -> None:

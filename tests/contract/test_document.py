@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Iterator
 from fnmatch import fnmatch
 from importlib import resources
 from pathlib import Path
@@ -29,36 +30,37 @@ from simkl_server.app import create_app
 from simkl_server.config import Settings
 from simkl_server.openapi import FragmentError, assemble_folder, document_bytes, fragment_files
 from tests.conftest import Api
-from tests.helpers import assert_documented_response, openapi_document
+from tests.contract.official import official, official_ids
+from tests.contract.operations import (
+    Operation,
+    by_id,
+    operations,
+    params_where,
+    resolve,
+    sample_request,
+)
+from tests.helpers import assert_documented_response, documented_operation, openapi_document
 
-OFFICIAL = Path(__file__).parent / "fixtures" / "openapi"
-HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 EMPTY_REMOVE = {"deleted": {"movies": 0, "shows": 0}, "not_found": {"movies": [], "shows": []}}
-
-
-def documented() -> set[tuple[str, str]]:
-    """(path, METHOD) of every documented operation."""
-    return {
-        (path, method.upper())
-        for path, item in openapi_document()["paths"].items()
-        for method in item
-        if method in HTTP_METHODS
-    }
-
-
-def operations() -> list[tuple[str, str, dict[str, Any]]]:
-    """(path, method, operation) of every documented operation."""
-    return [
-        (path, method, operation)
-        for path, item in openapi_document()["paths"].items()
-        for method, operation in item.items()
-        if method in HTTP_METHODS
-    ]
+FRAGMENTS = Path(simkl_server.__file__).parent / "openapi"
 
 
 def with_components(schema: dict[str, Any]) -> dict[str, Any]:
     """A schema whose `#/components/...` references resolve in our document."""
     return {**schema, "components": openapi_document()["components"]}
+
+
+def references(node: Any) -> Iterator[str]:
+    """Every `$ref` inside a JSON value."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from references(value)
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
@@ -89,7 +91,8 @@ def test_paths_and_methods_are_exactly_the_apps_routes() -> None:
         if method != "HEAD"
     }
     assert pages >= DOCUMENTED_PAGES
-    assert documented() == (served - pages) | DOCUMENTED_PAGES
+    documented = {(operation.path, operation.method) for operation in operations()}
+    assert documented == (served - pages) | DOCUMENTED_PAGES
 
 
 # The pages are for browsers, not API clients; Simkl documents its two consent pages, as we do.
@@ -97,24 +100,67 @@ DOCUMENTED_PAGES = {("/oauth/authorize", "GET"), ("/oauth2/authorize", "GET")}
 
 
 def test_operation_ids_are_unique() -> None:
-    ids = [operation["operationId"] for _, _, operation in operations()]
+    ids = [operation.id for operation in operations()]
     assert len(ids) == len(set(ids))
 
 
-def test_every_authenticated_operation_documents_its_refusals() -> None:
-    for path, method, operation in operations():
-        security = operation.get("security", openapi_document()["security"])
-        codes = set(operation["responses"])
-        assert "500" in codes or path == "/openapi.json", (method, path)
-        if any(security):  # a client_id at least: 412 without one
-            assert "412" in codes, (method, path)
-        if any("bearerAuth" in requirement for requirement in security):
-            assert "401" in codes, (method, path)
-        if "requestBody" in operation:
-            assert {"400", "413"} <= codes, (method, path)
-        path_params = {p["$ref"].rsplit("/", 1)[1] for p in operation.get("parameters", [])}
-        assert ("Type" in path_params) == ("{type}" in path), (method, path)
-        assert ("RatingFilter" in path_params) == ("{rating}" in path), (method, path)
+@pytest.mark.parametrize("operation", params_where(lambda operation: True))
+def test_every_operation_documents_its_refusals(operation: Operation) -> None:
+    codes = operation.statuses
+    if operation.security:
+        assert 500 in codes  # authentication reads the store
+    if operation.needs_client:
+        assert 412 in codes
+    if operation.needs_token:
+        assert 401 in codes
+    if operation.json_body:
+        assert {400, 413} <= codes
+
+
+@pytest.mark.parametrize("operation", params_where(lambda operation: True))
+def test_every_path_segment_is_a_documented_parameter(operation: Operation) -> None:
+    in_path = {
+        resolve(parameter)["name"]
+        for parameter in operation.spec.get("parameters", [])
+        if resolve(parameter)["in"] == "path"
+    }
+    assert in_path == set(re.findall(r"\{([^}]+)\}", operation.path))
+
+
+@pytest.mark.parametrize("operation", params_where(lambda operation: True))
+def test_every_operation_has_a_sample_request(operation: Operation) -> None:
+    sample = sample_request(operation)
+    assert "{" not in sample.path, sample.path
+    assert documented_operation(sample.method, sample.path) == operation.spec
+    assert sample.status in operation.statuses
+    assert set(sample.after) <= set(by_id()), "x-sample-request.after names unknown operations"
+    if operation.json_body:
+        schema = resolve(operation.spec["requestBody"])["content"]["application/json"]["schema"]
+        Draft202012Validator(with_components(schema)).validate(sample.body.get("json", {}))
+
+
+def test_every_tag_is_declared_once() -> None:
+    declared = [tag["name"] for tag in openapi_document()["tags"]]
+    assert len(declared) == len(set(declared))
+    for operation in operations():
+        assert set(operation.spec.get("tags", [])) <= set(declared), operation.id
+
+
+def test_a_fragments_own_components_are_used_by_it_alone() -> None:
+    """A component two areas use belongs in common.json (see simkl_server/openapi/README.md)."""
+    files = {file.name: json.loads(file.read_text()) for file in FRAGMENTS.glob("*.json")}
+    owners = {
+        f"#/components/{section}/{name}": owner
+        for owner, content in files.items()
+        for section, names in content.get("components", {}).items()
+        for name in names
+    }
+    for owner, content in files.items():
+        for ref in references(content):
+            assert ref in owners, f"{owner}: {ref} is defined nowhere"
+            assert owners[ref] in {owner, "common.json"}, (
+                f"{owner} uses {ref} of {owners[ref]}: move it to common.json"
+            )
 
 
 SIMKL_ENVELOPE = {"$ref": "#/components/schemas/Error"}
@@ -130,15 +176,14 @@ def test_every_error_answer_is_the_envelope() -> None:
         assert schema in (SIMKL_ENVELOPE, OAUTH2_ENVELOPE), name
         for example in response["content"]["application/json"]["examples"].values():
             Draft202012Validator(with_components(schema)).validate(example["value"])
-    responses = document["components"]["responses"]
-    for path, method, operation in operations():
-        for code, response in operation["responses"].items():
+    for operation in operations():
+        for code, response in operation.spec["responses"].items():
             if int(code) >= 400:
-                assert response["$ref"].startswith("#/components/responses/"), (method, path)
-                named = responses[response["$ref"].rsplit("/", 1)[1]]
+                assert response["$ref"].startswith("#/components/responses/"), operation.id
+                named = resolve(response)
                 envelope = named["content"]["application/json"]["schema"]
-                oauth2 = path.startswith("/oauth2/") and code != "404"
-                assert envelope == (OAUTH2_ENVELOPE if oauth2 else SIMKL_ENVELOPE), (method, path)
+                oauth2 = operation.path.startswith("/oauth2/")
+                assert envelope == (OAUTH2_ENVELOPE if oauth2 else SIMKL_ENVELOPE), operation.id
 
 
 def test_schema_examples_fit_their_schemas() -> None:
@@ -186,7 +231,7 @@ def test_fragments_are_every_json_file_but_common() -> None:
 
 
 def test_the_package_data_ships_every_fragment() -> None:
-    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     shipped = pyproject["tool"]["setuptools"]["package-data"]["simkl_server"]
     for file in [*fragment_files(), resources.files("simkl_server.openapi") / "common.json"]:
         assert any(fnmatch(f"openapi/{file.name}", pattern) for pattern in shipped), file.name
@@ -229,46 +274,24 @@ def test_a_name_defined_twice_is_refused(
 # --- Agreement with Simkl's official examples --------------------------------------------
 
 
-def official(operation_id: str) -> dict[str, Any]:
-    """An operation of the official document, from the test fixtures."""
-    fixture: dict[str, Any] = json.loads((OFFICIAL / f"{operation_id}.json").read_text())
-    return fixture
-
-
-def shared_operations() -> list[Any]:
-    """Operations our document and the official one both describe (same operationId)."""
-    names = {path.stem for path in OFFICIAL.glob("*.json")}
-    return [
-        pytest.param(path, method, operation, id=operation["operationId"])
-        for path, method, operation in operations()
-        if operation["operationId"] in names
-    ]
-
-
 def test_every_official_operation_is_documented() -> None:
-    ids = {param.values[2]["operationId"] for param in shared_operations()}
-    assert ids == {path.stem for path in OFFICIAL.glob("*.json")} - {"errors", "schemas"}
+    assert official_ids() <= set(by_id())
 
 
-@pytest.mark.parametrize(("path", "method", "operation"), shared_operations())
-def test_official_examples_fit_our_schemas(
-    path: str, method: str, operation: dict[str, Any]
-) -> None:
-    theirs = official(operation["operationId"])
-    assert (theirs["path"], theirs["method"]) == (path, method.upper())
-    if "requestBody" in operation:
-        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+@pytest.mark.parametrize("operation", params_where(lambda op: official(op.id) is not None))
+def test_official_examples_fit_our_schemas(operation: Operation) -> None:
+    theirs = official(operation.id)
+    assert theirs is not None
+    assert (theirs["path"], theirs["method"]) == (operation.path, operation.method)
+    if operation.json_body:
+        schema = resolve(operation.spec["requestBody"])["content"]["application/json"]["schema"]
         validator = Draft202012Validator(with_components(schema))
         request = theirs["request"]
         for example in [*request.get("examples", {}).values(), request.get("example", {})]:
             validator.validate(example)
     checked = 0
-    named = openapi_document()["components"]["responses"]
     for status, answers in theirs["responses"].items():
-        ours = operation["responses"].get(status, {})
-        if "$ref" in ours:
-            ours = named[ours["$ref"].rsplit("/", 1)[1]]
-        content = ours.get("content", {})
+        content = resolve(operation.spec["responses"].get(status, {})).get("content", {})
         if "application/json" not in content:
             continue  # a page, a redirect or an empty answer (RFC 7009's 200)
         schema = content["application/json"]["schema"]
@@ -281,7 +304,7 @@ def test_official_examples_fit_our_schemas(
             else:
                 validator.validate(example)
             checked += 1
-    assert checked, f"no official example of {operation['operationId']} was checked"
+    assert checked, f"no official example of {operation.id} fits a JSON answer of ours"
 
 
 # --- The helper other tests use to check answers against this document ------------------
