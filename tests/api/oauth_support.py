@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from simkl_server.domain import auth, oauth, pin
+from simkl_server.domain import auth, oauth, oauth2, pin
 from simkl_server.domain.models import AppKind, NewApp
 from tests.conftest import Api
 
@@ -18,6 +18,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 RFC_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 CALLBACK = "https://client.example/oauth/callback"
+LOOPBACK = "http://127.0.0.1/callback"
 
 
 def official(operation_id: str) -> dict[str, Any]:
@@ -95,3 +96,51 @@ def approve(api: Api, user_code: str, *, username: str = "alice", allowed: bool 
     api.call(
         pin.decide, api.store, typed=user_code, user_id=user_id(api, username), allowed=allowed
     )
+
+
+def post(api: Api, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """A form POST to /oauth2/*, which needs no client_id in the query; asserts no-store."""
+    response = api.post(path, token=None, client_id=None, data=data, **kwargs)
+    assert response.headers["cache-control"] == "no-store", response.headers
+    assert response.headers["pragma"] == "no-cache"
+    return response
+
+
+def v2_app(api: Api, kind: AppKind = AppKind.PUBLIC) -> NewApp:
+    uris = () if kind is AppKind.DEVICE else (LOOPBACK,)
+    return new_app(api, kind=kind, v2=True, redirect_uris=uris)
+
+
+def v2_code(api: Api, app: NewApp, challenge: str, *, scope: str | None = None) -> str:
+    authorization = api.call(
+        oauth2.check_authorize,
+        api.store,
+        client_id=app.app.client_id,
+        redirect_uri="http://127.0.0.1:53682/callback",  # any loopback port
+        response_type="code",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+        scope=scope,
+        state="xyz",
+    )
+    return api.call(oauth.issue_code, api.store, authorization, user_id=user_id(api))
+
+
+def code_exchange(api: Api, app: NewApp, code: str, verifier: str, **extra: str) -> Any:
+    data = {
+        "grant_type": "authorization_code",
+        "client_id": app.app.client_id,
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": "http://127.0.0.1:53682/callback",
+        **extra,
+    }
+    return post(api, "/oauth2/token", data)
+
+
+def tokens(api: Api, app: NewApp, *, scope: str | None = None) -> dict[str, Any]:
+    verifier, challenge = pkce_pair()
+    response = code_exchange(api, app, v2_code(api, app, challenge, scope=scope), verifier)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

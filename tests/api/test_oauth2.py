@@ -10,78 +10,27 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any
 
 import pytest
 
-from simkl_server.domain import oauth, oauth2
-from simkl_server.domain.models import AppKind, NewApp
-from tests.api.oauth_support import approve, new_app, official, pkce_pair, user_id
+from simkl_server.domain.models import AppKind
+from tests.api.oauth_support import (
+    approve,
+    code_exchange,
+    official,
+    pkce_pair,
+    post,
+    tokens,
+    v2_app,
+    v2_code,
+)
 from tests.conftest import Api
-from tests.helpers import assert_simkl_error
+from tests.helpers import assert_oauth2_error, assert_simkl_error
 
 DEVICE = official("post-oauth2-device")
 TOKEN = official("post-oauth2-token")
-LOOPBACK = "http://127.0.0.1/callback"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DAY_MS = 86_400_000
-
-
-def post(api: Api, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    """A form POST to /oauth2/*, which needs no client_id in the query; asserts no-store."""
-    response = api.post(path, token=None, client_id=None, data=data, **kwargs)
-    assert response.headers["cache-control"] == "no-store", response.headers
-    assert response.headers["pragma"] == "no-cache"
-    return response
-
-
-def assert_oauth2_error(response: Any, status: int, error: str) -> dict[str, Any]:
-    """RFC 6749 §5.2: `{"error", "error_description"}` and no `code` member."""
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"error", "error_description"}, body
-    assert body["error"] == error, body
-    return body
-
-
-def v2_app(api: Api, kind: AppKind = AppKind.PUBLIC) -> NewApp:
-    uris = () if kind is AppKind.DEVICE else (LOOPBACK,)
-    return new_app(api, kind=kind, v2=True, redirect_uris=uris)
-
-
-def v2_code(api: Api, app: NewApp, challenge: str, *, scope: str | None = None) -> str:
-    authorization = api.call(
-        oauth2.check_authorize,
-        api.store,
-        client_id=app.app.client_id,
-        redirect_uri="http://127.0.0.1:53682/callback",  # any loopback port
-        response_type="code",
-        code_challenge=challenge,
-        code_challenge_method="S256",
-        scope=scope,
-        state="xyz",
-    )
-    return api.call(oauth.issue_code, api.store, authorization, user_id=user_id(api))
-
-
-def code_exchange(api: Api, app: NewApp, code: str, verifier: str, **extra: str) -> Any:
-    data = {
-        "grant_type": "authorization_code",
-        "client_id": app.app.client_id,
-        "code": code,
-        "code_verifier": verifier,
-        "redirect_uri": "http://127.0.0.1:53682/callback",
-        **extra,
-    }
-    return post(api, "/oauth2/token", data)
-
-
-def tokens(api: Api, app: NewApp, *, scope: str | None = None) -> dict[str, Any]:
-    verifier, challenge = pkce_pair()
-    response = code_exchange(api, app, v2_code(api, app, challenge, scope=scope), verifier)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def test_discovery_describes_auth_v2(api: Api) -> None:

@@ -8,7 +8,10 @@ approved by a third process (the command line): every flow state lives in the da
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -22,6 +25,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
+from simkl_server.demo import DEMO_CLIENT_ID, DEMO_PASSWORD, DEMO_V2_CLIENT_ID
 from simkl_server.domain import auth, oauth, oauth2
 from simkl_server.domain.models import AppKind, NewApp
 from tests.robustness.conftest import Launch
@@ -188,3 +192,85 @@ def test_authorization_code_with_pkce_through_authlib(launch: Launch, empty_data
     )
     assert write.status_code == 403
     assert write.json()["error"] == "insufficient_scope"
+
+
+def _person(base: str) -> requests.Session:
+    """A person's browser (cookies kept), signed in as the demo user."""
+    browser = requests.Session()
+    page = browser.get(f"{base}/signin", timeout=10)
+    fields = {"csrf_token": _csrf(page.text), "username": "demo", "password": DEMO_PASSWORD}
+    assert browser.post(f"{base}/signin", data=fields, timeout=10).status_code == 200
+    return browser
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None, html[:300]
+    return found.group(1)
+
+
+def _approve(browser: requests.Session, base: str, user_code: str) -> None:
+    """What the person does on /pin: type the code, then Allow."""
+    page = browser.get(f"{base}/pin", timeout=10)
+    asked = browser.post(
+        f"{base}/pin", data={"csrf_token": _csrf(page.text), "user_code": user_code}, timeout=10
+    )
+    allowed = browser.post(
+        f"{base}/pin/decide",
+        data={"csrf_token": _csrf(asked.text), "user_code": user_code, "decision": "allow"},
+        timeout=10,
+    )
+    assert "is connected" in allowed.text
+
+
+def test_a_fresh_demo_server_signs_clients_in_with_no_command_line_step(
+    launch: Launch, empty_database: str
+) -> None:
+    """Done when: knowing only the base URL and a client_id, a PIN client, a V1 PKCE client and
+    an RFC 8628/8414 client each get a working token, and their sync calls work."""
+    base = launch(empty_database, env={"SIMKL_SERVER_DEMO_DATA": "true"}).url
+    browser = _person(base)
+    v1 = {"client_id": DEMO_CLIENT_ID}
+    started = requests.get(f"{base}/oauth/pin", params=v1, timeout=10).json()
+    _approve(browser, base, started["user_code"])
+    pin_token = requests.get(f"{base}/oauth/pin/{started['user_code']}", params=v1, timeout=10)
+    headers = {"Authorization": f"Bearer {pin_token.json()['access_token']}"}
+    rated = requests.get(f"{base}/sync/ratings/movies", params=v1, headers=headers, timeout=10)
+    assert rated.json()["movies"][0]["user_rating"] == 8  # the demo user's own ratings
+
+    verifier = "d" * 50
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    params = {"response_type": "code", "client_id": DEMO_CLIENT_ID, "code_challenge": challenge}
+    consent = browser.get(f"{base}/oauth/authorize", params=params, timeout=10)
+    shown = browser.post(
+        f"{base}/oauth/authorize",
+        data={**params, "csrf_token": _csrf(consent.text), "decision": "allow"},
+        timeout=10,
+    )
+    code = re.search(r'id="code">([^<]+)<', shown.text)
+    assert code is not None, shown.text[:500]
+    exchange = {"grant_type": "authorization_code", "code": code.group(1),
+                "client_id": DEMO_CLIENT_ID, "code_verifier": verifier}  # fmt: skip
+    v1_token = requests.post(f"{base}/oauth/token", json=exchange, timeout=10).json()
+    assert v1_token["access_token"] == pin_token.json()["access_token"]  # one per (app, user)
+
+    meta = _metadata(base)
+    session = OAuth2Session(DEMO_V2_CLIENT_ID, token_endpoint_auth_method="none")
+    device = session.post(
+        meta["device_authorization_endpoint"],
+        data={"client_id": DEMO_V2_CLIENT_ID, "scope": "media:read media:write"},
+        withhold_token=True,
+        timeout=10,
+    ).json()
+    _approve(browser, base, device["user_code"])
+    token = session.fetch_token(
+        meta["token_endpoint"], grant_type=DEVICE_GRANT, device_code=device["device_code"]
+    )
+    assert token["scope"] == "media:read media:write"
+    wrote = session.post(
+        f"{base}/sync/ratings",
+        params={"client_id": DEMO_V2_CLIENT_ID},
+        json={"movies": [{"ids": {"simkl": 53536}, "rating": 7}]},
+        timeout=10,
+    )
+    assert wrote.status_code == 201
