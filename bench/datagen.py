@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 
 from simkl_server.app import open_store
@@ -115,10 +115,6 @@ class Dataset:
     client_secret: str
     users: list[User]
     curve_users: dict[int, list[User]]
-    index_of: dict[int, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.index_of = {item.id: index for index, item in enumerate(self.catalog)}
 
     @property
     def all_users(self) -> list[User]:

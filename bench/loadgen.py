@@ -42,11 +42,10 @@ def _process_ticks(pid: int) -> int:
     return sum(int(value) for value in fields[11:15])
 
 
-def _machine_ticks() -> tuple[int, int]:
-    """(busy, total) clock ticks of all cores since boot."""
+def _machine_busy_ticks() -> int:
+    """Busy clock ticks of all cores since boot (everything but idle and I/O wait)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
+    return sum(values) - values[3] - values[4]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +55,12 @@ class CpuSample:
     at: float
     target: int
     machine_busy: int
-    machine_total: int
 
     @classmethod
     def take(cls, pids: list[int]) -> CpuSample:
         """Sample the target processes and the machine."""
-        busy, total = _machine_ticks()
-        return cls(time.monotonic(), sum(_process_ticks(p) for p in pids), busy, total)
+        target = sum(_process_ticks(p) for p in pids)
+        return cls(time.monotonic(), target, _machine_busy_ticks())
 
 
 def wait_idle(pids: list[int], *, timeout_s: float = 180, step_s: float = 0.25) -> float:

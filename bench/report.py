@@ -240,7 +240,7 @@ def _headline(results: Result) -> str:
         f"Data: {spec['catalog_size']:,}-item catalog, {spec['users']} users x "
         f"{spec['library_size']:,} rated items. wrk on loopback, {config['duration_s']:g} s "
         f"per run after {config['warmup_s']:g} s of warm-up; every server single-process with "
-        "default settings. Latency is p50 / p99 in ms."
+        "default settings, per-request logging off. Latency is p50 / p99 in ms."
     )
 
 

@@ -136,8 +136,9 @@ def ensure_tools(config: Config) -> list[str]:
     try:
         import matplotlib  # noqa: F401, PLC0415 - only probing
     except ImportError:
-        say("installing the bench extra (matplotlib)")
-        pip = [sys.executable, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[bench]"]
+        say("installing the bench extra (matplotlib) from bench/requirements.lock")
+        lock = str(BENCH_DIR / "requirements.lock")
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", lock]
         subprocess.run(pip, check=True)
     if config.prism and not servers.PRISM_BIN.exists():
         if shutil.which("npm") is None:

@@ -114,14 +114,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         writes=True,
     ),
 )
-BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
 
 
 class ItemWriter:
     """Turns catalog items into request items the way varied clients send them."""
 
-    def __init__(self, dataset: Dataset, seed: int) -> None:
-        self._dataset = dataset
+    def __init__(self, seed: int) -> None:
         self._rng = random.Random(seed)
         self._missing = 0
 
@@ -207,7 +205,7 @@ def remove_pool(
     dataset: Dataset, users: Sequence[User], *, batch: int, per_user: int, seed: int
 ) -> Iterator[bytes]:
     """Remove bodies: line j is user j % len(users)'s (j // len(users))-th batch."""
-    writer = ItemWriter(dataset, seed)
+    writer = ItemWriter(seed)
     found, missing = _split(batch)
     token_index = _token_indexes(dataset)
     chunks = {user.index: _batches(user, found)[:per_user] for user in users}
@@ -220,7 +218,7 @@ def remove_pool(
 
 def single_remove_pool(dataset: Dataset, *, per_user: int, seed: int) -> Iterator[bytes]:
     """One library item per request, users interleaved, id kinds rotating."""
-    writer = ItemWriter(dataset, seed)
+    writer = ItemWriter(seed)
     token_index = _token_indexes(dataset)
     for k in range(min(per_user, dataset.spec.library_size)):
         for user in dataset.users:
@@ -230,7 +228,7 @@ def single_remove_pool(dataset: Dataset, *, per_user: int, seed: int) -> Iterato
 
 def add_pool(dataset: Dataset, *, batch: int, per_user: int, seed: int) -> Iterator[bytes]:
     """Add bodies with items outside each user's library, disjoint across one user's lines."""
-    writer = ItemWriter(dataset, seed)
+    writer = ItemWriter(seed)
     found, missing = _split(batch)
     token_index = _token_indexes(dataset)
     rng = random.Random(seed)

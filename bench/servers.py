@@ -121,7 +121,9 @@ class Server:
 
 
 def simkl_server(database_url: str, *, log: Path) -> Server:
-    """`simkl-server serve` on a database, with every setting at its default."""
+    """`simkl-server serve` on a database, with every setting at its default but the access
+    log: off, as Prism runs at `warn`, so per-request log lines are not part of what is
+    compared (`python -m bench.access_log` measures what they cost)."""
     script = Path(sys.executable).with_name("simkl-server")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "simkl_server"]
     return Server(
@@ -132,6 +134,7 @@ def simkl_server(database_url: str, *, log: Path) -> Server:
             "SIMKL_SERVER_DATABASE_URL": database_url,
             "SIMKL_SERVER_HOST": HOST,
             "SIMKL_SERVER_PORT": "{port}",
+            "SIMKL_SERVER_ACCESS_LOG": "false",
         },
     )
 

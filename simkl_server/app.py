@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from simkl_server import web
+from simkl_server import logs, web
 from simkl_server.api import ROUTES
 from simkl_server.api._http import Services, SimklApp
-from simkl_server.api.edge import EdgeMiddleware
+from simkl_server.api.edge import ACCESS_LOGGER, EdgeMiddleware
 from simkl_server.api.errors import install_error_handlers
 from simkl_server.clock import Clock, SystemClock
 from simkl_server.config import Settings
@@ -29,9 +29,14 @@ async def open_store(settings: Settings, clock: Clock) -> Store:
 
 
 def create_app(
-    settings: Settings | None = None, *, store: Store | None = None, clock: Clock | None = None
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    close_store: bool = False,
 ) -> SimklApp:
-    """The ASGI app; it opens its own store unless one is given (tests share theirs)."""
+    """The ASGI app; it opens its own store unless one is given (tests share theirs, the
+    server hands over one it opened, with `close_store`, for the app to close on shutdown)."""
     settings = settings or Settings()
     clock = clock or SystemClock()
     keys = Keys(load_secret_key(settings))
@@ -39,7 +44,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: SimklApp) -> AsyncIterator[None]:
         if store is not None:
-            yield
+            try:
+                yield
+            finally:
+                if close_store:
+                    await store.close()
             return
         opened = await open_store(settings, clock)
         app.services = Services(settings, opened, keys)
@@ -53,5 +62,9 @@ def create_app(
         app.services = Services(settings, store, keys)
     install_error_handlers(app)
     app.router.redirect_slashes = False
-    app.add_middleware(EdgeMiddleware)
+    app.add_middleware(
+        EdgeMiddleware,
+        access_log=settings.access_log,
+        write_access=logs.info_writer(ACCESS_LOGGER),
+    )
     return app

@@ -1,21 +1,56 @@
-"""Settings read once at start-up from the environment (prefix SIMKL_SERVER_)."""
+"""Settings read once at start-up from the environment (prefix SIMKL_SERVER_), and the
+database URL they name, parsed once."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit
+from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ENV_PREFIX = "SIMKL_SERVER_"
 DEFAULT_DATABASE_URL = "sqlite:///simkl-server.db"
 SECRET_KEY_FILE_NAME = "simkl-server.secret-key"  # noqa: S105 -- a file name, not a key
 MIN_SECRET_KEY_CHARS = 32
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 _POSTGRES_SCHEMES = frozenset({"postgresql", "postgres", "postgresql+asyncpg"})
+_URL_FORMS = "use sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB"
+# libpq parameters the asyncpg driver has no equivalent for. Left in the URL, asyncpg would
+# send them to the server as settings, which refuses them; they are dropped with a warning.
+_CLIENT_ONLY_PARAMETERS = frozenset(
+    {
+        "channel_binding",
+        "client_encoding",  # the driver always speaks UTF-8
+        "gssdelegation",
+        "gssencmode",
+        "hostaddr",
+        "keepalives",
+        "keepalives_count",
+        "keepalives_idle",
+        "keepalives_interval",
+        "load_balance_hosts",
+        "replication",
+        "require_auth",
+        "requirepeer",
+        "requiressl",
+        "sslcertmode",
+        "sslcompression",
+        "sslcrldir",
+        "sslsni",
+    }
+)
+
+
+class ConfigError(Exception):
+    """A setting the server cannot use; the message is one sentence naming the setting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +59,11 @@ class DatabaseUrl:
 
     kind: Literal["sqlite", "postgresql"]
     sqlite_path: Path | None = None
-    # libpq form (postgresql://user@host:port/db?sslmode=...), which asyncpg reads as libpq does.
+    # libpq URL form, which asyncpg reads as libpq does (sslmode, sslrootcert, host=/socket/dir,
+    # target_session_attrs, options, ...), minus the parameters it cannot honour.
     postgres_dsn: str | None = None
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT_S
+    ignored_parameters: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -36,29 +74,40 @@ class DatabaseUrl:
         """Where the data lives, without any password (for logs and messages)."""
         if self.sqlite_path is not None:
             return f"SQLite file {self.sqlite_path}"
+        return f"PostgreSQL database {self.postgres_name} at {self.postgres_address}"
+
+    @property
+    def postgres_name(self) -> str:
+        """The database name the URL gives (PostgreSQL then defaults it to the user name)."""
         parts = urlsplit(self.postgres_dsn or "")
-        where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
-        return f"PostgreSQL database {parts.path.lstrip('/') or '(default)'} at {where}"
+        query = dict(parse_qsl(parts.query))
+        return unquote(parts.path.lstrip("/")) or query.get("dbname") or "(the user's name)"
+
+    @property
+    def postgres_address(self) -> str:
+        """host:port, or the socket folder, the URL points at."""
+        parts = urlsplit(self.postgres_dsn or "")
+        query = dict(parse_qsl(parts.query))
+        host = query.get("host") or parts.hostname or "localhost"
+        if host.startswith("/"):
+            return host
+        port = query.get("port") or parts.port or 5432
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @cache
 def parse_database_url(text: str) -> DatabaseUrl:
     """`sqlite:///PATH` or `postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?libpq parameters]`;
-    anything else raises ValueError with a sentence a person can act on."""
+    anything else raises ValueError with a sentence a person can act on (never the password)."""
     scheme, separator, rest = text.strip().partition("://")
     scheme = scheme.lower()
     if not separator:
-        raise ValueError(
-            f"database URL {text!r} is not a URL: use sqlite:///PATH or postgresql://USER@HOST/DB"
-        )
+        raise ValueError(f"the database URL is not a URL: {_URL_FORMS}")
     if scheme == "sqlite":
         return _sqlite_url(text, rest)
     if scheme in _POSTGRES_SCHEMES:
-        return DatabaseUrl("postgresql", postgres_dsn=f"postgresql://{rest}")
-    raise ValueError(
-        f"database URL scheme {scheme!r} is not supported: use sqlite:///PATH or "
-        "postgresql://USER@HOST/DB"
-    )
+        return _postgres_url(rest)
+    raise ValueError(f"database URL scheme {scheme!r} is not supported: {_URL_FORMS}")
 
 
 def _sqlite_url(text: str, rest: str) -> DatabaseUrl:
@@ -70,10 +119,60 @@ def _sqlite_url(text: str, rest: str) -> DatabaseUrl:
     return DatabaseUrl("sqlite", sqlite_path=path)
 
 
+def _postgres_url(rest: str) -> DatabaseUrl:
+    location, _, query = rest.partition("?")
+    try:
+        urlsplit(f"postgresql://{location}").port  # noqa: B018 -- raises on a bad port
+    except ValueError:
+        raise ValueError("the port in the database URL is not a number from 0 to 65535") from None
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise ValueError("the parameters after '?' in the database URL are malformed") from None
+    kept: dict[str, str] = {}
+    ignored: list[str] = []
+    timeout: float | None = DEFAULT_CONNECT_TIMEOUT_S
+    for name, value in pairs:
+        if name == "connect_timeout":
+            timeout = _connect_timeout(value)
+        elif name in _CLIENT_ONLY_PARAMETERS:
+            ignored.append(name)
+        else:
+            kept[name] = value
+    _translate_aliases(kept)
+    if kept.get("sslmode", "prefer") not in SSL_MODES:
+        raise ValueError(f"sslmode {kept['sslmode']!r} is not one of {', '.join(SSL_MODES)}")
+    dsn = f"postgresql://{location}" + (f"?{urlencode(kept)}" if kept else "")
+    return DatabaseUrl(
+        "postgresql", postgres_dsn=dsn, connect_timeout=timeout, ignored_parameters=tuple(ignored)
+    )
+
+
+def _translate_aliases(kept: dict[str, str]) -> None:
+    """Spellings people paste from other tools: SQLAlchemy's `ssl=`, libpq's fallback name."""
+    fallback = kept.pop("fallback_application_name", None)
+    if fallback is not None:
+        kept.setdefault("application_name", fallback)
+    ssl = kept.pop("ssl", None)
+    if ssl is not None:
+        kept.setdefault("sslmode", "require" if ssl.lower() in {"true", "1", "on"} else ssl)
+
+
+def _connect_timeout(value: str) -> float | None:
+    """libpq's connect_timeout: seconds; zero or less waits for ever."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"connect_timeout {value!r} is not a number of seconds") from None
+    if not math.isfinite(seconds):
+        raise ValueError(f"connect_timeout {value!r} is not a number of seconds")
+    return seconds if seconds > 0 else None
+
+
 class Settings(BaseSettings):
     """Every knob of the server; each field is documented in the README's settings table."""
 
-    model_config = SettingsConfigDict(env_prefix="SIMKL_SERVER_", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True)
 
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
@@ -103,7 +202,8 @@ class Settings(BaseSettings):
         description="On start, load the bundled demo catalog and create the demo app, user and "
         "token if absent (what `make serve` turns on).",
     )
-    log_level: str = Field(default="info", description="Log level of the server's own logger.")
+    log_level: str = Field(default="info", description="Level of every log line (ours, uvicorn's).")
+    access_log: bool = Field(default=True, description="One log line per request.")
     secret_key: SecretStr | None = Field(
         default=None,
         description="Key that AUTH V1 access tokens, CSRF tokens and session cookies are derived "
@@ -139,7 +239,7 @@ class Settings(BaseSettings):
     def _known_log_level(cls, value: str) -> str:
         level = value.strip().lower()
         if level not in LOG_LEVELS:
-            raise ValueError(f"log level {value!r} is not one of {', '.join(LOG_LEVELS)}")
+            raise ValueError(f"not one of {', '.join(LOG_LEVELS)}")
         return level
 
     @field_validator("public_url")
@@ -149,20 +249,23 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(value.strip())
         if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
-            raise ValueError(f"public URL {value!r} must look like https://host[:port][/path]")
+            raise ValueError("must look like https://host[:port][/path]")
         return value.strip().rstrip("/")
 
-    @model_validator(mode="after")
-    def _strong_secret_key(self) -> Settings:
-        if self.secret_key is not None and not self.demo_data:
-            key = self.secret_key.get_secret_value()
-            if len(key) < MIN_SECRET_KEY_CHARS or len(set(key)) < 8:
-                raise ValueError(
-                    f"secret key is too weak: use at least {MIN_SECRET_KEY_CHARS} random "
-                    "characters, e.g. the output of `python -c 'import secrets; "
-                    "print(secrets.token_hex(32))'`"
-                )
-        return self
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret_key(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Outside demo mode, a key a person could guess is refused."""
+        if value is None or info.data.get("demo_data"):
+            return value
+        key = value.get_secret_value()
+        if len(key) < MIN_SECRET_KEY_CHARS or len(set(key)) < 8:
+            raise ValueError(
+                f"secret key is too weak: use at least {MIN_SECRET_KEY_CHARS} random "
+                "characters, e.g. the output of `python -c 'import secrets; "
+                "print(secrets.token_hex(32))'`"
+            )
+        return value
 
     @property
     def key_file(self) -> Path:
@@ -182,3 +285,24 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """True when the database is an embedded SQLite file."""
         return self.database.is_sqlite
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment with command-line overrides; ConfigError names each
+    bad variable (or option) and why, on one line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, overrides)) from None
+
+
+def _explain(exc: ValidationError, overrides: Mapping[str, Any]) -> str:
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = f"--{field.replace('_', '-')}" if field in overrides else ENV_PREFIX + field.upper()
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        secret = field in ("database_url", "secret_key")  # a password or the key: never shown
+        shown = "" if secret else f"={error.get('input')!r}"
+        problems.append(f"{name}{shown}: {reason[:1].lower()}{reason[1:]}")
+    return "invalid setting " + "; ".join(problems)

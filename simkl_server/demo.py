@@ -7,8 +7,11 @@ they are meant for a server on loopback, never for one exposed to a network.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from simkl_server.catalog.load import import_file
 from simkl_server.domain import auth, ratings
@@ -41,21 +44,28 @@ class DemoCredentials:
         """The lines `serve --demo` prints."""
         return (
             f"demo catalog: {self.catalog_items} items\n"
-            f"demo client_id:    {self.client_id} (AUTH V1)\n"
-            f"demo client_id:    {DEMO_V2_CLIENT_ID} (AUTH V2, no secret)\n"
+            f"demo client_id:    {self.client_id}\n"
             f"demo access_token: {self.access_token}\n"
-            f"demo sign-in:      {DEMO_USERNAME} / {DEMO_PASSWORD} at http://{host}:{port}/signin\n"
             f"try: curl -s 'http://{host}:{port}/sync/activities?client_id={self.client_id}' "
-            f"-H 'Authorization: Bearer {self.access_token}'"
+            f"-H 'Authorization: Bearer {self.access_token}'\n"
+            f"demo AUTH V2 client_id (no secret): {DEMO_V2_CLIENT_ID}\n"
+            f"demo sign-in: {DEMO_USERNAME} / {DEMO_PASSWORD} at http://{host}:{port}/signin"
         )
+
+
+@contextmanager
+def demo_catalog() -> Iterator[Path]:
+    """The path of the demo catalog shipped in the package, while the block runs."""
+    source = resources.files("simkl_server").joinpath("data/demo-catalog.jsonl.gz")
+    with resources.as_file(source) as path:
+        yield path
 
 
 async def ensure_demo(store: Store) -> DemoCredentials:
     """Create whatever part of the demo data is missing; never touch what exists."""
     if await store.read.catalog.size() == 0:
-        source = resources.files("simkl_server").joinpath("data/demo-catalog.jsonl.gz")
-        with resources.as_file(source) as path:
-            await import_file(store, path, console=None)
+        with demo_catalog() as path:
+            await import_file(store, path)
     app = await store.read.accounts.find_app(DEMO_CLIENT_ID)
     if app is None:
         app = await store.transaction(_create_demo_app)

@@ -162,6 +162,14 @@ class BodyTooLarge(SimklError):
     default_message = "Request body is too large"
 
 
+class ServiceUnavailable(SimklError):
+    """The server cannot do its work right now: its database does not answer."""
+
+    error = "service_unavailable"
+    status = 503
+    default_message = "The service is unavailable; try again later"
+
+
 class InternalError(SimklError):
     """An unexpected failure; the details go to the log, never to the client."""
 

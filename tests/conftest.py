@@ -12,7 +12,7 @@ import asyncio
 import os
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,7 +47,7 @@ os.environ["SIMKL_SERVER_SECRET_KEY"] = TEST_SECRET_KEY
 TEST_KEYS = Keys(TEST_SECRET_KEY.encode())
 
 
-def run(coro_fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+def run(coro_fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
     """Run an async function to completion on a fresh event loop."""
     return asyncio.run(coro_fn(*args))
 
@@ -66,51 +66,56 @@ def postgres_available() -> str | None:
     return None
 
 
-def create_pg_database() -> str:
-    """A new empty PostgreSQL database; returns its URL."""
-    name = f"simkl_test_{uuid.uuid4().hex[:12]}"
+def require_postgres() -> None:
+    """Skip the test when no PostgreSQL answers (fail it in CI, where one must)."""
+    reason = postgres_available()
+    if reason is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
 
-    async def create() -> None:
+
+def _administer(sql: str) -> None:
+    """Run one statement as the PostgreSQL administrator (CREATE and DROP DATABASE)."""
+
+    async def execute() -> None:
         conn = await asyncpg.connect(PG_ADMIN_URL)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(sql)
         finally:
             await conn.close()
 
-    run(create)
+    run(execute)
+
+
+def create_pg_database() -> str:
+    """A new empty PostgreSQL database; returns its URL."""
+    name = f"simkl_test_{uuid.uuid4().hex[:12]}"
+    _administer(f'CREATE DATABASE "{name}"')
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 def drop_pg_database(url: str) -> None:
     """Drop a database made by create_pg_database."""
     name = url.rsplit("/", 1)[1]
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    run(drop)
+    _administer(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database of that backend, removed afterwards."""
+def fresh_database(backend: str, tmp_path: Path, *, migrated: bool = True) -> Iterator[str]:
+    """An empty database of that backend (migrated unless told not to), removed afterwards; an
+    SQLite database that is not migrated is a file not made yet."""
     if backend == "sqlite":
         tmp_path.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{tmp_path / f'simkl-{uuid.uuid4().hex[:8]}.db'}"
-        migrate.upgrade(parse_database_url(url))
+        if migrated:
+            migrate.upgrade(parse_database_url(url))
         yield url
         return
-    reason = postgres_available()
-    if reason is not None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres()
     url = create_pg_database()
     try:
-        migrate.upgrade(parse_database_url(url))
+        if migrated:
+            migrate.upgrade(parse_database_url(url))
         yield url
     finally:
         drop_pg_database(url)
@@ -119,7 +124,7 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
 async def _load_catalog(url: str) -> None:
     store = await open_store(Settings(database_url=url), FrozenClock(START_MS))
     try:
-        report = await import_file(store, FIXTURES / "catalog.jsonl", console=None)
+        report = await import_file(store, FIXTURES / "catalog.jsonl")
         assert not report.problems, report.problems
     finally:
         await store.close()

@@ -1,66 +1,127 @@
-"""What every request passes before routing: a trailing slash dropped, apps that omit
-app-name, app-version or User-Agent noted once, and `no-store` on every `/oauth2/*` answer."""
+"""What every request passes before routing and after answering: a trailing slash dropped,
+one access log line, apps that omit app-name, app-version or User-Agent noted once, and
+`no-store` on every `/oauth2/*` answer."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simkl_server.api._http import query_value
+from simkl_server.api.access import MAX_NAME_CHARS, Identity, identity, seen
 
+ACCESS_LOGGER = "simkl_server.access"
 log = logging.getLogger("simkl_server")
+access_logger = logging.getLogger(ACCESS_LOGGER)
+# The status a request refused for its client_id gets: that app was not accepted, so it is not
+# noted (and a stranger cycling client_ids fills no memory).
+_REFUSED_APP = 412
 # RFC 6749 §5.1 for token answers; Simkl sends them on every /oauth2/ answer, errors included.
 _NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 _NO_STORE_NAMES = frozenset(name for name, _ in _NO_STORE)
 
 
 class EdgeMiddleware:
-    """Accepts a trailing slash on every route, and logs apps that omit app-name, app-version
-    or User-Agent (accepted: legacy clients send none) once per app and process, not per call."""
+    """Accepts a trailing slash on every route; logs one line per request (method, path with
+    secrets masked, status, duration, client app) through `write_access` unless `access_log`
+    is off; notes apps that omit app-name, app-version or User-Agent (accepted: legacy clients
+    send none) once per app and process, and only when the app was accepted."""
 
     _MAX_REMEMBERED = 10_000
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        access_log: bool = True,
+        write_access: Callable[[str], None] | None = None,
+    ) -> None:
         self.app = app
+        self.access_log = access_log
+        self._write_access = write_access or access_logger.info
         self._reported: set[tuple[str, str]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Normalise the path, note missing identification, pass the request on."""
-        if scope["type"] == "http":
-            path: str = scope["path"]
-            if len(path) > 1 and path.endswith("/"):
-                scope["path"] = path.rstrip("/") or "/"
-            if log.isEnabledFor(logging.INFO):
-                self._note_identification(scope)
-            if scope["path"].startswith("/oauth2/"):
-                await self.app(scope, receive, _no_store(send))
-                return
-        await self.app(scope, receive, send)
-
-    def _note_identification(self, scope: Scope) -> None:
-        query: bytes = scope.get("query_string", b"")
-        has_agent = any(name == b"user-agent" for name, _ in scope["headers"])
-        if has_agent and b"app-name=" in query and b"app-version=" in query:
-            return  # the common case, decided without parsing anything
-        headers = dict(scope["headers"])
-        missing = [name for name in ("app-name", "app-version") if not query_value(query, name)]
-        if not has_agent:
-            missing.append("User-Agent")
-        if not missing:
+        """Normalise the path, pass the request on, then log what happened."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
             return
-        client = query_value(query, "client_id") or headers.get(b"simkl-api-key", b"").decode(
-            "latin-1"
+        path: str = scope["path"]
+        if len(path) > 1 and path.endswith("/"):
+            scope["path"] = path.rstrip("/") or "/"
+        if scope["path"].startswith("/oauth2/"):
+            send = _no_store(send)
+        if self.access_log and access_logger.isEnabledFor(logging.INFO):
+            await self._observed(scope, receive, send, logging_access=True)
+        elif log.isEnabledFor(logging.INFO) and not _fully_identified(scope):
+            await self._observed(scope, receive, send, logging_access=False)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _observed(
+        self, scope: Scope, receive: Receive, send: Send, *, logging_access: bool
+    ) -> None:
+        started = perf_counter()
+        status = 0
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        except BaseException:
+            status = status or 500  # the outermost handler answers 500 for what escapes here
+            raise
+        finally:
+            self._after(scope, status, perf_counter() - started, logging_access=logging_access)
+
+    def _after(self, scope: Scope, status: int, seconds: float, *, logging_access: bool) -> None:
+        """Write the access line and note the app, once the status says how it went."""
+        if not logging_access:
+            if status != _REFUSED_APP:
+                self._note_identification(identity(scope))
+            return
+        request = seen(scope)
+        self._write_access(
+            f"{scope['method']} {request.target} {status} {seconds * 1000:.1f}ms "
+            f"{request.identity.describe()}"
         )
-        key = (client, ",".join(missing))
+        if status != _REFUSED_APP:
+            self._note_identification(request.identity)
+
+    def _note_identification(self, caller: Identity) -> None:
+        """Log, once per app, which identification it omits (if any)."""
+        missing = [
+            name
+            for name, value in (("app-name", caller.app_name), ("app-version", caller.app_version))
+            if not value
+        ]
+        if not caller.has_user_agent:
+            missing.append("User-Agent")
+        if not missing or not log.isEnabledFor(logging.INFO):
+            return
+        key = (caller.client_id or "", ",".join(missing))
         if key in self._reported or len(self._reported) >= self._MAX_REMEMBERED:
             return
         self._reported.add(key)
         log.info(
             "client_id %r calls without %s (accepted; not logged again for this app)",
-            client or "(none)",
+            (caller.client_id or "(none)")[:MAX_NAME_CHARS],
             ", ".join(missing),
         )
+
+
+def _fully_identified(scope: Scope) -> bool:
+    """The common case, decided without parsing anything."""
+    query: bytes = scope.get("query_string", b"")
+    if b"app-name=" not in query or b"app-version=" not in query:
+        return False
+    return any(name == b"user-agent" for name, _ in scope["headers"])
 
 
 def _no_store(send: Send) -> Send:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import Progress
 
 from simkl_server.catalog import aod
 from simkl_server.catalog.interchange import (
@@ -19,24 +17,35 @@ from simkl_server.domain.catalog import CatalogRecord, ImportReport, Problem, im
 from simkl_server.storage.base import Store
 
 
+class CatalogFileError(Exception):
+    """A catalog file that cannot be read at all (missing, unreadable, a broken .gz)."""
+
+
 def read_file(path: Path) -> Iterator[CatalogRecord | Problem]:
     """Records of a catalog file: our interchange format, or anime-offline-database."""
-    if aod.looks_like_aod(path):
-        yield from aod.read_aod(path)
-        return
-    with open_binary(path) as lines:
-        yield from read_interchange(lines)
+    try:
+        if aod.looks_like_aod(path):
+            yield from aod.read_aod(path)
+            return
+        with open_binary(path) as lines:
+            yield from read_interchange(lines)
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise CatalogFileError(f"cannot read {path}: {file_problem(exc)}") from exc
 
 
-async def import_file(store: Store, path: Path, *, console: Console | None) -> ImportReport:
-    """Import a file, with a progress bar when a console is given."""
-    if console is None:
-        return await import_records(store, read_file(path))
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"importing {path.name}", total=None)
-        return await import_records(
-            store, read_file(path), on_progress=lambda n: progress.advance(task, n)
-        )
+def file_problem(exc: BaseException) -> str:
+    """What went wrong with a file, in a few words (the path is said by the caller)."""
+    if isinstance(exc, FileNotFoundError):
+        return "the file does not exist"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
+async def import_file(
+    store: Store, path: Path, *, on_progress: Callable[[int], None] | None = None
+) -> ImportReport:
+    """Import a file; `on_progress` hears how many more records were read, chunk by chunk."""
+    return await import_records(store, read_file(path), on_progress=on_progress)
 
 
 async def export_file(store: Store, path: Path) -> int:

@@ -1,6 +1,7 @@
 """The two drivers: `sqlite3` inline on the event loop for short transactions (a thread hop
 costs more than the transaction) and `asyncpg` for PostgreSQL; connections, transactions and
 pools. Statements come compiled for both (storage/dialect.py); each connection picks its own.
+A database that cannot be reached or opened is reported as DatabaseUnavailable, in one line.
 """
 
 from __future__ import annotations
@@ -32,6 +33,82 @@ _PG_ATTEMPTS = 5
 # Every statement here is a short indexed lookup, but the planner guesses 100 rows for each
 # JSON array parameter and starts parallel workers (~10 ms) or JIT for a 0.1 ms query.
 _PG_SESSION = {"max_parallel_workers_per_gather": "0", "jit": "off"}
+# What the drivers raise when a database is away, refuses us or is not a database at all.
+DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+    sqlite3.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+    TimeoutError,
+)
+_LOGIN_REFUSED = (
+    asyncpg.InvalidAuthorizationSpecificationError,
+    asyncpg.InvalidPasswordError,
+)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached, opened or used; the message is one line for people."""
+
+
+def unavailable(database: DatabaseUrl, exc: BaseException) -> DatabaseUnavailable:
+    """The one-line explanation of a driver error met while opening or using `database`."""
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    if database.sqlite_path is not None:
+        return DatabaseUnavailable(f"cannot open {database.describe()}: {one_line(exc)}")
+    return DatabaseUnavailable(_postgres_problem(database, exc))
+
+
+def _postgres_problem(database: DatabaseUrl, exc: BaseException) -> str:
+    where = f"PostgreSQL at {database.postgres_address}"
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        name = database.postgres_name
+        return (
+            f"PostgreSQL database {name!r} does not exist at {database.postgres_address}: "
+            f'create it first (createdb {name}, or CREATE DATABASE "{name}";)'
+        )
+    if isinstance(exc, TimeoutError) and database.connect_timeout is not None:
+        return (
+            f"{where} did not answer within {database.connect_timeout:g} s "
+            "(connect_timeout in the URL changes the wait)"
+        )
+    if isinstance(exc, _LOGIN_REFUSED):
+        return f"{where} refused the login: {one_line(exc)}"
+    if isinstance(exc, asyncpg.PostgresError):
+        return f"{database.describe()}: {one_line(exc)}"
+    return f"cannot connect to {where}: {one_line(exc)}"
+
+
+def one_line(exc: BaseException) -> str:
+    """A driver error's own words, on one line."""
+    text = str(getattr(exc, "strerror", None) or exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def check_sqlite_folder(path: Path) -> None:
+    """Refuse a SQLite file whose folder is missing (creating folders is the user's call)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise DatabaseUnavailable(
+            f"the folder {folder} of SQLite file {path} does not exist: create it, or choose "
+            "another path"
+        )
+
+
+async def probe(database: DatabaseUrl) -> None:
+    """Open and close one connection, so a caller learns early and in one line when the
+    database is away, refuses the login, does not exist or is not a database."""
+    try:
+        if database.sqlite_path is not None:
+            raw = _open_sqlite(database.sqlite_path)
+            raw.close()
+            return
+        assert database.postgres_dsn is not None
+        conn = await asyncpg.connect(database.postgres_dsn, timeout=database.connect_timeout)
+        await conn.close()
+    except DRIVER_ERRORS as exc:
+        raise unavailable(database, exc) from exc
 
 
 class Connection(Protocol):
@@ -109,6 +186,7 @@ CHECKPOINT_BACKSTOP_PAGES = 16_384
 
 
 def _open_sqlite(path: Path) -> sqlite3.Connection:
+    check_sqlite_folder(path)
     raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     for pragma in (
         "journal_mode=WAL",
@@ -233,10 +311,14 @@ class PgDriver:
         self._reader = PgConnection(pool)
 
     @classmethod
-    async def connect(cls, dsn: str, *, pool_size: int) -> PgDriver:
-        """Open a pool on the database named by `dsn`."""
+    async def connect(cls, database: DatabaseUrl, *, pool_size: int) -> PgDriver:
+        """Open a pool on the PostgreSQL database the URL names."""
         pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=pool_size, server_settings=_PG_SESSION
+            database.postgres_dsn,
+            min_size=1,
+            max_size=pool_size,
+            timeout=database.connect_timeout,
+            server_settings=_PG_SESSION,
         )
         return cls(pool)
 
@@ -264,8 +346,10 @@ class PgDriver:
 
 
 async def open_driver(database: DatabaseUrl, *, pool_size: int) -> Driver:
-    """Open the driver a database URL names."""
-    if database.sqlite_path is not None:
-        return SqliteDriver(database.sqlite_path)
-    assert database.postgres_dsn is not None
-    return await PgDriver.connect(database.postgres_dsn, pool_size=pool_size)
+    """Open the driver a database URL names (DatabaseUnavailable when it cannot)."""
+    try:
+        if database.sqlite_path is not None:
+            return SqliteDriver(database.sqlite_path)
+        return await PgDriver.connect(database, pool_size=pool_size)
+    except DRIVER_ERRORS as exc:
+        raise unavailable(database, exc) from exc

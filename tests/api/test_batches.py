@@ -32,7 +32,7 @@ def mixed_items(count: int, *, rating: int | None = None) -> dict[str, list[dict
     shows: list[dict[str, Any]] = [{"ids": {"tvdb": 121361}, **extra}]
     anime: list[dict[str, Any]] = [{"ids": {"mal": "16498"}, **extra}]
     for n in range(count - 5):
-        kinds = [
+        kinds: list[dict[str, Any]] = [
             {"ids": {"imdb": f"tt9{n:07d}"}},
             {"ids": {"simkl": 5_000_000 + n, "tmdb": n}},
             {"title": f"Nothing Like It {n}", "year": 1990 + n % 30},

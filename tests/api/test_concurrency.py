@@ -153,8 +153,9 @@ def assert_never_backwards(snapshots: list[dict[str, Any]]) -> None:
         old, new = flatten(earlier), flatten(later)
         for name, stamp in old.items():
             if stamp is not None:
-                assert new[name] is not None, name
-                assert new[name] >= stamp, (name, stamp, new[name])
+                moved = new[name]
+                assert moved is not None, name
+                assert moved >= stamp, (name, stamp, moved)
 
 
 def test_concurrent_writes_lose_nothing_and_time_only_moves_forward(catalog_database: str) -> None:

@@ -49,7 +49,7 @@ def import_lines(url: str, lines: Iterable[bytes]) -> ImportReport:
 
 def import_path(url: str, path: Path) -> ImportReport:
     """Import a catalog file into the database at `url`."""
-    return on_store(url, lambda store: import_file(store, path, console=None))
+    return on_store(url, lambda store: import_file(store, path))
 
 
 def export_path(url: str, path: Path) -> int:

@@ -5,72 +5,34 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 from starlette.testclient import TestClient
 
 from simkl_server.app import create_app
+from simkl_server.cli import cli
 from simkl_server.config import Settings
 from tests.catalog.support import catalog_items
-from tests.conftest import (
-    REQUIRE_POSTGRES,
-    create_pg_database,
-    drop_pg_database,
-    postgres_available,
-)
+from tests.cli.support import assert_one_line_error, fields, simkl_server
+from tests.conftest import fresh_database
 
-CONSOLE_SCRIPT = Path(sys.executable).with_name("simkl-server")
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 AOD_EXAMPLE = FIXTURES / "catalog" / "anime-offline-database-readme-example.json"
 HEX = re.compile(r"[0-9a-f]{64}")
 T3 = b'{"type":"movie","title":"Terminator 3","ids":{"simkl":53536,"imdb":"tt0181852"}}\n'
 
 
-def simkl_server(
-    url: str, *args: str, code: int = 0, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the console script against the database at `url`; check its exit status."""
-    env = {**os.environ, "SIMKL_SERVER_DATABASE_URL": url}
-    done = subprocess.run(
-        [str(CONSOLE_SCRIPT), *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == code, (done.stdout, done.stderr)
-    return done
-
-
-def fields(stdout: str) -> dict[str, str]:
-    """The `key: value` lines a create command prints."""
-    return dict(line.split(": ", 1) for line in stdout.splitlines())
-
-
 @pytest.fixture
 def new_database(backend: str, tmp_path: Path) -> Iterator[str]:
     """A database that exists but has never been migrated (an SQLite file not yet made)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.db'}"
-        return
-    reason = postgres_available()
-    if reason is not None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    url = create_pg_database()
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
+    yield from fresh_database(backend, tmp_path, migrated=False)
 
 
 def test_db_upgrade_creates_the_schema(new_database: str, tmp_path: Path) -> None:
@@ -108,12 +70,13 @@ def test_catalog_import_reads_anime_offline_database(empty_database: str) -> Non
 def test_catalog_import_refuses_a_missing_or_unreadable_file(
     empty_database: str, tmp_path: Path
 ) -> None:
-    missing = simkl_server(empty_database, "catalog", "import", str(tmp_path / "no.jsonl"), code=2)
-    assert "does not exist" in missing.stderr
+    missing = tmp_path / "no.jsonl"
+    done = simkl_server(empty_database, "catalog", "import", str(missing), code=1)
+    assert_one_line_error(done, f"cannot read {missing}: the file does not exist")
     broken = tmp_path / "broken.jsonl.gz"
     broken.write_bytes(b"not gzip at all")
     done = simkl_server(empty_database, "catalog", "import", str(broken), code=1)
-    assert f"error: cannot read {broken}: " in done.stderr
+    assert_one_line_error(done, f"cannot read {broken}: not a gzipped file")
 
 
 def test_apps_create_prints_credentials_as_lines_or_json(empty_database: str) -> None:
@@ -168,7 +131,7 @@ def test_python_m_simkl_server_help_lists_every_command() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "simkl_server", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("serve", "db", "catalog", "apps", "users", "tokens"):
+    for command in ("serve", "db", "catalog", "apps", "users", "tokens", "pin"):
         assert re.search(rf"^\W*{command}\b", done.stdout, re.MULTILINE), command
 
 
@@ -202,6 +165,28 @@ def test_a_cli_token_works_over_http_and_cli_imported_items_resolve(empty_databa
     assert [row["show"]["ids"]["simkl"] for row in read.json()["anime"]] == [40190]
 
 
+def test_every_command_and_option_is_in_the_readme() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    for usage, options in _commands(typer.main.get_command(cli), "simkl-server"):
+        lines = [line for line in section.splitlines() if f"{usage} " in f"{line} "]
+        assert lines, usage
+        for option in options:
+            assert any(option in line for line in lines), (usage, option)
+    assert "simkl-server --version" in section
+
+
+def _commands(command: Any, usage: str) -> Iterator[tuple[str, list[str]]]:
+    """(usage, its --options) of every leaf command under `command`."""
+    children = getattr(command, "commands", None)
+    if not children:
+        options = [o for p in command.params for o in p.opts if o.startswith("--")]
+        yield usage, [o for o in options if o != "--help"]
+        return
+    for name, child in children.items():
+        yield from _commands(child, f"{usage} {name}")
+
+
 def test_apps_create_registers_v2_apps_of_each_kind(empty_database: str) -> None:
     device = json.loads(
         simkl_server(
@@ -210,21 +195,14 @@ def test_apps_create_registers_v2_apps_of_each_kind(empty_database: str) -> None
     )
     assert (device["auth"], device["kind"], device["client_secret"]) == ("v2", "device", None)
     refused = simkl_server(
-        empty_database,
-        "apps",
-        "create",
-        "TV",
-        "--kind",
-        "device",
-        "--redirect-uri",
-        "x://y",
+        empty_database, "apps", "create", "TV", "--kind", "device", "--redirect-uri", "x://y",
         code=1,
-    )
-    assert "error: a device app registers no redirect URI" in refused.stderr
+    )  # fmt: skip
+    assert_one_line_error(refused, "a device app registers no redirect URI")
     bad = simkl_server(
         empty_database, "apps", "create", "X", "--redirect-uri", "javascript:x", code=1
     )
-    assert "not allowed" in bad.stderr
+    assert_one_line_error(bad, "not allowed")
 
 
 def test_a_user_created_with_a_password_can_sign_in(empty_database: str) -> None:
@@ -234,7 +212,7 @@ def test_a_user_created_with_a_password_can_sign_in(empty_database: str) -> None
     short = simkl_server(
         empty_database, "users", "create", "frank", "--password-stdin", stdin="short\n", code=1
     )
-    assert "password needs 8" in short.stderr
+    assert_one_line_error(short, "password needs 8")
     with TestClient(create_app(Settings(database_url=empty_database))) as client:
         page = client.get("/signin")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -274,20 +252,12 @@ def test_pin_approve_approves_a_pin_or_a_device_code_typed_loosely(empty_databas
         )
         assert polled.status_code == 200, polled.text
     unknown = simkl_server(empty_database, "pin", "approve", "ZZZZZ", "--user", "gina", code=1)
-    assert "error: no live code" in unknown.stderr
+    assert_one_line_error(unknown, "no live code")
     nobody = simkl_server(empty_database, "pin", "approve", "ZZZZZ", "--user", "nobody", code=1)
-    assert "no user named" in nobody.stderr
+    assert_one_line_error(nobody, "no user named")
 
 
 def test_a_weak_secret_key_is_one_line_of_error(empty_database: str) -> None:
-    env = {
-        **os.environ,
-        "SIMKL_SERVER_DATABASE_URL": empty_database,
-        "SIMKL_SERVER_SECRET_KEY": "weak",
-    }
-    done = subprocess.run(
-        [str(CONSOLE_SCRIPT), "db", "upgrade"], env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 1
-    assert done.stderr.startswith("error: ")
-    assert "Traceback" not in done.stderr
+    done = simkl_server(empty_database, "db", "upgrade", settings={"secret_key": "weak"}, code=1)
+    line = assert_one_line_error(done, "SIMKL_SERVER_SECRET_KEY", "too weak")
+    assert "weak'" not in line  # the key itself is never printed

@@ -137,7 +137,7 @@ def load_test_catalog(url: str) -> None:
     async def work() -> None:
         store = await open_store(Settings(database_url=url), SystemClock())
         try:
-            await import_file(store, TEST_CATALOG, console=None)
+            await import_file(store, TEST_CATALOG)
         finally:
             await store.close()
 

@@ -288,7 +288,7 @@ CASES: list[Hostile] = [
 async def _load_catalog(url: str) -> None:
     store = await open_store(Settings(database_url=url), FrozenClock(START_MS))
     try:
-        await import_file(store, FIXTURES / "catalog.jsonl", console=None)
+        await import_file(store, FIXTURES / "catalog.jsonl")
     finally:
         await store.close()
 

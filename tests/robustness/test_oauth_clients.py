@@ -239,7 +239,8 @@ def test_a_fresh_demo_server_signs_clients_in_with_no_command_line_step(
     assert rated.json()["movies"][0]["user_rating"] == 8  # the demo user's own ratings
 
     verifier = "d" * 50
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    digest = hashlib.sha256(verifier.encode()).digest()
+    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     params = {"response_type": "code", "client_id": DEMO_CLIENT_ID, "code_challenge": challenge}
     consent = browser.get(f"{base}/oauth/authorize", params=params, timeout=10)
     shown = browser.post(

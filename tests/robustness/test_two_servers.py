@@ -10,13 +10,7 @@ import pytest
 
 from tests.robustness import database
 from tests.robustness.conftest import Launch, run_lengths
-from tests.robustness.workload import (
-    check_activities,
-    check_final_state,
-    read_ratings,
-    run_traffic,
-    summary,
-)
+from tests.robustness.workload import run_traffic, summary, verdict
 
 CLIENTS = 32
 
@@ -31,12 +25,7 @@ def test_two_servers_share_the_load(launch: Launch, empty_database: str, seconds
         run_traffic(urls, account, items=items, clients=CLIENTS, seconds=seconds, seed=2)
     )
     print(summary(traffic))
-    failed = [f"{op.describe()}: {op.problem}" for op in traffic.ops if op.problem]
-    assert not failed + traffic.failures, (failed + traffic.failures)[:10]
-    for url in urls:
-        final = asyncio.run(read_ratings(url, account))
-        assert check_final_state(traffic.ops, final, items) == []
-    assert check_activities(traffic.polls) == []
+    assert verdict(traffic, urls, account, items)[:10] == []
     for server in servers:
         server.stop()
     assert database.integrity_problems(empty_database) == []

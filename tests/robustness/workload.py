@@ -315,10 +315,8 @@ def _unsortable(edges: list[list[int]]) -> set[int]:
         for target in targets:
             incoming[target] += 1
     ready = deque(node for node, count in enumerate(incoming) if count == 0)
-    placed = 0
     while ready:
         node = ready.popleft()
-        placed += 1
         for target in edges[node]:
             incoming[target] -= 1
             if incoming[target] == 0:
@@ -343,6 +341,18 @@ def check_activities(polls: Sequence[Poll]) -> list[str]:
             if now is None or now < value:
                 problems.append(f"{key} went back from {value} to {now} at {current.start:.4f}")
     return problems[:20]
+
+
+def verdict(
+    traffic: Traffic, urls: Sequence[str], account: Account, items: Sequence[int]
+) -> list[str]:
+    """Everything wrong with what the traffic left, as every server answers it (empty: none)."""
+    problems = [f"{op.describe()}: {op.problem}" for op in traffic.ops if op.problem]
+    problems += traffic.failures
+    for url in urls:
+        final = asyncio.run(read_ratings(url, account))
+        problems += check_final_state(traffic.ops, final, items)
+    return problems + check_activities(traffic.polls)
 
 
 def summary(traffic: Traffic) -> str:

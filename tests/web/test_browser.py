@@ -278,17 +278,16 @@ def test_revoke_from_connected_apps(live: LiveServer, browser_page: Any) -> None
             store, live.app.services.keys, username="carol", client_id=app.app.client_id
         )
     )
-    check = {
-        "params": {"client_id": app.app.client_id},
-        "headers": {"Authorization": f"Bearer {token}"},
-    }
-    assert requests.get(f"{live.url}/sync/activities", timeout=10, **check).status_code == 200
+    params = {"client_id": app.app.client_id}
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{live.url}/sync/activities"
+    assert requests.get(url, params=params, headers=headers, timeout=10).status_code == 200
     page.goto("/connected")
     shot(page, "connected")
     page.click("#grants button")
     page.wait_for_selector("#no-grants")
     shot(page, "connected-revoked")
-    assert requests.get(f"{live.url}/sync/activities", timeout=10, **check).status_code == 401
+    assert requests.get(url, params=params, headers=headers, timeout=10).status_code == 401
 
 
 def test_my_ratings_page(live: LiveServer, browser_page: Any) -> None:

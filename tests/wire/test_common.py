@@ -71,7 +71,7 @@ def test_wrong_structure_or_types_refuse_the_whole_body(document: dict[str, Any]
 
 
 def test_more_items_than_allowed_are_refused_across_wrappers() -> None:
-    document = {"movies": [{}] * 2, "anime": [{}] * 2}
+    document: dict[str, Any] = {"movies": [{}] * 2, "anime": [{}] * 2}
 
     assert len(sync_items(document, max_items=4)) == 4
     with pytest.raises(MaxItems):

@@ -2,7 +2,8 @@
 
 The database comes from the caller (`simkl-server db upgrade`, `serve`) or, when Alembic's own
 command line runs this (`alembic revision`), from SIMKL_SERVER_DATABASE_URL. PostgreSQL is
-reached through asyncpg with the DSN as given, so libpq parameters such as sslmode work.
+reached through asyncpg with the DSN as parsed once (config.DatabaseUrl), so libpq parameters
+such as sslmode and connect_timeout work here as they do in the server.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ def _migrate(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _migrate_postgres(dsn: str) -> None:
+async def _migrate_postgres(database: DatabaseUrl) -> None:
     engine = create_async_engine(
         "postgresql+asyncpg://",
-        async_creator=lambda: asyncpg.connect(dsn),
+        async_creator=lambda: asyncpg.connect(
+            database.postgres_dsn, timeout=database.connect_timeout
+        ),
         poolclass=pool.NullPool,
     )
     async with engine.connect() as connection:
@@ -49,8 +52,7 @@ def run() -> None:
             _migrate(connection)
         engine.dispose()
         return
-    assert database.postgres_dsn is not None
-    asyncio.run(_migrate_postgres(database.postgres_dsn))
+    asyncio.run(_migrate_postgres(database))
 
 
 run()

@@ -50,7 +50,8 @@ def _register(
             created_at=tx.now_ms,
         )
 
-    return context.api.call(context.api.store.transaction, work)
+    app: App = context.api.call(context.api.store.transaction, work)
+    return app
 
 
 def _v2_app(context: Context) -> App:

@@ -1,0 +1,152 @@
+"""`catalog import` and `catalog export`, with progress a person or a log can follow."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from simkl_server.catalog.load import export_file, file_problem, import_file
+from simkl_server.cli._shared import CommandError, load, say, with_store
+from simkl_server.config import Settings
+from simkl_server.demo import demo_catalog
+from simkl_server.domain.catalog import ImportReport
+
+catalog_cli = typer.Typer(no_args_is_help=True, help="The media catalog items resolve against.")
+MAX_PROBLEMS_SHOWN = 50
+# Off a terminal (a log file, a pipe) progress is a plain line this often.
+REPORT_EVERY_S = 5.0
+
+
+class ImportProgress:
+    """Records read so far and the rate: a live line on a terminal, a plain line every
+    REPORT_EVERY_S seconds elsewhere, so a long import never sits silent."""
+
+    def __init__(
+        self,
+        name: str,
+        console: Console,
+        *,
+        every_s: float = REPORT_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self.records = 0
+        self._console = console
+        self._every_s = every_s
+        self._clock = clock
+        self._started = self._last_report = clock()
+        self._live: Progress | None = None
+        self._task = TaskID(0)
+
+    def __enter__(self) -> ImportProgress:
+        if self._console.is_terminal:
+            self._live = Progress(
+                TextColumn("importing {task.description}:"),
+                TextColumn("{task.completed:,.0f} records read, {task.fields[rate]}"),
+                TimeElapsedColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._live.start()
+            self._task = self._live.add_task(self.name, total=None, rate="")
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def advance(self, records: int) -> None:
+        """Count more records read and show the count when it is time."""
+        self.records += records
+        now = self._clock()
+        rate = f"{self.records / max(now - self._started, 1e-9):,.0f} records/s"
+        if self._live is not None:
+            self._live.update(self._task, completed=self.records, rate=rate)
+        elif now - self._last_report >= self._every_s:
+            self._last_report = now
+            say(f"importing {self.name}: {self.records:,} records read, {rate}")
+
+
+@catalog_cli.command("import")
+def catalog_import(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Our .jsonl(.gz) format or an anime-offline-database file."),
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Import the demo catalog shipped with the server.")
+    ] = False,
+) -> None:
+    """Import a catalog file (or the shipped demo catalog); re-importing changes nothing."""
+    if (path is None) != demo:
+        raise CommandError("give a catalog file to import, or --demo for the shipped demo catalog")
+    settings = load()
+    if path is None:
+        with demo_catalog() as source:
+            report = _import(settings, source, name="the demo catalog")
+    else:
+        _check_readable(path)
+        report = _import(settings, path, name=path.name)
+    _report(report, path or Path("the demo catalog"))
+
+
+@catalog_cli.command("export")
+def catalog_export(
+    path: Annotated[Path, typer.Argument(help="File to write (.gz: gzipped).")],
+) -> None:
+    """Write the whole catalog in our .jsonl format (.gz when the name ends so)."""
+    settings = load()
+    _check_writable(path)
+    count = with_store(settings, lambda store: export_file(store, path))
+    say(f"exported {count} items to {path}")
+
+
+def _import(settings: Settings, path: Path, *, name: str) -> ImportReport:
+    console = Console(stderr=True, highlight=False, markup=False, emoji=False)
+    with ImportProgress(name, console) as progress:
+        return with_store(
+            settings, lambda store: import_file(store, path, on_progress=progress.advance)
+        )
+
+
+def _report(report: ImportReport, path: Path) -> None:
+    say(report.summary())
+    for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
+        say(f"  {problem}")
+    if len(report.problems) > MAX_PROBLEMS_SHOWN:
+        say(f"  ... and {len(report.problems) - MAX_PROBLEMS_SHOWN} more")
+    if report.problems and not (report.added or report.updated or report.unchanged):
+        raise CommandError(f"nothing in {path} is a catalog item: is it a catalog file?")
+
+
+def _check_readable(path: Path) -> None:
+    """Refuse a missing, unreadable or non-file path before touching the database."""
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {file_problem(exc)}") from None
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a path in a missing or read-only folder, or a folder itself, before exporting."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise CommandError(f"cannot write {path}: the folder {folder} does not exist")
+    if path.is_dir():
+        raise CommandError(f"cannot write {path}: it is a folder")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise CommandError(f"cannot write {path}: permission denied")

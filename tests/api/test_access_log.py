@@ -1,0 +1,107 @@
+"""The access log: one line per request with method, path (secrets masked), status, duration
+and client app; off by a setting; a client refused for its client_id is never noted as
+accepted; nothing a stranger sends can forge a line."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from tests.conftest import Api, serve_api
+
+ACCESS_LOGGER = "simkl_server.access"
+LINE = re.compile(r"(?P<method>\w+) (?P<target>\S+) (?P<status>\d{3}) \d+\.\dms (?P<app>.+)")
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, str]]:
+    """The access lines logged so far, split into their fields."""
+    lines = [r.getMessage() for r in caplog.records if r.name == ACCESS_LOGGER]
+    parsed = [LINE.fullmatch(line) for line in lines]
+    assert all(parsed), lines
+    return [found.groupdict() for found in parsed if found]
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Capture the server's info lines."""
+    caplog.set_level(logging.INFO, logger="simkl_server")
+    return caplog
+
+
+def test_one_line_per_request_with_status_and_app(api: Api, logs: pytest.LogCaptureFixture) -> None:
+    api.get("/sync/activities")
+    api.post("/sync/ratings", json={"movies": [{"ids": {"simkl": 53536}, "rating": 7}]})
+    api.get("/nowhere")
+    lines = access_lines(logs)
+    assert [(x["method"], x["status"], x["app"]) for x in lines] == [
+        ("GET", "200", "simkl-server-tests/1.0"),
+        ("POST", "201", "simkl-server-tests/1.0"),
+        ("GET", "404", "simkl-server-tests/1.0"),
+    ]
+    assert lines[0]["target"].startswith("/sync/activities?client_id=")
+
+
+def test_the_client_id_names_an_app_without_app_name(
+    api: Api, logs: pytest.LogCaptureFixture
+) -> None:
+    api.client.get("/sync/activities", headers={"simkl-api-key": api.client_id})
+    assert access_lines(logs)[-1]["app"] == f"client_id={api.client_id}"
+    api.client.get("/openapi.json")
+    assert access_lines(logs)[-1]["app"] == "-"
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("client_secret=s3cret&code=c0de", "client_secret=***&code=***"),
+        ("refresh_token=r1&access_token=a1", "refresh_token=***&access_token=***"),
+        ("password=p1&x=2", "password=***&x=2"),
+        ("code_verifier=v1&token=t1&api_key=k1", "code_verifier=***&token=***&api_key=***"),
+        ("client%5Fsecret=s3cret", "client%5Fsecret=***"),
+        ("CLIENT_SECRET=s3cret&x=1", "CLIENT_SECRET=***&x=1"),
+        ("app-name=encoder&code", "app-name=encoder&code"),
+    ],
+)  # fmt: skip
+def test_secrets_in_the_query_are_masked(
+    api: Api, logs: pytest.LogCaptureFixture, query: str, shown: str
+) -> None:
+    api.client.get(f"/oauth/token?{query}")
+    (line,) = access_lines(logs)
+    assert line["target"] == f"/oauth/token?{shown}"
+    for secret in ("s3cret", "c0de", "r1", "a1", "p1", "v1", "t1", "k1"):
+        assert f"={secret}" not in "\n".join(logs.messages)
+
+
+def test_nothing_a_stranger_sends_forges_a_line(api: Api, logs: pytest.LogCaptureFixture) -> None:
+    api.client.get("/x%0aINFO%20forged?app-name=a%0Ab&app-version=1", headers={"User-Agent": "t"})
+    api.client.get("/" + "y" * 5000)
+    assert all("\n" not in message for message in logs.messages)
+    forged, long = access_lines(logs)
+    assert forged["target"] == "/x%0aINFO%20forged?app-name=a%0Ab&app-version=1"
+    assert forged["app"] == "a\\nb/1"
+    assert len(long["target"]) < 1100
+
+
+def test_a_client_refused_for_its_client_id_is_not_noted_as_accepted(
+    api: Api, logs: pytest.LogCaptureFixture
+) -> None:
+    api.client.get("/sync/activities", params={"client_id": "not-an-app"})
+    api.client.get("/sync/activities", params={"client_id": api.client_id},
+                   headers={"Authorization": f"Bearer {api.token}"})  # fmt: skip
+    notes = [r.getMessage() for r in logs.records if r.name == "simkl_server"]
+    assert not any("not-an-app" in note for note in notes)
+    assert [note for note in notes if api.client_id in note] == [
+        f"client_id {api.client_id!r} calls without app-name, app-version "
+        "(accepted; not logged again for this app)"
+    ]
+    assert [line["status"] for line in access_lines(logs)] == ["412", "200"]
+
+
+def test_the_access_log_can_be_turned_off(
+    catalog_database: str, logs: pytest.LogCaptureFixture
+) -> None:
+    with serve_api(catalog_database, access_log=False) as api:
+        assert api.get("/sync/activities").status_code == 200
+    assert access_lines(logs) == []

@@ -1,0 +1,86 @@
+"""`catalog import` without knowing where the demo catalog lives, refusing a file in which
+nothing parses, and showing progress that a terminal or a log can follow."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from simkl_server.cli.catalog import ImportProgress
+from simkl_server.demo import DEMO_RATINGS
+from tests.catalog.support import catalog_items
+from tests.cli.support import assert_one_line_error, simkl_server
+
+
+def test_the_shipped_demo_catalog_imports_by_name(empty_database: str) -> None:
+    done = simkl_server(empty_database, "catalog", "import", "--demo")
+    assert done.stderr.startswith("added ")
+    items = catalog_items(empty_database)
+    assert {simkl_id for _, simkl_id, _ in DEMO_RATINGS} <= set(items)
+    again = simkl_server(empty_database, "catalog", "import", "--demo")
+    assert again.stderr.startswith(f"added 0, updated 0, unchanged {len(items)}, skipped 0")
+
+
+def test_import_needs_a_file_or_demo_but_not_both(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    for args in ([], ["--demo", str(tmp_path / "x.jsonl")]):
+        done = simkl_server(url, "catalog", "import", *args, code=1)
+        assert_one_line_error(done, "give a catalog file to import, or --demo")
+
+
+def test_a_file_in_which_nothing_parses_fails(empty_database: str, tmp_path: Path) -> None:
+    noise = tmp_path / "noise.jsonl"
+    noise.write_bytes(os.urandom(4096).replace(b"\n", b"") + b"\n" + b"[1, 2]\n" + b"{}\n")
+    done = simkl_server(empty_database, "catalog", "import", str(noise), code=1)
+    lines = done.stderr.splitlines()
+    assert lines[0] == "added 0, updated 0, unchanged 0, skipped 3"
+    assert lines[-1] == f"error: nothing in {noise} is a catalog item: is it a catalog file?"
+    assert catalog_items(empty_database) == {}
+
+
+def test_an_empty_file_imports_nothing_and_succeeds(empty_database: str, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    done = simkl_server(empty_database, "catalog", "import", str(empty))
+    assert done.stderr == "added 0, updated 0, unchanged 0, skipped 0\n"
+
+
+class Ticks:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_off_a_terminal_is_a_plain_line_every_few_seconds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ticks = Ticks()
+    console = Console(file=io.StringIO(), force_terminal=False)
+    with ImportProgress("big.jsonl", console, every_s=5, clock=ticks) as progress:
+        ticks.now += 1
+        progress.advance(2000)  # too soon for a line
+        ticks.now += 4
+        progress.advance(2000)  # 5 s after the start: a line
+        ticks.now += 2
+        progress.advance(2000)
+    assert progress.records == 6000
+    printed = capsys.readouterr().err.splitlines()
+    assert printed == ["importing big.jsonl: 4,000 records read, 800 records/s"]
+
+
+def test_progress_on_a_terminal_is_a_live_line() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    ticks = Ticks()
+    with ImportProgress("big.jsonl", console, clock=ticks) as progress:
+        ticks.now += 2
+        progress.advance(10_000)
+    assert "importing big.jsonl: 10,000 records read, 5,000 records/s" in out.getvalue()
