@@ -13,6 +13,8 @@ from simkl_server.api import (
     library,
     lists,
     meta,
+    oauth,
+    oauth2,
     ratings,
     users,
     watched,
@@ -26,5 +28,7 @@ ROUTES: list[Route] = [
     *watched.ROUTES,
     *activities.ROUTES,
     *users.ROUTES,
+    *oauth.ROUTES,
+    *oauth2.ROUTES,
     *meta.ROUTES,
 ]

@@ -1,5 +1,6 @@
 """What every request passes before routing and after answering: a trailing slash dropped,
-one access log line, and apps that omit app-name, app-version or User-Agent noted once."""
+one access log line, apps that omit app-name, app-version or User-Agent noted once, and
+`no-store` on every `/oauth2/*` answer."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ access_logger = logging.getLogger(ACCESS_LOGGER)
 # The status a request refused for its client_id gets: that app was not accepted, so it is not
 # noted (and a stranger cycling client_ids fills no memory).
 _REFUSED_APP = 412
+# RFC 6749 §5.1 for token answers; Simkl sends them on every /oauth2/ answer, errors included.
+_NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+_NO_STORE_NAMES = frozenset(name for name, _ in _NO_STORE)
 
 
 class EdgeMiddleware:
@@ -47,6 +51,8 @@ class EdgeMiddleware:
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             scope["path"] = path.rstrip("/") or "/"
+        if scope["path"].startswith("/oauth2/"):
+            send = _no_store(send)
         if self.access_log and access_logger.isEnabledFor(logging.INFO):
             await self._observed(scope, receive, send, logging_access=True)
         elif log.isEnabledFor(logging.INFO) and not _fully_identified(scope):
@@ -116,3 +122,13 @@ def _fully_identified(scope: Scope) -> bool:
     if b"app-name=" not in query or b"app-version=" not in query:
         return False
     return any(name == b"user-agent" for name, _ in scope["headers"])
+
+
+def _no_store(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            kept = [h for h in message.get("headers", []) if h[0] not in _NO_STORE_NAMES]
+            message["headers"] = [*kept, *_NO_STORE]
+        await send(message)
+
+    return sending

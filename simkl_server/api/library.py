@@ -22,7 +22,7 @@ async def all_items(request: Request) -> Response:
     parsed = all_items_request(
         request.path_params.get("type"), request.path_params.get("status"), request.query_params
     )
-    settings, store = services(request)
+    settings, store, _ = services(request)
     with large_read():
         read = await read_library(
             store,

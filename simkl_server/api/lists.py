@@ -21,7 +21,7 @@ async def add(request: Request) -> Response:
     says 201, as every sync write answers; this server answers 201. A batch over
     `max_batch_items` is refused (400 max_items)."""
     caller = await require_user(request)
-    settings, store = services(request)
+    settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
     inputs = list_inputs(sync_items(document, max_items=settings.max_batch_items))
     outcome = await add_to_list(store, user_id=caller.user_id, inputs=inputs)

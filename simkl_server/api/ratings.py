@@ -26,7 +26,7 @@ async def remove(request: Request) -> Response:
 
     Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
     caller = await require_user(request)
-    settings, store = services(request)
+    settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
     items = sync_items(document, max_items=settings.max_batch_items)
     outcome = await ratings.remove_ratings(store, user_id=caller.user_id, items=items)
@@ -38,7 +38,7 @@ async def add(request: Request) -> Response:
 
     Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
     caller = await require_user(request)
-    settings, store = services(request)
+    settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
     items = sync_items(document, max_items=settings.max_batch_items)
     inputs = rating_inputs(items, query_rating=request.query_params.get("rating"))
@@ -53,7 +53,7 @@ async def read(request: Request) -> Response:
     query = ratings_query(
         request.path_params.get("type"), request.path_params.get("rating"), params.get("date_from")
     )
-    settings, store = services(request)
+    settings, store, _ = services(request)
     with large_read():
         read = await ratings.read_ratings(
             store,

@@ -20,7 +20,7 @@ async def watched(request: Request) -> Response:
     Differs from Simkl: an empty array answers `[]`, not a bare `null`, which strict clients
     reject. More items than `max_batch_items` are refused (400 max_items)."""
     caller = await require_user(request)
-    settings, store = services(request)
+    settings, store, _ = services(request)
     document = parse_json(await read_body(request, limit=settings.max_body_bytes), empty=[])
     flags = extended_flags(request.query_params.get("extended"))
     asked = watched_questions(document, max_items=settings.max_batch_items, flags=flags)

@@ -1,9 +1,10 @@
 """The Store: every area's queries composed, and the transactions they run in.
 
 An area's statements and the methods that run them live in that area's module (accounts,
-activities, catalog, history, library, meta, ratings, rewatches); a Session puts all of them
-on one connection, so the domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`.
-Adding a query touches its area's module only; adding an area adds one property here.
+activities, catalog, codes, grants, history, library, meta, ratings, rewatches, sessions); a
+Session puts all of them on one connection, so the domain writes `tx.ratings.clear(...)` or
+`store.read.catalog.size()`. Adding a query touches its area's module only; adding an area adds
+one property here.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ from simkl_server.storage import schema
 from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.catalog import CatalogQueries
+from simkl_server.storage.codes import CodeQueries
 from simkl_server.storage.dialect import Statement, statement
 from simkl_server.storage.drivers import Connection, DatabaseUnavailable, Driver, open_driver
+from simkl_server.storage.grants import GrantQueries
 from simkl_server.storage.history import HistoryQueries
 from simkl_server.storage.library import LibraryQueries
 from simkl_server.storage.meta import MetaQueries
 from simkl_server.storage.ratings import RatingsQueries
 from simkl_server.storage.rewatches import RewatchQueries
+from simkl_server.storage.sessions import SessionQueries
 
 __all__ = ["DatabaseUnavailable", "Session", "Store", "WriteTx"]
 T = TypeVar("T")
@@ -61,11 +65,14 @@ class Session:
     accounts = _Area(AccountQueries)
     activities = _Area(ActivityQueries)
     catalog = _Area(CatalogQueries)
+    codes = _Area(CodeQueries)
+    grants = _Area(GrantQueries)
     history = _Area(HistoryQueries)
     library = _Area(LibraryQueries)
     meta = _Area(MetaQueries)
     ratings = _Area(RatingsQueries)
     rewatches = _Area(RewatchQueries)
+    sessions = _Area(SessionQueries)
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

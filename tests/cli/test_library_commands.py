@@ -29,7 +29,7 @@ from simkl_server.transfer.remote import (
 )
 from tests.catalog.support import on_store
 from tests.cli.support import simkl_server
-from tests.conftest import Api, _load_catalog, fresh_database, run, serve_api
+from tests.conftest import TEST_KEYS, Api, _load_catalog, fresh_database, run, serve_api
 from tests.robustness.server import ServerProcess
 
 SET_PLAN = statement("UPDATE users SET account_type = :plan WHERE username = :username")
@@ -150,9 +150,11 @@ def source_server(backend: str, tmp_path: Path) -> Iterator[tuple[ServerProcess,
         run(_load_catalog, url)
 
         async def accounts(store: Store) -> tuple[str, str]:
-            app = await auth.create_app(store, name="source")
+            app = (await auth.create_app(store, name="source")).app
             await auth.create_user(store, username="alice")
-            token = await auth.issue_token(store, username="alice", client_id=app.client_id)
+            token = await auth.issue_token(
+                store, TEST_KEYS, username="alice", client_id=app.client_id
+            )
             return app.client_id, token
 
         client_id, token = on_store(url, accounts)

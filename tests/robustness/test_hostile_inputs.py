@@ -630,6 +630,77 @@ REQUESTS: list[HostileRequest] = [
     HostileRequest("path with NUL", "GET", "/sync/%00", (404, "url_failed")),
     HostileRequest("path traversal", "GET", "/sync/../../etc/passwd", (404, "url_failed")),
     HostileRequest("wrong method", "DELETE", "/sync/ratings", (405, "wrong_method")),
+    # Sign-in endpoints: refused before any flow state is written.
+    HostileRequest(
+        "pin client_id NUL", "GET", "/oauth/pin", (412, "client_id_failed"), client_id="\x00"
+    ),
+    HostileRequest(
+        "pin client_id SQL", "GET", "/oauth/pin", (412, "client_id_failed"), client_id="' OR 1=1 --"
+    ),
+    HostileRequest(
+        "pin redirect 10k",
+        "GET",
+        "/oauth/pin",
+        (403, "redirect_failed"),
+        params={"redirect": "https://x/" + "a" * 10_000},
+    ),
+    HostileRequest(
+        "pin poll SQL code, unknown client",
+        "GET",
+        "/oauth/pin/' OR 1=1 --",
+        (412, "client_id_failed"),
+        client_id="nope",
+    ),
+    HostileRequest(
+        "token nesting 50k", "POST", "/oauth/token", (400, "wrong_parameter"), body=b"[" * 50_000
+    ),
+    HostileRequest(
+        "token 1 MB body",
+        "POST",
+        "/oauth/token",
+        (413, "body_too_large"),
+        body=b'{"code": "' + b"x" * MB + b'"}',
+    ),
+    HostileRequest(
+        "token code SQL",
+        "POST",
+        "/oauth/token",
+        (401, "secret_error"),
+        body=orjson.dumps(
+            {"grant_type": "authorization_code", "code": "' OR 1=1 --", "client_secret": "x"}
+        ),
+    ),
+    HostileRequest(
+        "token code NUL",
+        "POST",
+        "/oauth/token",
+        (400, "wrong_parameter"),
+        body=orjson.dumps({"grant_type": "authorization_code", "code": "a\x00b"}),
+    ),
+    HostileRequest(
+        "token code array",
+        "POST",
+        "/oauth/token",
+        (400, "wrong_parameter"),
+        body=b"grant_type=authorization_code&code=a&code=b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    ),
+    HostileRequest(
+        "token Basic garbage",
+        "POST",
+        "/oauth/token",
+        (400, "wrong_parameter"),
+        headers={"Authorization": "Basic !!!not base64"},
+        body=b"{}",
+    ),
+    HostileRequest(
+        "token client_id 10k",
+        "POST",
+        "/oauth/token",
+        (412, "client_id_failed"),
+        client_id=None,
+        body=orjson.dumps({"client_id": "c" * 10_000, "code": "x"}),
+    ),
     HostileRequest(
         "?rating= NUL on add",
         "POST",

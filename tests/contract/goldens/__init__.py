@@ -19,7 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tests.contract.goldens import activities, history, library, lists, ratings, users, watched
+from tests.contract.goldens import (
+    activities,
+    history,
+    library,
+    lists,
+    oauth,
+    ratings,
+    users,
+    watched,
+)
 from tests.contract.goldens.base import Checker, Context, Example, Golden, without_message
 from tests.contract.operations import sample_request, send
 from tests.helpers import assert_simkl_error
@@ -76,6 +85,7 @@ REGISTRY = _registry(
     ratings.GOLDENS,
     activities.GOLDENS,
     users.GOLDENS,
+    oauth.GOLDENS,
     history.GOLDENS,
     library.GOLDENS,
     lists.GOLDENS,
