@@ -1,4 +1,5 @@
-"""Server-rendered pages: accounts, developer apps, consent, /pin, connected apps, my ratings.
+"""Server-rendered pages: accounts, developer apps, consent, /pin, connected apps, my ratings,
+my library.
 
 ROUTES joins every page module's routes; the app adds them to the one URL table after the API's.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from simkl_server.web import accounts, apps, connected, consent, pin, ratings, static
+from simkl_server.web import accounts, apps, connected, consent, library, pin, ratings, static
 
 ROUTES: list[Route] = [
     *accounts.ROUTES,
@@ -16,5 +17,6 @@ ROUTES: list[Route] = [
     *pin.ROUTES,
     *connected.ROUTES,
     *ratings.ROUTES,
+    *library.ROUTES,
     *static.ROUTES,
 ]

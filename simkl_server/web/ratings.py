@@ -1,6 +1,7 @@
 """My ratings: the signed-in user's rated items as a table (filter by type and rating, sort
 by date or title), the rating distribution as a chart, and a remove button per row that goes
-through the same domain call as `POST /sync/ratings/remove`."""
+through the same domain call as `POST /sync/ratings/remove`; above them, the library's lists
+and latest watches (the whole library is on My library)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from simkl_server.domain import ratings
 from simkl_server.domain.kinds import MediaType, Wrapper
 from simkl_server.domain.models import ItemRef, LibraryRow, LibraryView, RatingsQuery, SyncItem
 from simkl_server.web._pages import FormRefused, Page, form, page, redirect, sign_in_first
+from simkl_server.web.library import RECENT_ON_RATINGS, library_rows, summary
 
 ALL_RATINGS = frozenset(range(1, 11))
 SORTS = {"date": "Newest first", "title": "Title A-Z"}
@@ -87,6 +89,7 @@ async def _render(current: Page, *, error: str | None = None, status: int = 200)
         filters=filters,
         types=list(MediaType),
         sorts=SORTS,
+        library=summary(await library_rows(current), recent=RECENT_ON_RATINGS),
         error=error,
     )
 

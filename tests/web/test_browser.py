@@ -321,3 +321,41 @@ def test_my_ratings_page(live: LiveServer, browser_page: Any) -> None:
     page.wait_for_selector("#count")
     assert page.inner_text("#count").startswith("0 of 1")
     shot(page, "ratings-removed")
+
+
+def test_my_library_page(live: LiveServer, browser_page: Any) -> None:
+    page = browser_page
+    app = new_app(live)
+    sign_up(page)
+    token = live.call(
+        lambda store: auth.issue_token(
+            store, live.app.services.keys, username="carol", client_id=app.app.client_id
+        )
+    )
+    episodes = [{"number": 1}, {"number": 2}, {"number": 3}]
+    watched = requests.post(
+        f"{live.url}/sync/history",
+        params={"client_id": app.app.client_id},
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "movies": [{"ids": {"simkl": TERMINATOR_3}}],
+            "shows": [
+                {"ids": {"simkl": WALKING_DEAD}, "seasons": [{"number": 1, "episodes": episodes}]}
+            ],
+        },
+        timeout=10,
+    )
+    assert watched.status_code == 201
+    page.goto("/")
+    assert page.locator("#library-summary #recent li").count() == 2
+    page.click("text=My library")
+    page.wait_for_selector("#library")
+    assert page.locator("#library tbody tr").count() == 2
+    assert "S01E04" in page.inner_text("#library")  # next to watch
+    shot(page, "library")
+    page.click("#lists >> text=Watching")
+    assert page.inner_text("#count").startswith("1 of 2")
+    page.click("#library tbody tr button")
+    page.wait_for_selector("#count")
+    assert page.inner_text("#count").startswith("0 of 1")
+    shot(page, "library-removed")

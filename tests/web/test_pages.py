@@ -1,5 +1,5 @@
-"""The /pin page, Developer apps, Connected apps and My ratings over HTTP, and CSRF on every
-form of the site."""
+"""The /pin page, Developer apps, Connected apps, My ratings and My library over HTTP, and
+CSRF on every form of the site."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 import pytest
 
 from simkl_server.domain import auth, limits
+from tests.api.library_support import DUNE_2, GODFATHER, INCEPTION, history, ids, post
 from tests.api.oauth_support import new_app
 from tests.api.support import MALEFICENT, TERMINATOR_3, WALKING_DEAD, rate
 from tests.conftest import Api
@@ -169,9 +170,9 @@ def test_my_ratings_filters_sorts_charts_and_removes(api: Api) -> None:
     assert "Maleficent" not in page.text
     movies = api.client.get("/?type=movie&sort=title")
     assert 'id="count">1 of 2' in movies.text
-    nines = api.client.get("/?rating=9")
-    assert "Walking Dead" in nines.text
-    assert "Terminator" not in nines.text
+    nines = api.client.get("/?rating=9").text.split('id="ratings"')[1]  # the table
+    assert "Walking Dead" in nines
+    assert "Terminator" not in nines
     assert page.text.count("<rect") == 10
     removed = api.client.post(
         "/ratings/remove",
@@ -185,6 +186,63 @@ def test_my_ratings_filters_sorts_charts_and_removes(api: Api) -> None:
     assert activities["movies"]["rated_at"] is not None
 
 
+def test_my_library_shows_lists_and_watches_and_removes(api: Api) -> None:
+    sign_up(api)
+    token = api.new_user("dave")  # another user's library never shows on carol's page
+    history(api, {"movies": [ids(GODFATHER)]}, token=token)
+    carol = api.call(
+        auth.issue_token, api.store, api.keys, username="carol", client_id=api.client_id
+    )
+    season = [{"number": 1, "episodes": [{"number": 1}, {"number": 2}]}]
+    history(
+        api,
+        {
+            "movies": [ids(INCEPTION, watched_at="2024-05-01T20:00:00Z")],
+            "shows": [ids(WALKING_DEAD, seasons=season, watched_at="2024-06-01T20:00:00Z")],
+        },
+        token=carol,
+    )
+    post(api, "/sync/add-to-list", {"movies": [ids(DUNE_2, to="plantowatch")]}, token=carol)
+
+    page = api.client.get("/library")
+    assert page.status_code == 200
+    assert 'id="count">3 of 3' in page.text
+    assert "Godfather" not in page.text
+    for status, count in (("watching", 1), ("completed", 1), ("plantowatch", 1), ("hold", 0)):
+        assert f'data-list="{status}">{count}<' in page.text
+    recent = page.text.split('id="recent"')[1].split("</ol>")[0]
+    assert recent.index("Walking Dead") < recent.index("Inception")  # newest first
+    assert "S01E02" in recent
+    assert "2 / 177 episodes" in page.text
+    assert "S01E03" in page.text  # next to watch
+    watching = api.client.get("/library?list=watching&type=show")
+    assert 'id="count">1 of 3' in watching.text
+    assert "Inception" not in watching.text.split('id="library"')[1]
+
+    mine = api.client.get("/")
+    summary = mine.text.split('id="library-summary"')[1].split("</section>")[0]
+    assert 'data-list="completed">1<' in summary
+    assert "Walking Dead" in summary
+
+    removed = api.client.post(
+        "/library/remove?list=watching",
+        data={"csrf_token": csrf(page.text), "simkl": str(WALKING_DEAD), "type": "show"},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    assert removed.headers["location"] == "/library?list=watching"
+    left = api.get("/sync/all-items", token=carol).json()
+    assert {
+        row["show" if "show" in row else "movie"]["ids"]["simkl"]
+        for b in left.values()
+        for row in b
+    } == {
+        INCEPTION,
+        DUNE_2,
+    }
+    assert api.get("/sync/activities", token=carol).json()["tv_shows"]["removed_from_list"]
+
+
 FORMS = [
     ("/signin", {"username": "alice", "password": "x" * 10}),
     ("/signup", {"username": "mallory", "password": "x" * 10, "password2": "x" * 10}),
@@ -195,6 +253,7 @@ FORMS = [
     ("/pin/decide", {"user_code": "ABCDE", "decision": "allow"}),
     ("/connected/1/revoke", {}),
     ("/ratings/remove", {"simkl": str(TERMINATOR_3), "type": "movie"}),
+    ("/library/remove", {"simkl": str(TERMINATOR_3), "type": "movie"}),
 ]
 
 
