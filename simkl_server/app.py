@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from simkl_server import logs
 from simkl_server.api import ROUTES
-from simkl_server.api._http import Services, SimklApp
+from simkl_server.api._http import BodyBudget, Services, SimklApp
 from simkl_server.api.edge import ACCESS_LOGGER, EdgeMiddleware
-from simkl_server.api.errors import install_error_handlers
+from simkl_server.api.errors import RequestGuard, install_error_handlers
 from simkl_server.clock import Clock, SystemClock
 from simkl_server.config import Settings
 from simkl_server.storage.base import Store
@@ -22,6 +22,7 @@ async def open_store(settings: Settings, clock: Clock) -> Store:
         clock,
         pool_size=settings.pg_pool_size,
         inline_batch_items=settings.inline_batch_items,
+        write_wait_ms=settings.write_wait_ms,
     )
 
 
@@ -56,10 +57,13 @@ def create_app(
     app = SimklApp(routes=ROUTES, lifespan=lifespan)
     if store is not None:  # usable at once, even by a client that runs no lifespan
         app.services = Services(settings, store)
+    app.bodies = BodyBudget(settings.max_body_bytes_in_flight, wait_s=settings.write_wait_ms / 1000)
     install_error_handlers(app)
     app.router.redirect_slashes = False
+    app.add_middleware(RequestGuard)  # innermost: what escapes the routes is answered here
     app.add_middleware(
         EdgeMiddleware,
+        bodies=app.bodies,
         access_log=settings.access_log,
         write_access=logs.info_writer(ACCESS_LOGGER),
     )

@@ -40,6 +40,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "web": API_MAY_IMPORT,
     "catalog": ("catalog", "domain", "storage.base"),
     "openapi": ("openapi", ROOT),
+    "protocol": ("config", "errors", "wire.errors"),
 }
 # Composition roots: they wire the layers together, so they may import anything.
 COMPOSITION = {"app", "cli", "server", "demo", "__main__"}

@@ -1,14 +1,17 @@
 """What every request passes before routing and after answering: a trailing slash dropped,
-one access log line, and apps that omit app-name, app-version or User-Agent noted once."""
+one access log line, apps that omit app-name, app-version or User-Agent noted once, and the
+request's share of the body budget given back."""
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from simkl_server.api._http import BodyBudget
 from simkl_server.api.access import MAX_NAME_CHARS, Identity, identity, seen
 
 ACCESS_LOGGER = "simkl_server.access"
@@ -23,21 +26,26 @@ class EdgeMiddleware:
     """Accepts a trailing slash on every route; logs one line per request (method, path with
     secrets masked, status, duration, client app) through `write_access` unless `access_log`
     is off; notes apps that omit app-name, app-version or User-Agent (accepted: legacy clients
-    send none) once per app and process, and only when the app was accepted."""
+    send none) once per app and process, and only when the app was accepted.
 
-    _MAX_REMEMBERED = 10_000
+    The apps already noted are a small LRU of short keys: a stranger sending endless distinct
+    client_ids makes the server forget old ones (and note them again), never grow."""
+
+    MAX_REMEMBERED = 4_096
 
     def __init__(
         self,
         app: ASGIApp,
         *,
+        bodies: BodyBudget,
         access_log: bool = True,
         write_access: Callable[[str], None] | None = None,
     ) -> None:
         self.app = app
         self.access_log = access_log
+        self._bodies = bodies
         self._write_access = write_access or access_logger.info
-        self._reported: set[tuple[str, str]] = set()
+        self._reported: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Normalise the path, pass the request on, then log what happened."""
@@ -47,12 +55,15 @@ class EdgeMiddleware:
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             scope["path"] = path.rstrip("/") or "/"
-        if self.access_log and access_logger.isEnabledFor(logging.INFO):
-            await self._observed(scope, receive, send, logging_access=True)
-        elif log.isEnabledFor(logging.INFO) and not _fully_identified(scope):
-            await self._observed(scope, receive, send, logging_access=False)
-        else:
-            await self.app(scope, receive, send)
+        try:
+            if self.access_log and access_logger.isEnabledFor(logging.INFO):
+                await self._observed(scope, receive, send, logging_access=True)
+            elif log.isEnabledFor(logging.INFO) and not _fully_identified(scope):
+                await self._observed(scope, receive, send, logging_access=False)
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            self._bodies.release(scope)
 
     async def _observed(
         self, scope: Scope, receive: Receive, send: Send, *, logging_access: bool
@@ -99,13 +110,16 @@ class EdgeMiddleware:
             missing.append("User-Agent")
         if not missing or not log.isEnabledFor(logging.INFO):
             return
-        key = (caller.client_id or "", ",".join(missing))
-        if key in self._reported or len(self._reported) >= self._MAX_REMEMBERED:
+        key = ((caller.client_id or "")[:MAX_NAME_CHARS], ",".join(missing))
+        if key in self._reported:
+            self._reported.move_to_end(key)
             return
-        self._reported.add(key)
+        self._reported[key] = None
+        if len(self._reported) > self.MAX_REMEMBERED:
+            self._reported.popitem(last=False)
         log.info(
             "client_id %r calls without %s (accepted; not logged again for this app)",
-            (caller.client_id or "(none)")[:MAX_NAME_CHARS],
+            (caller.client_id or "(none)")[:MAX_NAME_CHARS],  # %r escapes what it shows
             ", ".join(missing),
         )
 

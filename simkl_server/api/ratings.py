@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import JSONResponse, read_body, services
+from simkl_server.api._http import JSONResponse, read_body, render_off_loop, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain import ratings
 from simkl_server.wire.common import parse_json_object, sync_items
@@ -26,7 +26,9 @@ async def remove(request: Request) -> Response:
     caller = await require_user(request)
     settings, store = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
-    items = sync_items(document, max_items=settings.max_batch_items)
+    items = sync_items(
+        document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars
+    )
     outcome = await ratings.remove_ratings(store, user_id=caller.user_id, items=items)
     return JSONResponse(remove_response(outcome), status_code=201)
 
@@ -38,7 +40,9 @@ async def add(request: Request) -> Response:
     caller = await require_user(request)
     settings, store = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
-    items = sync_items(document, max_items=settings.max_batch_items)
+    items = sync_items(
+        document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars
+    )
     inputs = rating_inputs(items, query_rating=request.query_params.get("rating"))
     outcome = await ratings.add_ratings(store, user_id=caller.user_id, inputs=inputs)
     return JSONResponse(add_response(outcome), status_code=201)
@@ -53,7 +57,7 @@ async def read(request: Request) -> Response:
         request.query_params.get("date_from"),
     )
     rows = await ratings.read_ratings(services(request).store, user_id=caller.user_id, query=query)
-    return JSONResponse(ratings_response(rows))
+    return await render_off_loop(ratings_response, rows)
 
 
 # Remove first: its path would otherwise read as a type.

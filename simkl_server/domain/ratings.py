@@ -149,4 +149,5 @@ async def read_ratings(store: Store, *, user_id: int, query: RatingsQuery) -> li
     ratings delta with `changed_after`) when not."""
     if query.ratings is not None and not query.ratings:
         return []
-    return await store.read.ratings.rows(user_id, query)
+    # A library can hold 100k rows: read on a snapshot off the event loop.
+    return await store.snapshot(lambda session: session.ratings.rows(user_id, query))

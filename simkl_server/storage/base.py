@@ -18,12 +18,18 @@ from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.catalog import CatalogQueries
 from simkl_server.storage.dialect import Statement, statement
-from simkl_server.storage.drivers import Connection, DatabaseUnavailable, Driver, open_driver
+from simkl_server.storage.drivers import (
+    Connection,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    Driver,
+    open_driver,
+)
 from simkl_server.storage.library import LibraryQueries
 from simkl_server.storage.meta import MetaQueries
 from simkl_server.storage.ratings import RatingsQueries
 
-__all__ = ["DatabaseUnavailable", "Session", "Store", "WriteTx"]
+__all__ = ["DatabaseBusy", "DatabaseUnavailable", "Session", "Store", "WriteTx"]
 T = TypeVar("T")
 A = TypeVar("A")
 _CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids"})
@@ -87,10 +93,16 @@ class Store:
 
     @classmethod
     async def open(
-        cls, database: DatabaseUrl, clock: Clock, *, pool_size: int, inline_batch_items: int
+        cls,
+        database: DatabaseUrl,
+        clock: Clock,
+        *,
+        pool_size: int,
+        inline_batch_items: int,
+        write_wait_ms: int,
     ) -> Store:
         """Connect to the database a URL names."""
-        driver = await open_driver(database, pool_size=pool_size)
+        driver = await open_driver(database, pool_size=pool_size, write_wait_ms=write_wait_ms)
         return cls(driver, clock, inline_batch_items=inline_batch_items)
 
     @property
@@ -113,6 +125,14 @@ class Store:
             return await work(tx)
 
         return await self._driver.transaction(locked, offload=size > self._inline_batch_items)
+
+    async def snapshot(self, work: Callable[[Session], Awaitable[T]]) -> T:
+        """Run `work`'s reads on one consistent snapshot, off the event loop (large reads)."""
+
+        async def run(conn: Connection) -> T:
+            return await work(Session(conn))
+
+        return await self._driver.snapshot(run)
 
     async def transaction(
         self, work: Callable[[WriteTx], Awaitable[T]], *, offload: bool = False
