@@ -68,6 +68,9 @@ _PG_GONE: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.exceptions.OperatorInterventionError,
+    # A connection whose session was cut mid-operation can report its broken state this way
+    # on its next use (asyncpg issue 1069); the pool replaces it once it is released.
+    asyncpg.InternalClientError,
 )
 
 

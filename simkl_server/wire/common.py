@@ -27,11 +27,13 @@ from simkl_server.errors import MaxItems, WrongParameter
 
 # Longer digit strings are no usable year or rating (and int() refuses past 4,300 digits).
 _INTEGER = re.compile(r"\s*[+-]?[0-9]{1,30}\s*")
-# A colon escaped as \u003a: preceded by an even number of backslashes (an odd number would
-# make its own backslash a literal one).
-_ESCAPED_COLON = re.compile(rb"(?<!\\)(?:\\\\)*\\u003a", re.IGNORECASE)
-# A number token of 19 digits or more: it may not fit orjson's 64-bit integers.
+# A number token of 19 digits or more: it may not fit orjson's 64-bit integers. The regular
+# expression is slow on megabytes, so a cheap test (19 digits in a row anywhere) comes first.
 _WIDE_NUMBER = re.compile(rb"[:,\[]\s*-?[0-9]{19}")
+_DIGITS_ONLY = bytes(
+    ord("0") if chr(byte).isdigit() and byte < 128 else ord("x") for byte in range(256)
+)
+_WIDE_DIGITS = b"0" * 19
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
 # Repeated keys are named in the error only for bodies this small (naming needs a slow,
 # memory-hungry second parse).
@@ -62,7 +64,7 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise WrongParameter("Request body must be a JSON object")
     _reject_duplicate_keys(body, document)
-    if _WIDE_NUMBER.search(body) is not None:
+    if _WIDE_DIGITS in body.translate(_DIGITS_ONLY) and _WIDE_NUMBER.search(body) is not None:
         exact: dict[str, Any] = json.loads(body, parse_int=_exact_int)
         return exact
     return document
@@ -81,8 +83,11 @@ def _reject_duplicate_keys(body: bytes, document: dict[str, Any]) -> None:
     except orjson.JSONEncodeError:  # deeper than orjson writes (254 levels); no Simkl body is
         raise WrongParameter("Request body is nested too deeply") from None
     colons = body.count(b":")
-    if b"\\u" in body:
-        colons += len(_ESCAPED_COLON.findall(body))
+    if b"\\" in body and b"\\u" in body:  # one byte is found far faster than two
+        # Escaped backslashes (pairs, from the left of each run) first: what stays is a
+        # backslash that starts an escape.
+        unescaped = body.replace(b"\\\\", b"") if b"\\\\" in body else body
+        colons += unescaped.count(b"\\u003a") + unescaped.count(b"\\u003A")
     if colons == encoded.count(b":"):
         return
     repeated = _repeated_key(body) if len(body) <= _NAMED_REPEAT_BYTES else None
