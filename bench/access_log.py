@@ -20,7 +20,6 @@ import time
 from typing import Any
 
 from simkl_server import logs
-from simkl_server.api._http import BodyBudget
 from simkl_server.api.edge import EdgeMiddleware
 
 QUERY = b"client_id=" + b"a" * 64 + b"&app-name=plex-sync&app-version=2.1"
@@ -78,16 +77,15 @@ def main() -> None:
     sys.stderr = open(os.devnull, "w", buffering=1)  # noqa: SIM115 -- line-buffered, as stderr
     logs.configure("info")
     fast = logs.info_writer("simkl_server.access")
-    bodies = BodyBudget(16 * 1024 * 1024, wait_s=5.0)
     variants = {
         "bare app (no edge)": (answer, QUERY),
-        "edge, access log off": (EdgeMiddleware(answer, bodies=bodies, access_log=False), QUERY),
-        "edge, access log on": (EdgeMiddleware(answer, bodies=bodies, write_access=fast), QUERY),
+        "edge, access log off": (EdgeMiddleware(answer, access_log=False), QUERY),
+        "edge, access log on": (EdgeMiddleware(answer, write_access=fast), QUERY),
         "edge, access log on, secret in query": (
-            EdgeMiddleware(answer, bodies=bodies, write_access=fast),
+            EdgeMiddleware(answer, write_access=fast),
             QUERY + b"&client_secret=" + b"c" * 64,
         ),
-        "edge, access log on, through logging": (EdgeMiddleware(answer, bodies=bodies), QUERY),
+        "edge, access log on, through logging": (EdgeMiddleware(answer), QUERY),
     }
     best = dict.fromkeys(variants, float("inf"))
     for _ in range(args.rounds):

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from simkl_server import logs
 from simkl_server.api import ROUTES
-from simkl_server.api._http import BodyBudget, Services, SimklApp
+from simkl_server.api._http import BodyBudget, LargeReads, Services, SimklApp
 from simkl_server.api.edge import ACCESS_LOGGER, EdgeMiddleware
 from simkl_server.api.errors import RequestGuard, install_error_handlers
 from simkl_server.clock import Clock, SystemClock
@@ -58,12 +58,12 @@ def create_app(
     if store is not None:  # usable at once, even by a client that runs no lifespan
         app.services = Services(settings, store)
     app.bodies = BodyBudget(settings.max_body_bytes_in_flight, wait_s=settings.write_wait_ms / 1000)
+    app.large_reads = LargeReads()
     install_error_handlers(app)
     app.router.redirect_slashes = False
     app.add_middleware(RequestGuard)  # innermost: what escapes the routes is answered here
     app.add_middleware(
         EdgeMiddleware,
-        bodies=app.bodies,
         access_log=settings.access_log,
         write_access=logs.info_writer(ACCESS_LOGGER),
     )

@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Scope
 
 from simkl_server.config import Settings
 from simkl_server.errors import BodyTooLarge, ServiceUnavailable, WrongParameter
 from simkl_server.storage.base import Store
-
-T = TypeVar("T")
 
 
 class JSONResponse(Response):
@@ -54,23 +52,37 @@ def _exact(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-async def render_off_loop(
-    render: Callable[[T], Any], value: T, *, status_code: int = 200
-) -> Response:
-    """A JSON response whose body is built and encoded in a worker thread: a large library
-    takes tens of milliseconds to render, which the event loop must not spend."""
-
-    def encode() -> bytes:
-        return encode_json(render(value))
-
-    body = await asyncio.to_thread(encode)
-    return Response(body, status_code=status_code, media_type="application/json")
-
-
 # Bodies up to this size are read without asking the budget (the server's read buffer holds
 # about as much per connection anyway).
 SMALL_BODY_BYTES = 64 * 1024
-_RESERVED = "simkl_server.body_bytes"  # scope key: what this request holds of the budget
+_HELD = "simkl_server.held"  # scope key: what to give back once the request is answered
+# Large reads (a whole library) built and sent at once: each holds its whole answer in memory.
+LARGE_READS_AT_ONCE = 2
+
+
+def hold_until_answered(scope: Scope, release: Callable[[], None]) -> None:
+    """Have `release` called once the request has been answered (its body sent, or the
+    client gone): EdgeMiddleware calls `release_held` last."""
+    scope.setdefault(_HELD, []).append(release)
+
+
+def release_held(scope: Scope) -> None:
+    """Give back everything the request held."""
+    for release in scope.pop(_HELD, ()):
+        release()
+
+
+class LargeReads:
+    """How many large reads are built and sent at once (the rest wait their turn), so their
+    answers, megabytes each, are never all in memory together."""
+
+    def __init__(self, at_once: int = LARGE_READS_AT_ONCE) -> None:
+        self._slots = asyncio.Semaphore(at_once)
+
+    async def admit(self, scope: Scope) -> None:
+        """Wait for a slot, held until the request has been answered."""
+        await self._slots.acquire()
+        hold_until_answered(scope, self._slots.release)
 
 
 class BodyBudget:
@@ -85,13 +97,13 @@ class BodyBudget:
         self._waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
 
     async def reserve(self, scope: Scope, size: int) -> None:
-        """Hold `size` bytes (at most the whole budget) for this request."""
+        """Hold `size` bytes (at most the whole budget) until the request is answered."""
         size = min(size, self._total)
         if not self._waiting and size <= self._free:
             self._free -= size
         else:
             await self._wait_for(size)
-        scope[_RESERVED] = scope.get(_RESERVED, 0) + size
+        hold_until_answered(scope, lambda: self._give_back(size))
 
     async def _wait_for(self, size: int) -> None:
         entry = (size, asyncio.get_running_loop().create_future())
@@ -111,12 +123,9 @@ class BodyBudget:
                 ) from None
             raise
 
-    def release(self, scope: Scope) -> None:
-        """Give back what the request held, once it has been answered."""
-        held = scope.pop(_RESERVED, 0)
-        if held:
-            self._free += held
-            self._grant()
+    def _give_back(self, size: int) -> None:
+        self._free += size
+        self._grant()
 
     def _grant(self) -> None:
         while self._waiting and self._waiting[0][0] <= self._free:
@@ -124,6 +133,23 @@ class BodyBudget:
             if not granted.done():
                 self._free -= size
                 granted.set_result(None)
+
+
+def json_in_pieces(pieces: Iterable[bytes]) -> Response:
+    """A JSON response written piece by piece (with its Content-Length): a large document is
+    never joined into one more copy of itself."""
+    parts = list(pieces)
+    length = sum(len(part) for part in parts)
+    if length <= SMALL_BODY_BYTES:  # one write costs less than several
+        return Response(b"".join(parts), media_type="application/json")
+
+    async def each() -> AsyncIterator[bytes]:
+        for part in parts:
+            yield part
+
+    return StreamingResponse(
+        each(), media_type="application/json", headers={"content-length": str(length)}
+    )
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:
@@ -190,6 +216,7 @@ class SimklApp(Starlette):
 
     services: Services
     bodies: BodyBudget
+    large_reads: LargeReads
 
 
 def services(request: Request) -> Services:

@@ -1,6 +1,6 @@
 """What every request passes before routing and after answering: a trailing slash dropped,
-one access log line, apps that omit app-name, app-version or User-Agent noted once, and the
-request's share of the body budget given back."""
+one access log line, apps that omit app-name, app-version or User-Agent noted once, and what
+the request held (its share of the body budget, a large-read slot) given back."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simkl_server.api._http import BodyBudget
+from simkl_server.api._http import release_held
 from simkl_server.api.access import MAX_NAME_CHARS, Identity, identity, seen
 
 ACCESS_LOGGER = "simkl_server.access"
@@ -37,13 +37,11 @@ class EdgeMiddleware:
         self,
         app: ASGIApp,
         *,
-        bodies: BodyBudget,
         access_log: bool = True,
         write_access: Callable[[str], None] | None = None,
     ) -> None:
         self.app = app
         self.access_log = access_log
-        self._bodies = bodies
         self._write_access = write_access or access_logger.info
         self._reported: OrderedDict[tuple[str, str], None] = OrderedDict()
 
@@ -63,7 +61,7 @@ class EdgeMiddleware:
             else:
                 await self.app(scope, receive, send)
         finally:
-            self._bodies.release(scope)
+            release_held(scope)
 
     async def _observed(
         self, scope: Scope, receive: Receive, send: Send, *, logging_access: bool

@@ -6,15 +6,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import JSONResponse, read_body, render_off_loop, services
+from simkl_server.api._http import JSONResponse, json_in_pieces, read_body, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain import ratings
 from simkl_server.wire.common import parse_json_object, sync_items
 from simkl_server.wire.ratings import (
+    RatingsDocument,
     add_response,
     rating_inputs,
     ratings_query,
-    ratings_response,
     remove_response,
 )
 
@@ -56,8 +56,15 @@ async def read(request: Request) -> Response:
         request.path_params.get("rating"),
         request.query_params.get("date_from"),
     )
-    rows = await ratings.read_ratings(services(request).store, user_id=caller.user_id, query=query)
-    return await render_off_loop(ratings_response, rows)
+    document = RatingsDocument()  # rendered as the rows are read, off the event loop
+    await ratings.read_ratings(
+        services(request).store,
+        user_id=caller.user_id,
+        query=query,
+        each_batch=document.add,
+        admit=lambda: request.app.large_reads.admit(request.scope),
+    )
+    return json_in_pieces(document.chunks())
 
 
 # Remove first: its path would otherwise read as a type.

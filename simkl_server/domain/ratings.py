@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from simkl_server.domain.filing import auto_status
@@ -16,7 +16,7 @@ from simkl_server.domain.models import (
     RatingWrite,
     SyncItem,
 )
-from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.base import Session, Store, WriteTx
 
 MIN_RATING = 1
 MAX_RATING = 10
@@ -144,10 +144,35 @@ class _RatingPlan:
         return status
 
 
-async def read_ratings(store: Store, *, user_id: int, query: RatingsQuery) -> list[LibraryRow]:
-    """Library rows of the wanted types: rated ones when filtered, the whole library (or the
-    ratings delta with `changed_after`) when not."""
+# A library can hold 100k rows: one that has more than INLINE_ROWS is read on a snapshot off
+# the event loop and handed on READ_BATCH_ROWS at a time; a small one (the common case) is read
+# at once, where a thread hop would cost more than the read.
+INLINE_ROWS = 200
+READ_BATCH_ROWS = 1_000
+
+
+async def read_ratings(
+    store: Store,
+    *,
+    user_id: int,
+    query: RatingsQuery,
+    each_batch: Callable[[list[LibraryRow]], None],
+    admit: Callable[[], Awaitable[None]],
+) -> None:
+    """Library rows of the wanted types (rated ones when filtered, the whole library or the
+    ratings delta with `changed_after` when not), handed to `each_batch`: a large result a
+    thousand rows at a time, off the event loop, on one consistent snapshot, once `admit`
+    (the caller's bound on large reads at once) lets it."""
     if query.ratings is not None and not query.ratings:
-        return []
-    # A library can hold 100k rows: read on a snapshot off the event loop.
-    return await store.snapshot(lambda session: session.ratings.rows(user_id, query))
+        return
+    first = await store.read.ratings.rows(user_id, query, limit=INLINE_ROWS + 1)
+    if len(first) <= INLINE_ROWS:
+        each_batch(first)
+        return
+    await admit()
+
+    async def read(session: Session) -> None:
+        async for rows in session.ratings.row_batches(user_id, query, size=READ_BATCH_ROWS):
+            each_batch(rows)
+
+    await store.snapshot(read)

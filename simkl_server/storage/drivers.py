@@ -14,7 +14,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -155,6 +155,13 @@ class Connection(Protocol):
         """Run a statement for its effect."""
         ...
 
+    def batches(
+        self, statement: Statement, params: Mapping[str, Any], *, size: int
+    ) -> AsyncIterator[list[Row]]:
+        """The rows in lists of at most `size`, read as they are consumed (inside a snapshot
+        only: PostgreSQL needs the transaction for its cursor)."""
+        ...
+
 
 class Driver(Protocol):
     """A database: a reader for plain reads and serialised write transactions."""
@@ -209,6 +216,18 @@ class SqliteConnection:
         """Run a statement for its effect."""
         query = statement.sqlite
         self._raw.execute(query.sql, query.args(params))
+
+    async def batches(
+        self, statement: Statement, params: Mapping[str, Any], *, size: int
+    ) -> AsyncIterator[list[Row]]:
+        """The rows in lists of at most `size`, fetched as they are consumed."""
+        query = statement.sqlite
+        cursor = self._raw.execute(query.sql, query.args(params))
+        try:
+            while rows := cursor.fetchmany(size):
+                yield rows
+        finally:
+            cursor.close()
 
 
 class _LoopReader(SqliteConnection):
@@ -311,6 +330,7 @@ class SqliteDriver:
         self._read_threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="sqlite-read")
         self._thread_readers = threading.local()
         self._opened_readers: list[sqlite3.Connection] = []
+        self._read_loops: list[asyncio.AbstractEventLoop] = []
         self._readers_lock = threading.Lock()
         self._checkpointer = _Checkpointer(path)
         self._checkpointer.start()
@@ -334,9 +354,17 @@ class SqliteDriver:
         transaction (SQLite's statements never yield, so a large read on the loop would hold it
         throughout); a lock another process holds is waited for there, up to write_wait_ms."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._read_threads, asyncio.run, self._read_in_thread(work)
-        )
+        return await loop.run_in_executor(self._read_threads, self._in_read_thread, work)
+
+    def _in_read_thread(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run the read on this worker thread's own event loop (kept: making one per read
+        costs more than a small read)."""
+        loop: asyncio.AbstractEventLoop | None = getattr(self._thread_readers, "loop", None)
+        if loop is None:
+            loop = self._thread_readers.loop = asyncio.new_event_loop()
+            with self._readers_lock:
+                self._read_loops.append(loop)
+        return loop.run_until_complete(self._read_in_thread(work))
 
     async def _read_in_thread(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         raw = self._thread_reader()
@@ -406,6 +434,9 @@ class SqliteDriver:
             for raw in self._opened_readers:
                 raw.close()
             self._opened_readers.clear()
+            for loop in self._read_loops:
+                loop.close()
+            self._read_loops.clear()
         self._reader_raw.close()
         try:
             self._writer_raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -449,31 +480,94 @@ class PgConnection:
         except _PG_GONE as exc:
             raise _gone(exc) from exc
 
+    async def batches(
+        self, statement: Statement, params: Mapping[str, Any], *, size: int
+    ) -> AsyncIterator[list[Row]]:
+        """The rows in lists of at most `size`, through a server-side cursor."""
+        query = statement.postgres
+        try:
+            cursor = await self._raw.cursor(query.sql, *query.args(params))
+            while rows := await cursor.fetch(size):
+                yield rows
+        except _PG_GONE as exc:
+            raise _gone(exc) from exc
+
 
 def _gone(exc: BaseException) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"PostgreSQL does not answer: {one_line(exc)}")
 
 
+def _pg_pool(database: DatabaseUrl, *, size: int) -> Any:
+    """An asyncpg pool on the database (awaited by the caller, on the loop that will use it)."""
+    return asyncpg.create_pool(
+        database.postgres_dsn,
+        min_size=1,
+        max_size=size,
+        timeout=database.connect_timeout,
+        server_settings=_PG_SESSION,
+    )
+
+
+class _ReadThread:
+    """An event loop in a thread of its own, with a small pool, for reads too large for the
+    server's loop: asyncpg decodes rows on the loop that awaits them, and a 100k-row library
+    is then built and rendered there too. Started on first use."""
+
+    def __init__(self, database: DatabaseUrl) -> None:
+        self._database = database
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pool: Any = None
+        self._pool_lock = asyncio.Lock()  # used on the thread's loop only
+
+    async def run(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `work` on the thread's loop, in one repeatable-read, read-only transaction."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(
+                target=self._loop.run_forever, name="postgres-read", daemon=True
+            )
+            self._thread.start()
+        done = asyncio.run_coroutine_threadsafe(self._run(work), self._loop)
+        return await asyncio.wrap_future(done)
+
+    async def _run(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        async with self._pool_lock:
+            if self._pool is None:
+                self._pool = await _pg_pool(self._database, size=READ_THREADS)
+        async with (
+            self._pool.acquire() as raw,
+            raw.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            return await work(PgConnection(raw))
+
+    async def close(self) -> None:
+        """Close the pool and stop the thread."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if self._pool is not None:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._pool.close(), loop))
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+
 class PgDriver:
-    """An asyncpg pool; each write transaction takes the user's row lock first."""
+    """An asyncpg pool; each write transaction takes the user's row lock first; large reads
+    run on a thread of their own."""
 
     dialect = POSTGRES
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, database: DatabaseUrl) -> None:
         self._pool = pool
         self._reader = PgConnection(pool)
+        self._reads = _ReadThread(database)
 
     @classmethod
     async def connect(cls, database: DatabaseUrl, *, pool_size: int) -> PgDriver:
         """Open a pool on the PostgreSQL database the URL names."""
-        pool = await asyncpg.create_pool(
-            database.postgres_dsn,
-            min_size=1,
-            max_size=pool_size,
-            timeout=database.connect_timeout,
-            server_settings=_PG_SESSION,
-        )
-        return cls(pool)
+        return cls(await _pg_pool(database, size=pool_size), database)
 
     @property
     def reader(self) -> Connection:
@@ -496,18 +590,15 @@ class PgDriver:
         raise AssertionError("unreachable")
 
     async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        """Read in one repeatable-read transaction (asyncpg never blocks the loop on I/O)."""
+        """Run `work`'s reads in one repeatable-read transaction, on the read thread."""
         try:
-            async with (
-                self._pool.acquire() as raw,
-                raw.transaction(isolation="repeatable_read", readonly=True),
-            ):
-                return await work(PgConnection(raw))
+            return await self._reads.run(work)
         except _PG_GONE as exc:
             raise _gone(exc) from exc
 
     async def close(self) -> None:
-        """Close the pool."""
+        """Close the pools."""
+        await self._reads.close()
         await self._pool.close()
 
 

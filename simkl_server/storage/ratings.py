@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from typing import Any
 
 from simkl_server.domain.models import LibraryRow, RatingsQuery, RatingWrite
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
@@ -39,7 +40,7 @@ SAVE = statement(
 )
 
 
-def _rows_sql(d: SqlDialect, *, by_rating: bool, by_date: bool) -> str:
+def _rows_sql(d: SqlDialect, *, by_rating: bool, by_date: bool, limited: bool) -> str:
     sql = (
         f"SELECT {ROW_COLUMNS} FROM library l JOIN catalog_items c ON c.id = l.item_id "
         f"WHERE l.user_id = :user_id AND {d.in_array('c.type', 'types', 'TEXT')}"
@@ -48,14 +49,19 @@ def _rows_sql(d: SqlDialect, *, by_rating: bool, by_date: bool) -> str:
         sql += f" AND {d.in_array('l.user_rating', 'ratings', 'SMALLINT')}"
     if by_date:
         sql += " AND l.rating_changed_at > :changed_after"
-    return sql + " ORDER BY l.item_id"
+    return sql + " ORDER BY l.item_id" + (" LIMIT :limit" if limited else "")
 
 
-def _rows_variant(by_rating: bool, by_date: bool) -> Statement:
-    return statement(lambda d: _rows_sql(d, by_rating=by_rating, by_date=by_date))
+def _rows_variant(by_rating: bool, by_date: bool, limited: bool) -> Statement:
+    return statement(lambda d: _rows_sql(d, by_rating=by_rating, by_date=by_date, limited=limited))
 
 
-ROWS = {(r, t): _rows_variant(r, t) for r in (False, True) for t in (False, True)}
+ROWS = {
+    (r, t, n): _rows_variant(r, t, n)
+    for r in (False, True)
+    for t in (False, True)
+    for n in (False, True)
+}
 
 
 class RatingsQueries:
@@ -75,13 +81,31 @@ class RatingsQueries:
             payload = json_text((r.item_id, r.status.value, r.rating, r.rated_at) for r in rows)
             await self._conn.execute(SAVE, {"user_id": user_id, "rows": payload, "now": now})
 
-    async def rows(self, user_id: int, query: RatingsQuery) -> list[LibraryRow]:
-        """Library rows of the wanted types, with the rating and delta filters applied."""
-        variant = ROWS[(query.ratings is not None, query.changed_after is not None)]
-        params = {
+    async def rows(
+        self, user_id: int, query: RatingsQuery, *, limit: int | None = None
+    ) -> list[LibraryRow]:
+        """Library rows of the wanted types, with the rating and delta filters applied (the
+        first `limit` of them, when given)."""
+        variant, params = self._rows_query(user_id, query, limited=limit is not None)
+        params["limit"] = limit
+        return [library_row(row) for row in await self._conn.fetch(variant, params)]
+
+    async def row_batches(
+        self, user_id: int, query: RatingsQuery, *, size: int
+    ) -> AsyncIterator[list[LibraryRow]]:
+        """The same rows in lists of at most `size`, read as they are consumed (in a snapshot:
+        a whole library is never held at once)."""
+        variant, params = self._rows_query(user_id, query, limited=False)
+        async for rows in self._conn.batches(variant, params, size=size):
+            yield [library_row(row) for row in rows]
+
+    def _rows_query(
+        self, user_id: int, query: RatingsQuery, *, limited: bool
+    ) -> tuple[Statement, dict[str, Any]]:
+        variant = ROWS[(query.ratings is not None, query.changed_after is not None, limited)]
+        return variant, {
             "user_id": user_id,
             "types": self._conn.array(sorted(query.types)),
             "ratings": self._conn.array(sorted(query.ratings or ())),
             "changed_after": query.changed_after,
         }
-        return [library_row(row) for row in await self._conn.fetch(variant, params)]

@@ -4,8 +4,10 @@ path's filters and its rows."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
+
+import orjson
 
 from simkl_server.domain.kinds import TYPE_OF_PLURAL, MediaType
 from simkl_server.domain.models import LibraryRow, RatingsQuery, SyncItem
@@ -86,6 +88,37 @@ def ratings_response(rows: Sequence[LibraryRow]) -> dict[str, list[dict[str, Any
     for row in rows:
         grouped.setdefault(row.item.type.plural, []).append(library_row(row))
     return grouped
+
+
+class RatingsDocument:
+    """The ratings read's JSON, rendered a batch of rows at a time as rows arrive (a whole
+    library's dictionaries never exist at once): the same bytes `ratings_response` gives."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[bytes]] = {}  # bucket -> its rendered rows, comma-joined
+
+    def add(self, rows: Sequence[LibraryRow]) -> None:
+        """Render a batch of rows (in read order) into their buckets."""
+        for bucket, entries in ratings_response(rows).items():
+            part = orjson.dumps(entries)[1:-1]  # the entries without the enclosing brackets
+            self._parts.setdefault(bucket, []).append(part)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The document in pieces: `{"movies":[...],"shows":[...]}`, `{}` when empty."""
+        yield b"{"
+        for number, (bucket, parts) in enumerate(self._parts.items()):
+            yield (b',"' if number else b'"') + bucket.encode("ascii") + b'":['
+            yield from _joined(parts)
+            yield b"]"
+        yield b"}"
+
+
+def _joined(parts: list[bytes]) -> Iterator[bytes]:
+    """The parts with commas between, each as it is (joining would copy megabytes)."""
+    for number, part in enumerate(parts):
+        if number:
+            yield b","
+        yield part
 
 
 def library_row(row: LibraryRow) -> dict[str, Any]:
