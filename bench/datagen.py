@@ -26,7 +26,8 @@ from simkl_server.config import Settings
 from simkl_server.domain.filing import auto_status
 from simkl_server.domain.ids import item_lookup_keys, title_key
 from simkl_server.domain.kinds import MediaType, list_bucket, rated_bucket
-from simkl_server.domain.models import CatalogItem, CatalogUpsert, RatingWrite
+from simkl_server.domain.models import AppKind, CatalogItem, CatalogUpsert, RatingWrite
+from simkl_server.domain.tokens import V1_SCOPE, token_hash
 from simkl_server.storage import migrate
 from simkl_server.storage.base import Store, WriteTx
 
@@ -421,14 +422,24 @@ async def _accounts(tx: WriteTx, dataset: Dataset) -> None:
     app = await tx.accounts.create_app(
         name="simkl-server bench",
         client_id=dataset.client_id,
-        client_secret=dataset.client_secret,
-        redirect_uri=None,
+        secret_hash=token_hash(dataset.client_secret),
+        redirect_uris=(),
+        kind=AppKind.SERVER,
+        auth_version=1,
+        owner_id=None,
         created_at=tx.now_ms,
     )
     for user in dataset.all_users:
         user.db_id = await tx.accounts.create_user(username=user.name, created_at=tx.now_ms)
-        await tx.accounts.create_token(
-            token=user.token, app_id=app.id, user_id=user.db_id, created_at=tx.now_ms
+        grant_id = await tx.grants.create_v1(app_id=app.id, user_id=user.db_id, now=tx.now_ms)
+        await tx.grants.add_token(
+            token_hash=token_hash(user.token),
+            grant_id=grant_id,
+            app_id=app.id,
+            user_id=user.db_id,
+            scope=V1_SCOPE,
+            expires_at=None,
+            now=tx.now_ms,
         )
 
 

@@ -200,7 +200,11 @@ def operation_fixture(resolver: Resolver, operation_id: str) -> dict[str, Any]:
     out["parameters"] = [parameter_fixture(resolver, p) for p in operation.get("parameters", [])]
     body = resolver.deref(operation.get("requestBody")) if "requestBody" in operation else None
     if body is not None:
-        media = body.get("content", {}).get("application/json", {})
+        content = body.get("content", {})
+        # A JSON body, else the form one (the OAuth endpoints document only their form).
+        media = content.get("application/json") or content.get(
+            "application/x-www-form-urlencoded", {}
+        )
         out["request"] = {"required": bool(body.get("required", False))}
         out["request"].update(media_examples(resolver, media))
     out["responses"] = {

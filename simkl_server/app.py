@@ -1,17 +1,20 @@
-"""create_app(): settings, the store, the URL table, the error envelope and the lifespan."""
+"""create_app(): settings, the store, the URL table (the API's, then the pages'), the error
+envelope and the lifespan."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from simkl_server import logs
+from simkl_server import logs, web
 from simkl_server.api import ROUTES
 from simkl_server.api._http import BodyBudget, LargeReads, Services, SimklApp
 from simkl_server.api.edge import ACCESS_LOGGER, EdgeMiddleware
 from simkl_server.api.errors import RequestGuard, install_error_handlers
 from simkl_server.clock import Clock, SystemClock
 from simkl_server.config import Settings
+from simkl_server.domain.tokens import Keys
+from simkl_server.keys import load_secret_key
 from simkl_server.storage.base import Store
 
 
@@ -37,6 +40,7 @@ def create_app(
     server hands over one it opened, with `close_store`, for the app to close on shutdown)."""
     settings = settings or Settings()
     clock = clock or SystemClock()
+    keys = Keys(load_secret_key(settings))
 
     @asynccontextmanager
     async def lifespan(app: SimklApp) -> AsyncIterator[None]:
@@ -48,15 +52,15 @@ def create_app(
                     await store.close()
             return
         opened = await open_store(settings, clock)
-        app.services = Services(settings, opened)
+        app.services = Services(settings, opened, keys)
         try:
             yield
         finally:
             await opened.close()
 
-    app = SimklApp(routes=ROUTES, lifespan=lifespan)
+    app = SimklApp(routes=[*ROUTES, *web.ROUTES], lifespan=lifespan)
     if store is not None:  # usable at once, even by a client that runs no lifespan
-        app.services = Services(settings, store)
+        app.services = Services(settings, store, keys)
     app.bodies = BodyBudget(settings.max_body_bytes_in_flight, wait_s=settings.write_wait_ms / 1000)
     app.large_reads = LargeReads()
     install_error_handlers(app)

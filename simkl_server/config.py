@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SIMKL_SERVER_"
 DEFAULT_DATABASE_URL = "sqlite:///simkl-server.db"
+SECRET_KEY_FILE_NAME = "simkl-server.secret-key"  # noqa: S105 -- a file name, not a key
+MIN_SECRET_KEY_CHARS = 32
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -249,6 +251,29 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="info", description="Level of every log line (ours, uvicorn's).")
     access_log: bool = Field(default=True, description="One log line per request.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that AUTH V1 access tokens, CSRF tokens and session cookies are derived "
+        "with (at least 32 characters). Unset: read from `secret_key_file`, created on first "
+        "start. Every server process sharing a database needs the same key.",
+    )
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="Where the generated key lives when `secret_key` is unset; default: "
+        "`simkl-server.secret-key` next to the SQLite database, or in the working folder for "
+        "PostgreSQL. Created with mode 0600.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="This server's public base URL (e.g. https://simkl.example.org), used for "
+        "the OAuth issuer, `verification_uri` and token realms; unset: taken from each "
+        "request's Host.",
+    )
+    allow_signup: bool = Field(
+        default=True,
+        description="Whether anyone may create an account on the sign-up page; false: only "
+        "`simkl-server users create` makes users.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -263,6 +288,40 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"not one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
+            raise ValueError("must look like https://host[:port][/path]")
+        return value.strip().rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret_key(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Outside demo mode, a key a person could guess is refused."""
+        if value is None or info.data.get("demo_data"):
+            return value
+        key = value.get_secret_value()
+        if len(key) < MIN_SECRET_KEY_CHARS or len(set(key)) < 8:
+            raise ValueError(
+                f"secret key is too weak: use at least {MIN_SECRET_KEY_CHARS} random "
+                "characters, e.g. the output of `python -c 'import secrets; "
+                "print(secrets.token_hex(32))'`"
+            )
+        return value
+
+    @property
+    def key_file(self) -> Path:
+        """Where the generated secret key is kept when none is set."""
+        if self.secret_key_file is not None:
+            return self.secret_key_file
+        sqlite_path = self.database.sqlite_path
+        folder = sqlite_path.parent if sqlite_path is not None else Path()
+        return folder / SECRET_KEY_FILE_NAME
 
     @property
     def database(self) -> DatabaseUrl:
@@ -290,6 +349,7 @@ def _explain(exc: ValidationError, overrides: Mapping[str, Any]) -> str:
         field = str(error["loc"][0]) if error["loc"] else ""
         name = f"--{field.replace('_', '-')}" if field in overrides else ENV_PREFIX + field.upper()
         reason = str(error["msg"]).removeprefix("Value error, ")
-        shown = "" if field == "database_url" else f"={error.get('input')!r}"
+        secret = field in ("database_url", "secret_key")  # a password or the key: never shown
+        shown = "" if secret else f"={error.get('input')!r}"
         problems.append(f"{name}{shown}: {reason[:1].lower()}{reason[1:]}")
     return "invalid setting " + "; ".join(problems)

@@ -41,12 +41,81 @@ class MaxItems(SimklError):
     default_message = "Too many items in one request"
 
 
+class UnauthorizedClient(SimklError):
+    """An AUTH V2 client_id on an AUTH V1 endpoint."""
+
+    error = "unauthorized_client"
+    status = 400
+    default_message = "This client_id is an OAuth 2.0 app: use the /oauth2/ endpoints"
+
+
 class UserTokenFailed(SimklError):
     """The bearer token is missing, unknown, revoked or belongs to another app."""
 
     error = "user_token_failed"
     status = 401
     default_message = "Your access token is missing, wrong or revoked"
+
+
+class InvalidToken(UserTokenFailed):
+    """An AUTH V2 app's access token is unknown, revoked or past its 7 days."""
+
+    error = "invalid_token"
+    default_message = "Access token is invalid or has expired"
+
+
+class UserTokenRequired(UserTokenFailed):
+    """An AUTH V2 app called a user endpoint without any access token."""
+
+    error = "user_token_required"
+    default_message = "This client_id requires a user access token on every request"
+
+
+class SecretError(SimklError):
+    """POST /oauth/token: a wrong client_secret, or PKCE verification failed."""
+
+    error = "secret_error"
+    status = 401
+    default_message = "Wrong Secret"
+
+
+class GrantError(SimklError):
+    """POST /oauth/token: the code is unknown, expired, already used or another app's."""
+
+    error = "grant_error"
+    status = 401
+    default_message = "Bad code provided."
+
+
+class Forbidden(SimklError):
+    """Understood, but the caller may not do it."""
+
+    error = "forbidden"
+    status = 403
+    default_message = "Forbidden"
+
+
+class MissingField(Forbidden):
+    """POST /oauth/token: a required field is missing (Simkl answers 403 there, not 400)."""
+
+    error = "empty_field"
+    default_message = "A required field is missing"
+
+
+class RedirectFailed(Forbidden):
+    """A redirect URL that is not registered for the app."""
+
+    error = "redirect_failed"
+    default_message = (
+        "Invalid redirect_uri. This value must match a URL registered with the API Key."
+    )
+
+
+class InsufficientScope(Forbidden):
+    """An AUTH V2 token without media:write attempted a write."""
+
+    error = "insufficient_scope"
+    default_message = 'This action requires the "media:read media:write" scope'
 
 
 class UrlFailed(SimklError):
@@ -71,6 +140,18 @@ class ClientIdFailed(SimklError):
     error = "client_id_failed"
     status = 412
     default_message = "Your client_id is wrong. Try another one"
+
+
+class RateLimited(SimklError):
+    """Too many attempts of one kind from one client or address; `retry_after` in seconds."""
+
+    error = "rate_limit"
+    status = 429
+    default_message = "Too many attempts: wait before trying again"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class BodyTooLarge(SimklError):
@@ -107,3 +188,15 @@ class ServiceUnavailable(SimklError):
 
 class InternalError(SimklError):
     """An unexpected failure; the details go to the log, never to the client."""
+
+
+class OAuth2Error(Exception):
+    """An /oauth2/* refusal in the RFC 6749 §5.2 envelope: `{"error", "error_description"}`."""
+
+    def __init__(self, error: str, description: str, *, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+        # A failed HTTP Basic client authentication names the scheme to retry with.
+        self.basic_challenge = False

@@ -44,6 +44,7 @@ _STATUS_LINES = {
 _MALFORMED = WrongParameter("Malformed HTTP request (framing, headers or chunked body)")
 _TOO_MANY = ServiceUnavailable("Too many open connections; try again shortly")
 _SWEEP_S = 1.0
+_REFUSALS_LOGGED_EVERY_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,12 @@ def protocol_class(limits: ConnectionLimits) -> type[SimklHttpProtocol]:
     return type(
         "BoundSimklHttpProtocol",
         (SimklHttpProtocol,),
-        {"limits": limits, "per_client": Counter(), "sweeper": _Sweeper(limits.read_timeout_s)},
+        {
+            "limits": limits,
+            "per_client": Counter(),
+            "sweeper": _Sweeper(limits.read_timeout_s),
+            "refusals": [0, -float("inf")],
+        },
     )
 
 
@@ -105,6 +111,7 @@ class SimklHttpProtocol(HttpToolsProtocol):
     limits: ConnectionLimits
     per_client: Counter[str]
     sweeper: _Sweeper
+    refusals: list[float]  # refused since the last warning, and when that warning was
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -121,7 +128,7 @@ class SimklHttpProtocol(HttpToolsProtocol):
         if self._client_key is not None:
             self.per_client[self._client_key] += 1
         if self._over_limits():
-            log.warning("refused a connection: %s", _TOO_MANY.message)
+            self._note_refusal()
             self._refuse(_TOO_MANY)
             return
         self._deadline = self.loop.time() + self.limits.read_timeout_s
@@ -132,6 +139,21 @@ class SimklHttpProtocol(HttpToolsProtocol):
             return True
         key = self._client_key
         return key is not None and self.per_client[key] > self.limits.max_connections_per_client
+
+    def _note_refusal(self) -> None:
+        """One warning a minute at most, however many connections a flood brings."""
+        counts = self.refusals
+        counts[0] += 1
+        now = self.loop.time()
+        if now - counts[1] >= _REFUSALS_LOGGED_EVERY_S:
+            log.warning(
+                "refused %d connection(s) since the last note: more than %d open, or more "
+                "than %d from one address (SIMKL_SERVER_MAX_CONNECTIONS[_PER_CLIENT])",
+                counts[0],
+                self.limits.max_connections,
+                self.limits.max_connections_per_client,
+            )
+            counts[:] = [0, now]
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget the connection in the per-client counts."""

@@ -26,6 +26,7 @@ from simkl_server.catalog.load import import_file
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings, parse_database_url
 from simkl_server.domain import auth
+from simkl_server.domain.tokens import Keys
 from simkl_server.storage import migrate
 from simkl_server.storage.base import Store
 from simkl_server.storage.dialect import Statement
@@ -39,6 +40,11 @@ PG_ADMIN_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = os.environ.get("SIMKL_SERVER_REQUIRE_POSTGRES") == "1"
 START_MS = 1_780_000_000_000  # 2026-05-28T20:26:40Z
+# Every server the tests start, in process or not, derives with this key; nothing writes a key
+# file into the working folder.
+TEST_SECRET_KEY = "tests-only-secret-key-0123456789abcdefABCDEF"
+os.environ["SIMKL_SERVER_SECRET_KEY"] = TEST_SECRET_KEY
+TEST_KEYS = Keys(TEST_SECRET_KEY.encode())
 
 
 def run(coro_fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
@@ -165,12 +171,19 @@ class Api:
         assert portal is not None
         return portal.call(lambda: fn(*args, **kwargs))
 
+    @property
+    def keys(self) -> Keys:
+        """The app's key derivations."""
+        keys: Keys = self.client.app.services.keys  # type: ignore[attr-defined]
+        return keys
+
     def new_user(self, username: str, *, client_id: str | None = None) -> str:
         """Create a user with a token for this app (or the given one); return the token."""
         self.call(auth.create_user, self.store, username=username)
         return self.call(
             auth.issue_token,
             self.store,
+            self.keys,
             username=username,
             client_id=client_id or self.client_id,
         )
@@ -216,8 +229,8 @@ def serve_api(database_url: str, **settings: Any) -> Iterator[Api]:
     with TestClient(app) as client:
         api = Api(client, clock)
         api.call(api.store.reset, keep_catalog=True)
-        app_record = api.call(auth.create_app, api.store, name="tests")
-        api.client_id = app_record.client_id
+        created = api.call(auth.create_app, api.store, name="tests")
+        api.client_id = created.app.client_id
         api.token = api.new_user("alice")
         yield api
 

@@ -45,6 +45,20 @@ def assert_simkl_error(response: httpx.Response, status: int, error_id: str) -> 
     return body
 
 
+def assert_oauth2_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    """An /oauth2/* refusal: that status, RFC 6749's `{"error", "error_description"}` (no
+    `code` member), and `no-store`."""
+    assert response.status_code == status, (
+        f"expected {status} {error}, got {response.status_code}: {response.text!r}"
+    )
+    body = assert_json_response(response)
+    assert isinstance(body, dict), body
+    assert set(body) == {"error", "error_description"}, body
+    assert body["error"] == error, body
+    assert response.headers["cache-control"] == "no-store"
+    return body
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     """This server's own OpenAPI document, as it serves it."""

@@ -33,6 +33,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "errors": (),
     "clock": (),
     "logs": (),
+    "keys": ("config",),  # the secret key: from the settings, or the file they name
     "domain": ("domain", "storage.base", "errors", "clock"),
     "wire": ("wire", "domain", "errors"),
     "storage": ("storage", "domain.models", "domain.kinds", "config", "clock"),

@@ -7,6 +7,13 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from simkl_server.api import activities, meta, ratings, users
+from simkl_server.api import activities, meta, oauth, oauth2, ratings, users
 
-ROUTES: list[Route] = [*ratings.ROUTES, *activities.ROUTES, *users.ROUTES, *meta.ROUTES]
+ROUTES: list[Route] = [
+    *ratings.ROUTES,
+    *activities.ROUTES,
+    *users.ROUTES,
+    *oauth.ROUTES,
+    *oauth2.ROUTES,
+    *meta.ROUTES,
+]

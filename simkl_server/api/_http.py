@@ -5,18 +5,21 @@ and query values."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, NamedTuple
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
+from simkl_server.api.cors import SimklCors
 from simkl_server.config import Settings
+from simkl_server.domain.tokens import Keys
 from simkl_server.errors import BodyTooLarge, ServiceUnavailable, WrongParameter
 from simkl_server.storage.base import Store
 
@@ -208,6 +211,7 @@ class Services(NamedTuple):
 
     settings: Settings
     store: Store
+    keys: Keys
 
 
 class SimklApp(Starlette):
@@ -218,8 +222,34 @@ class SimklApp(Starlette):
     bodies: BodyBudget
     large_reads: LargeReads
 
+    def build_middleware_stack(self) -> ASGIApp:
+        """CORS outermost, so even an unexpected failure's 500 is readable from a browser."""
+        return SimklCors(super().build_middleware_stack())
+
 
 def services(request: Request) -> Services:
     """The running app's services."""
     app: SimklApp = request.scope["app"]
     return app.services
+
+
+_UNSAFE_IN_QUOTES = re.compile(r"[^A-Za-z0-9.\-:\[\]]")
+
+
+def base_url(request: Request) -> str:
+    """This server's public base URL: the setting, else the request's scheme and Host."""
+    configured = services(request).settings.public_url
+    if configured is not None:
+        return configured
+    host = request.headers.get("host") or "localhost"
+    return f"{request.url.scheme}://{_UNSAFE_IN_QUOTES.sub('', host)[:255]}"
+
+
+def realm(request: Request) -> str:
+    """The host 401 challenges name (`Bearer realm="..."`), safe inside quotes."""
+    return urlsplit(base_url(request)).hostname or "localhost"
+
+
+def client_address(request: Request) -> str:
+    """The caller's network address, as rate limits count it."""
+    return request.client.host if request.client is not None else "unknown"

@@ -29,8 +29,20 @@ def bearer_token(request: Request) -> str | None:
     return token if scheme.lower() == "bearer" and token and "\x00" not in token else None
 
 
+def is_write(request: Request) -> bool:
+    """What AUTH V2 scopes judge by shape (Simkl's rule): a GET or HEAD without a body reads,
+    anything else writes."""
+    if request.method not in ("GET", "HEAD"):
+        return True
+    headers = request.headers
+    return headers.get("content-length", "0") not in ("0", "") or "transfer-encoding" in headers
+
+
 async def require_user(request: Request) -> Caller:
-    """The app and user behind a request to a user endpoint (412 or 401 otherwise)."""
+    """The app and user behind a request to a user endpoint (412, 401 or 403 otherwise)."""
     return await authenticate(
-        services(request).store, client_id=client_id_of(request), token=bearer_token(request)
+        services(request).store,
+        client_id=client_id_of(request),
+        token=bearer_token(request),
+        needs_write=is_write(request),
     )

@@ -1,6 +1,7 @@
 """What every request passes before routing and after answering: a trailing slash dropped,
-one access log line, apps that omit app-name, app-version or User-Agent noted once, and what
-the request held (its share of the body budget, a large-read slot) given back."""
+one access log line, apps that omit app-name, app-version or User-Agent noted once,
+`no-store` on every `/oauth2/*` answer, and what the request held (its share of the body
+budget, a large-read slot) given back once it is answered."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ access_logger = logging.getLogger(ACCESS_LOGGER)
 # The status a request refused for its client_id gets: that app was not accepted, so it is not
 # noted (and a stranger cycling client_ids fills no memory).
 _REFUSED_APP = 412
+# RFC 6749 §5.1 for token answers; Simkl sends them on every /oauth2/ answer, errors included.
+_NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+_NO_STORE_NAMES = frozenset(name for name, _ in _NO_STORE)
 
 
 class EdgeMiddleware:
@@ -53,6 +57,8 @@ class EdgeMiddleware:
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             scope["path"] = path.rstrip("/") or "/"
+        if scope["path"].startswith("/oauth2/"):
+            send = _no_store(send)
         try:
             if self.access_log and access_logger.isEnabledFor(logging.INFO):
                 await self._observed(scope, receive, send, logging_access=True)
@@ -128,3 +134,13 @@ def _fully_identified(scope: Scope) -> bool:
     if b"app-name=" not in query or b"app-version=" not in query:
         return False
     return any(name == b"user-agent" for name, _ in scope["headers"])
+
+
+def _no_store(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            kept = [h for h in message.get("headers", []) if h[0] not in _NO_STORE_NAMES]
+            message["headers"] = [*kept, *_NO_STORE]
+        await send(message)
+
+    return sending

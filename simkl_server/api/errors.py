@@ -14,8 +14,12 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from simkl_server.api._http import realm
 from simkl_server.errors import (
+    InsufficientScope,
     InternalError,
+    OAuth2Error,
+    RateLimited,
     ServiceUnavailable,
     SimklError,
     UrlFailed,
@@ -23,7 +27,7 @@ from simkl_server.errors import (
     WrongParameter,
 )
 from simkl_server.storage.base import DatabaseBusy, DatabaseUnavailable
-from simkl_server.wire.errors import error_body
+from simkl_server.wire.errors import error_body, oauth2_error_body
 
 log = logging.getLogger("simkl_server")
 _HTTP_ERRORS: dict[int, type[SimklError]] = {404: UrlFailed, 405: WrongMethod}
@@ -41,7 +45,29 @@ def error_response(error: SimklError) -> Response:
 
 async def _simkl_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SimklError)
-    return error_response(exc)
+    response = error_response(exc)
+    if exc.status == 401:  # RFC 6750 §3, as Simkl sends it
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer realm="{realm(request)}", error="{exc.error}"'
+        )
+    elif isinstance(exc, InsufficientScope):
+        response.headers["WWW-Authenticate"] = (
+            'Bearer error="insufficient_scope", scope="media:read media:write"'
+        )
+    elif isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+async def _oauth2_error(request: Request, exc: Exception) -> Response:
+    """RFC 6749 §5.2's envelope; a failed HTTP Basic client authentication names Basic."""
+    assert isinstance(exc, OAuth2Error)
+    response = Response(
+        oauth2_error_body(exc), status_code=exc.status, media_type="application/json"
+    )
+    if exc.basic_challenge:
+        response.headers["WWW-Authenticate"] = 'Basic realm="oauth2"'
+    return response
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -76,15 +102,26 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     busy = isinstance(exc, DatabaseBusy)
     log.warning("%s %s: %s", request.method, shown(request.url.path), exc)
     message = "The database is busy; try again shortly" if busy else "The database does not answer"
-    response = error_response(ServiceUnavailable(message))
+    if _is_oauth2(request.url.path):  # RFC 6749's code for a server that cannot serve now
+        oauth2 = OAuth2Error("temporarily_unavailable", message, status=503)
+        response = Response(oauth2_error_body(oauth2), 503, media_type="application/json")
+    else:
+        response = error_response(ServiceUnavailable(message))
     response.headers["Retry-After"] = str(RETRY_BUSY_S if busy else RETRY_UNAVAILABLE_S)
     return response
+
+
+def _is_oauth2(path: str) -> bool:
+    return path.startswith("/oauth2/")
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     """Last resort for a failure outside the request guard (the guard answers the rest)."""
     request_id = log_failure(request.method, request.url.path, exc)
-    return internal_error_response(request_id)
+    response = internal_error_response(request_id, request.url.path)
+    if _is_oauth2(request.url.path):  # outside EdgeMiddleware, which adds it for the rest
+        response.headers.update({"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return response
 
 
 def log_failure(method: str, path: str, exc: BaseException) -> str:
@@ -103,11 +140,16 @@ def log_failure(method: str, path: str, exc: BaseException) -> str:
     return request_id
 
 
-def internal_error_response(request_id: str) -> Response:
-    """500 internal naming the request id (in the message and X-Request-Id), closing the
-    connection so a keep-alive client's next request goes on a fresh one."""
+def internal_error_response(request_id: str, path: str) -> Response:
+    """500 internal naming the request id (in the message and X-Request-Id), in the
+    envelope of the path (RFC 6749's under /oauth2/), closing the connection so a keep-alive
+    client's next request goes on a fresh one."""
     message = f"Internal server error (request id {request_id})"
-    response = error_response(InternalError(message))
+    if _is_oauth2(path):
+        body = oauth2_error_body(OAuth2Error("server_error", message, status=500))
+        response = Response(body, 500, media_type="application/json")
+    else:
+        response = error_response(InternalError(message))
     response.headers["X-Request-Id"] = request_id
     response.headers["Connection"] = "close"
     return response
@@ -133,9 +175,10 @@ class RequestGuard:
         try:
             await self.app(scope, receive, send)
         except Exception as exc:
-            request_id = log_failure(scope.get("method", "-"), scope.get("path", "-"), exc)
+            path = scope.get("path", "-")
+            request_id = log_failure(scope.get("method", "-"), path, exc)
             try:
-                await internal_error_response(request_id)(scope, receive, send)
+                await internal_error_response(request_id, path)(scope, receive, send)
             except RuntimeError:  # the answer had started: the server closes the connection
                 log.debug("request %s: the answer had already started", request_id)
 
@@ -143,6 +186,7 @@ class RequestGuard:
 def install_error_handlers(app: Starlette) -> None:
     """Answer every error in the envelope, overriding the framework's own bodies."""
     app.add_exception_handler(SimklError, _simkl_error)
+    app.add_exception_handler(OAuth2Error, _oauth2_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(DatabaseUnavailable, _database_unavailable)

@@ -24,7 +24,7 @@ async def remove(request: Request) -> Response:
 
     Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
     caller = await require_user(request)
-    settings, store = services(request)
+    settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
     items = sync_items(
         document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars
@@ -38,7 +38,7 @@ async def add(request: Request) -> Response:
 
     Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
     caller = await require_user(request)
-    settings, store = services(request)
+    settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
     items = sync_items(
         document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars

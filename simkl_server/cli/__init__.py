@@ -1,5 +1,5 @@
-"""The `simkl-server` command: serve, db upgrade, catalog import/export, and apps, users and
-tokens to create, list, delete and revoke.
+"""The `simkl-server` command: serve, db upgrade, catalog import/export, apps, users and
+tokens to create, list, delete and revoke, and pin approve.
 
 Every failure a person can cause or fix (a bad setting, a database that is away, a taken port,
 a missing file) ends in one line on stderr and a non-zero exit status, never a traceback.
@@ -16,11 +16,12 @@ import typer
 from simkl_server import __version__
 from simkl_server.catalog.load import CatalogFileError
 from simkl_server.cli._shared import CommandError
-from simkl_server.cli.accounts import apps_cli, tokens_cli, users_cli
+from simkl_server.cli.accounts import apps_cli, pin_cli, tokens_cli, users_cli
 from simkl_server.cli.catalog import catalog_cli
 from simkl_server.cli.serve import db_cli, serve
 from simkl_server.config import ConfigError
 from simkl_server.domain.auth import AccountError
+from simkl_server.keys import SecretKeyError
 from simkl_server.server import ListenError
 from simkl_server.storage.base import DatabaseUnavailable
 
@@ -32,6 +33,7 @@ for name, group in (
     ("apps", apps_cli),
     ("users", users_cli),
     ("tokens", tokens_cli),
+    ("pin", pin_cli),
 ):
     cli.add_typer(group, name=name)
 # Failures whose message already says what happened and what to do.
@@ -42,6 +44,7 @@ EXPLAINED = (
     ConfigError,
     DatabaseUnavailable,
     ListenError,
+    SecretKeyError,
 )
 USAGE_ERROR = 2
 log = logging.getLogger("simkl_server")

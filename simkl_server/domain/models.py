@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -87,22 +88,52 @@ class SyncItem:
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The authenticated app and user behind a request."""
+    """The authenticated app and user behind a request, and whether its token may write."""
 
     app_id: int
     user_id: int
+    can_write: bool = True
+
+
+class AppKind(StrEnum):
+    """How an app is registered: where its code runs decides whether it can keep a secret."""
+
+    SERVER = "server"  # a backend: has a client_secret
+    PUBLIC = "public"  # mobile, desktop, browser: no secret, redirect URIs, PKCE
+    DEVICE = "device"  # TV, console, command line: no secret, no redirect URI
+
+    @property
+    def has_secret(self) -> bool:
+        """Only server apps are issued a client_secret."""
+        return self is AppKind.SERVER
 
 
 @dataclass(frozen=True, slots=True)
 class App:
-    """A registered client application."""
+    """A registered client application; its secret is known only by its hash."""
 
     id: int
     name: str
     client_id: str
-    client_secret: str
-    redirect_uri: str | None
+    secret_hash: str | None
+    redirect_uris: tuple[str, ...]
+    kind: AppKind = AppKind.SERVER
+    auth_version: int = 1
+    owner_id: int | None = None
     created_at: int = 0
+
+    @property
+    def is_v2(self) -> bool:
+        """Registered for AUTH V2 (the /oauth2/ endpoints only)."""
+        return self.auth_version == 2
+
+
+@dataclass(frozen=True, slots=True)
+class NewApp:
+    """An app just registered, with the one sight of its client_secret there will ever be."""
+
+    app: App
+    client_secret: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +146,75 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
-    """A live access token of a user for an app, as the admin commands list it."""
+class Account:
+    """What signing in needs of a user: the id and the password hash (None: no password)."""
 
-    token: str
+    id: int
     username: str
+    password_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A live grant of a user to an app, as Connected apps and the admin commands list it."""
+
+    id: int
+    app_name: str
     client_id: str
+    username: str
+    auth_version: int
+    scope: str
     created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class V1Grant:
+    """The one AUTH V1 grant of an (app, user) pair: revoked grants keep their generation."""
+
+    id: int
+    generation: int
+    revoked_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class V2Grant:
+    """An AUTH V2 grant found by its refresh token."""
+
+    id: int
+    app_id: int
+    user_id: int
+    scope: str
+    refresh_expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuthCode:
+    """An authorization code, as its exchange reads it."""
+
+    app_id: int
+    user_id: int
+    auth_version: int
+    scope: str
+    redirect_uri: str | None
+    challenge: str | None
+    challenge_method: str | None
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserCode:
+    """A PIN (AUTH V1) or device code (AUTH V2) awaiting a user's decision."""
+
+    id: int
+    user_code: str
+    app_id: int
+    auth_version: int
+    scope: str
+    redirect: str | None
+    expires_at: int
+    last_poll_at: int | None
+    user_id: int | None
+    decision: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,50 +1,64 @@
-"""Account queries: apps, users and access tokens, and the per-request authentication."""
+"""Account queries: apps and users (with the password hash signing in checks)."""
 
 from __future__ import annotations
 
-from simkl_server.domain.models import App, Grant, User, UserProfile
-from simkl_server.storage.dialect import statement
-from simkl_server.storage.drivers import Connection
+from collections.abc import Sequence
+from typing import Any
 
-AUTHENTICATE = statement(
-    "SELECT a.id, t.user_id FROM apps a "
-    "LEFT JOIN tokens t ON t.app_id = a.id AND t.token = :token AND t.revoked_at IS NULL "
-    "WHERE a.client_id = :client_id"
+import orjson
+
+from simkl_server.domain.models import Account, App, AppKind, User, UserProfile
+from simkl_server.storage.dialect import statement
+from simkl_server.storage.drivers import Connection, Row
+
+_APP_COLUMNS = (
+    "id, name, client_id, secret_hash, redirect_uris, kind, auth_version, owner_id, created_at"
 )
-_APP_COLUMNS = "id, name, client_id, client_secret, redirect_uri, created_at"
 INSERT_APP = statement(
-    "INSERT INTO apps (name, client_id, client_secret, redirect_uri, created_at) "
-    "VALUES (:name, :client_id, :client_secret, :redirect_uri, :created_at) RETURNING id"
+    "INSERT INTO apps (name, client_id, secret_hash, redirect_uris, kind, auth_version, "
+    "owner_id, created_at) VALUES (:name, :client_id, :secret_hash, :redirect_uris, :kind, "
+    ":auth_version, :owner_id, :created_at) RETURNING id"
 )
 FIND_APP = statement(f"SELECT {_APP_COLUMNS} FROM apps WHERE client_id = :client_id")
+APP_BY_ID = statement(f"SELECT {_APP_COLUMNS} FROM apps WHERE id = :app_id")
 LIST_APPS = statement(f"SELECT {_APP_COLUMNS} FROM apps ORDER BY id")
+OWNED_APPS = statement(f"SELECT {_APP_COLUMNS} FROM apps WHERE owner_id = :owner_id ORDER BY id")
 DELETE_APP = statement("DELETE FROM apps WHERE client_id = :client_id RETURNING id")
+DELETE_OWNED_APP = statement(
+    "DELETE FROM apps WHERE client_id = :client_id AND owner_id = :owner_id RETURNING id"
+)
+SET_SECRET = statement(
+    "UPDATE apps SET secret_hash = :secret_hash WHERE client_id = :client_id RETURNING id"
+)
 INSERT_USER = statement(
-    "INSERT INTO users (username, created_at) VALUES (:username, :created_at) RETURNING id"
+    "INSERT INTO users (username, created_at, password_hash) "
+    "VALUES (:username, :created_at, :password_hash) RETURNING id"
 )
 FIND_USER = statement("SELECT id FROM users WHERE username = :username")
+FIND_ACCOUNT = statement("SELECT id, username, password_hash FROM users WHERE username = :username")
+SET_PASSWORD = statement("UPDATE users SET password_hash = :password_hash WHERE id = :user_id")
 LIST_USERS = statement("SELECT id, username, created_at FROM users ORDER BY id")
 DELETE_USER = statement("DELETE FROM users WHERE username = :username RETURNING id")
 PROFILE = statement(
     "SELECT id, username, created_at, timezone, account_type FROM users WHERE id = :user_id"
 )
-TOKEN_FOR = statement(
-    "SELECT token FROM tokens WHERE app_id = :app_id AND user_id = :user_id "
-    "AND revoked_at IS NULL ORDER BY id LIMIT 1"
-)
-INSERT_TOKEN = statement(
-    "INSERT INTO tokens (token, app_id, user_id, created_at) "
-    "VALUES (:token, :app_id, :user_id, :created_at)"
-)
-REVOKE_TOKEN = statement(
-    "UPDATE tokens SET revoked_at = :revoked_at "
-    "WHERE token = :token AND revoked_at IS NULL RETURNING id"
-)
-LIST_TOKENS = statement(
-    "SELECT t.token, u.username, a.client_id, t.created_at FROM tokens t "
-    "JOIN users u ON u.id = t.user_id JOIN apps a ON a.id = t.app_id "
-    "WHERE t.revoked_at IS NULL ORDER BY t.id"
-)
+USERNAME = statement("SELECT username FROM users WHERE id = :user_id")
+
+
+def app_from_row(row: Row) -> App:
+    """An App from the columns of _APP_COLUMNS."""
+    uris: list[str] = orjson.loads(row[4])
+    return App(
+        id=row[0],
+        name=row[1],
+        client_id=row[2],
+        secret_hash=row[3],
+        redirect_uris=tuple(uris),
+        kind=AppKind(row[5]),
+        auth_version=int(row[6]),
+        owner_id=row[7],
+        created_at=row[8],
+    )
 
 
 class AccountQueries:
@@ -53,52 +67,73 @@ class AccountQueries:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def authenticate(
-        self, client_id: str, token: str | None
-    ) -> tuple[int, int | None] | None:
-        """(app id, user id of the token or None) for a known client_id, else None."""
-        row = await self._conn.fetchrow(AUTHENTICATE, {"client_id": client_id, "token": token})
-        return None if row is None else (row[0], row[1])
-
     async def create_app(
         self,
         *,
         name: str,
         client_id: str,
-        client_secret: str,
-        redirect_uri: str | None,
+        secret_hash: str | None,
+        redirect_uris: Sequence[str],
+        kind: AppKind,
+        auth_version: int,
+        owner_id: int | None,
         created_at: int,
     ) -> App:
         """Register a client application."""
-        params = {
+        params: dict[str, Any] = {
             "name": name,
             "client_id": client_id,
-            "client_secret": client_secret,
-            "redirect_uri": redirect_uri,
+            "secret_hash": secret_hash,
+            "redirect_uris": orjson.dumps(list(redirect_uris)).decode(),
+            "kind": kind.value,
+            "auth_version": auth_version,
+            "owner_id": owner_id,
             "created_at": created_at,
         }
         row = await self._conn.fetchrow(INSERT_APP, params)
         assert row is not None
-        return App(row[0], name, client_id, client_secret, redirect_uri, created_at)
+        return App(
+            row[0], name, client_id, secret_hash, tuple(redirect_uris), kind, auth_version,
+            owner_id, created_at,
+        )  # fmt: skip
 
     async def find_app(self, client_id: str) -> App | None:
         """The app with this client_id."""
         row = await self._conn.fetchrow(FIND_APP, {"client_id": client_id})
-        return None if row is None else App(*row)
+        return None if row is None else app_from_row(row)
+
+    async def find_app_by_id(self, app_id: int) -> App | None:
+        """The app with this database id."""
+        row = await self._conn.fetchrow(APP_BY_ID, {"app_id": app_id})
+        return None if row is None else app_from_row(row)
 
     async def list_apps(self) -> list[App]:
         """Every registered app, oldest first."""
-        return [App(*row) for row in await self._conn.fetch(LIST_APPS, {})]
+        return [app_from_row(row) for row in await self._conn.fetch(LIST_APPS, {})]
 
-    async def delete_app(self, client_id: str) -> bool:
-        """Delete an app and its tokens; False when there was no such app."""
-        return await self._conn.fetchrow(DELETE_APP, {"client_id": client_id}) is not None
+    async def owned_apps(self, owner_id: int) -> list[App]:
+        """The apps a user registered, oldest first."""
+        rows = await self._conn.fetch(OWNED_APPS, {"owner_id": owner_id})
+        return [app_from_row(row) for row in rows]
 
-    async def create_user(self, *, username: str, created_at: int) -> int:
+    async def delete_app(self, client_id: str, *, owner_id: int | None = None) -> bool:
+        """Delete an app (only if that user owns it, when given) with its grants and tokens."""
+        if owner_id is None:
+            return await self._conn.fetchrow(DELETE_APP, {"client_id": client_id}) is not None
+        params = {"client_id": client_id, "owner_id": owner_id}
+        return await self._conn.fetchrow(DELETE_OWNED_APP, params) is not None
+
+    async def set_secret(self, client_id: str, secret_hash: str) -> bool:
+        """Replace an app's client secret; False when there is no such app."""
+        params = {"client_id": client_id, "secret_hash": secret_hash}
+        return await self._conn.fetchrow(SET_SECRET, params) is not None
+
+    async def create_user(
+        self, *, username: str, created_at: int, password_hash: str | None = None
+    ) -> int:
         """Create a user; return its id."""
-        row = await self._conn.fetchrow(
-            INSERT_USER, {"username": username, "created_at": created_at}
-        )
+        params = {"username": username, "created_at": created_at, "password_hash": password_hash}
+        row = await self._conn.fetchrow(INSERT_USER, params)
         assert row is not None
         return int(row[0])
 
@@ -106,6 +141,21 @@ class AccountQueries:
         """The id of the user with this name."""
         row = await self._conn.fetchrow(FIND_USER, {"username": username})
         return None if row is None else int(row[0])
+
+    async def find_account(self, username: str) -> Account | None:
+        """The account signing in as `username`."""
+        row = await self._conn.fetchrow(FIND_ACCOUNT, {"username": username})
+        return None if row is None else Account(*row)
+
+    async def set_password(self, user_id: int, password_hash: str) -> None:
+        """Store a user's new password hash."""
+        params = {"user_id": user_id, "password_hash": password_hash}
+        await self._conn.execute(SET_PASSWORD, params)
+
+    async def username(self, user_id: int) -> str | None:
+        """The name of a user."""
+        row = await self._conn.fetchrow(USERNAME, {"user_id": user_id})
+        return None if row is None else str(row[0])
 
     async def list_users(self) -> list[User]:
         """Every user, oldest first."""
@@ -119,22 +169,3 @@ class AccountQueries:
         """The user's account facts."""
         row = await self._conn.fetchrow(PROFILE, {"user_id": user_id})
         return None if row is None else UserProfile(*row)
-
-    async def token_for(self, *, app_id: int, user_id: int) -> str | None:
-        """The live token of this (app, user) pair."""
-        row = await self._conn.fetchrow(TOKEN_FOR, {"app_id": app_id, "user_id": user_id})
-        return None if row is None else str(row[0])
-
-    async def create_token(self, *, token: str, app_id: int, user_id: int, created_at: int) -> None:
-        """Store a newly issued access token."""
-        params = {"token": token, "app_id": app_id, "user_id": user_id, "created_at": created_at}
-        await self._conn.execute(INSERT_TOKEN, params)
-
-    async def revoke_token(self, *, token: str, revoked_at: int) -> bool:
-        """Revoke a live access token; False when there was none to revoke."""
-        params = {"token": token, "revoked_at": revoked_at}
-        return await self._conn.fetchrow(REVOKE_TOKEN, params) is not None
-
-    async def list_tokens(self) -> list[Grant]:
-        """Every live token with its user and app, oldest first."""
-        return [Grant(*row) for row in await self._conn.fetch(LIST_TOKENS, {})]

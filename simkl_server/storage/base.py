@@ -1,9 +1,10 @@
 """The Store: every area's queries composed, and the transactions they run in.
 
 An area's statements and the methods that run them live in that area's module (accounts,
-activities, catalog, library, meta, ratings); a Session puts all of them on one connection, so the
-domain writes `tx.ratings.clear(...)` or `store.read.catalog.size()`. Adding a query touches
-its area's module only; adding an area adds one property here.
+activities, catalog, codes, grants, library, meta, ratings, sessions); a Session puts all of
+them on one connection, so the domain writes `tx.ratings.clear(...)` or
+`store.read.catalog.size()`. Adding a query touches its area's module only; adding an area adds
+one property here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from simkl_server.storage import schema
 from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.catalog import CatalogQueries
+from simkl_server.storage.codes import CodeQueries
 from simkl_server.storage.dialect import Statement, statement
 from simkl_server.storage.drivers import (
     Connection,
@@ -25,9 +27,11 @@ from simkl_server.storage.drivers import (
     Driver,
     open_driver,
 )
+from simkl_server.storage.grants import GrantQueries
 from simkl_server.storage.library import LibraryQueries
 from simkl_server.storage.meta import MetaQueries
 from simkl_server.storage.ratings import RatingsQueries
+from simkl_server.storage.sessions import SessionQueries
 
 __all__ = ["DatabaseBusy", "DatabaseUnavailable", "Session", "Store", "WriteTx"]
 T = TypeVar("T")
@@ -65,9 +69,12 @@ class Session:
     accounts = _Area(AccountQueries)
     activities = _Area(ActivityQueries)
     catalog = _Area(CatalogQueries)
+    codes = _Area(CodeQueries)
+    grants = _Area(GrantQueries)
     library = _Area(LibraryQueries)
     meta = _Area(MetaQueries)
     ratings = _Area(RatingsQueries)
+    sessions = _Area(SessionQueries)
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

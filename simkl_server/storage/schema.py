@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -55,17 +56,6 @@ catalog_ids = Table(
     sqlite_with_rowid=False,
 )
 
-apps = Table(
-    "apps",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", Text, nullable=False),
-    Column("client_id", String(128), nullable=False, unique=True),
-    Column("client_secret", String(128), nullable=False),
-    Column("redirect_uri", Text),
-    Column("created_at", BigInteger, nullable=False),
-)
-
 users = Table(
     "users",
     metadata,
@@ -74,18 +64,126 @@ users = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("timezone", String(64), nullable=False, server_default="UTC"),
     Column("account_type", String(8), nullable=False, server_default="free"),
+    # argon2 hash; NULL for accounts made on the command line without a password.
+    Column("password_hash", Text),
 )
 
+# A registered client. Secrets are kept as SHA-256 (NULL: a public or device app has none);
+# redirect URIs as a JSON array of strings, read with the app in one lookup.
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("client_id", String(128), nullable=False, unique=True),
+    Column("secret_hash", String(64)),
+    Column("redirect_uris", Text, nullable=False, server_default="[]"),
+    Column("kind", String(8), nullable=False, server_default="server"),
+    Column("auth_version", SmallInteger, nullable=False, server_default="1"),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_apps_owner_id", "owner_id"),
+)
+
+# What a user approved for an app. AUTH V1: one per (app, user), kept after revocation so the
+# next grant gets a new generation (and so a new token). AUTH V2: one per authorization, with
+# its refresh token's hash.
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("auth_version", SmallInteger, nullable=False),
+    Column("scope", String(32), nullable=False),
+    Column("generation", Integer, nullable=False, server_default="0"),
+    Column("refresh_hash", String(64), unique=True),
+    Column("refresh_expires_at", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    Index("ix_grants_user_id", "user_id"),
+    Index(
+        "uq_grants_v1_app_user",
+        "app_id",
+        "user_id",
+        unique=True,
+        sqlite_where=text("auth_version = 1"),
+        postgresql_where=text("auth_version = 1"),
+    ),
+)
+
+# Live access tokens by hash: one indexed lookup authenticates a request.
 tokens = Table(
     "tokens",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("token", String(128), nullable=False, unique=True),
+    Column("token_hash", String(64), primary_key=True),
+    Column("grant_id", Integer, ForeignKey("grants.id", ondelete="CASCADE"), nullable=False),
     Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("scope", String(32), nullable=False),
+    Column("expires_at", BigInteger),
     Column("created_at", BigInteger, nullable=False),
-    Column("revoked_at", BigInteger),
-    Index("ix_tokens_app_user", "app_id", "user_id"),
+    Index("ix_tokens_grant_id", "grant_id"),
+    sqlite_with_rowid=False,
+)
+
+# PIN codes (AUTH V1) and device codes (AUTH V2) until they are used or expire.
+user_codes = Table(
+    "user_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_code", String(16), nullable=False, unique=True),
+    Column("device_hash", String(64), unique=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("auth_version", SmallInteger, nullable=False),
+    Column("scope", String(32), nullable=False),
+    Column("redirect", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("last_poll_at", BigInteger),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("decision", String(8)),
+    Index("ix_user_codes_expires_at", "expires_at"),
+)
+
+# Authorization codes of both OAuth flows until exchanged (any attempt consumes one).
+auth_codes = Table(
+    "auth_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("auth_version", SmallInteger, nullable=False),
+    Column("scope", String(32), nullable=False),
+    Column("redirect_uri", Text),
+    Column("challenge", Text),
+    Column("challenge_method", String(16)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_auth_codes_expires_at", "expires_at"),
+    sqlite_with_rowid=False,
+)
+
+# Browser sessions by the hash of the cookie's value.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_sessions_user_id", "user_id"),
+    sqlite_with_rowid=False,
+)
+
+# Attempt counters for rate limits on guessing (user codes, passwords), one fixed window each.
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("window_start", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 library = Table(

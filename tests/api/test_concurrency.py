@@ -30,7 +30,7 @@ from tests.api.support import (
     WALKING_DEAD,
     rows_by_id,
 )
-from tests.conftest import START_MS
+from tests.conftest import START_MS, TEST_KEYS
 from tests.helpers import flatten
 
 WRITERS = 50
@@ -117,9 +117,9 @@ async def watcher(session: Session, done: asyncio.Event) -> None:
 async def credentials(store: Store, clock: TickingClock) -> tuple[str, str]:
     """A fresh app and user on emptied user state: (client_id, token)."""
     await store.reset(keep_catalog=True)
-    app = await auth.create_app(store, name="concurrency")
+    app = (await auth.create_app(store, name="concurrency")).app
     await auth.create_user(store, username="alice")
-    token = await auth.issue_token(store, username="alice", client_id=app.client_id)
+    token = await auth.issue_token(store, TEST_KEYS, username="alice", client_id=app.client_id)
     return app.client_id, token
 
 

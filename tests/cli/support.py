@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from simkl_server.config import Settings
+from tests.conftest import TEST_SECRET_KEY
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("simkl-server")
 # Variables of the developer's shell that would change what a command does.
@@ -15,8 +16,10 @@ _OWN_SETTINGS = {f"SIMKL_SERVER_{name.upper()}" for name in Settings.model_field
 
 
 def environment(url: str | None, **settings: str) -> dict[str, str]:
-    """This process's environment with the database URL and these SIMKL_SERVER_* settings."""
+    """This process's environment with the database URL and these SIMKL_SERVER_* settings
+    (and the tests' secret key, so no key file is written into the working folder)."""
     env = {k: v for k, v in os.environ.items() if k not in _OWN_SETTINGS}
+    env["SIMKL_SERVER_SECRET_KEY"] = TEST_SECRET_KEY
     if url is not None:
         env["SIMKL_SERVER_DATABASE_URL"] = url
     env.update({f"SIMKL_SERVER_{name.upper()}": value for name, value in settings.items()})
@@ -29,6 +32,7 @@ def simkl_server(
     code: int = 0,
     cwd: Path | None = None,
     settings: dict[str, str] | None = None,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the console script against the database at `url` with these SIMKL_SERVER_*
     settings (by field name); check its exit status."""
@@ -36,6 +40,7 @@ def simkl_server(
         [str(CONSOLE_SCRIPT), *args],
         env=environment(url, **(settings or {})),
         cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,

@@ -81,16 +81,25 @@ def test_catalog_import_refuses_a_missing_or_unreadable_file(
 
 def test_apps_create_prints_credentials_as_lines_or_json(empty_database: str) -> None:
     plain = fields(simkl_server(empty_database, "apps", "create", "My app").stdout)
-    assert plain.keys() == {"name", "client_id", "client_secret", "redirect_uri"}
+    assert plain.keys() == {"name", "client_id", "client_secret", "kind", "auth", "redirect_uris"}
     assert plain["name"] == "My app"
+    assert (plain["kind"], plain["auth"], plain["redirect_uris"]) == ("server", "v1", "")
     assert HEX.fullmatch(plain["client_id"])
     assert HEX.fullmatch(plain["client_secret"])
     done = simkl_server(
-        empty_database, "apps", "create", "Other", "--redirect-uri", "http://x/cb", "--json"
+        empty_database,
+        "apps",
+        "create",
+        "Other",
+        "--redirect-uri",
+        "http://x/cb",
+        "--redirect-uri",
+        "myapp://auth",
+        "--json",
     )
     assert len(done.stdout.splitlines()) == 1
     document = json.loads(done.stdout)
-    assert document["redirect_uri"] == "http://x/cb"
+    assert document["redirect_uris"] == ["http://x/cb", "myapp://auth"]
     assert HEX.fullmatch(document["client_id"])
     assert document["client_id"] != plain["client_id"]
 
@@ -122,7 +131,7 @@ def test_python_m_simkl_server_help_lists_every_command() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "simkl_server", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("serve", "db", "catalog", "apps", "users", "tokens"):
+    for command in ("serve", "db", "catalog", "apps", "users", "tokens", "pin"):
         assert re.search(rf"^\W*{command}\b", done.stdout, re.MULTILINE), command
 
 
@@ -176,3 +185,79 @@ def _commands(command: Any, usage: str) -> Iterator[tuple[str, list[str]]]:
         return
     for name, child in children.items():
         yield from _commands(child, f"{usage} {name}")
+
+
+def test_apps_create_registers_v2_apps_of_each_kind(empty_database: str) -> None:
+    device = json.loads(
+        simkl_server(
+            empty_database, "apps", "create", "TV", "--v2", "--kind", "device", "--json"
+        ).stdout
+    )
+    assert (device["auth"], device["kind"], device["client_secret"]) == ("v2", "device", None)
+    refused = simkl_server(
+        empty_database, "apps", "create", "TV", "--kind", "device", "--redirect-uri", "x://y",
+        code=1,
+    )  # fmt: skip
+    assert_one_line_error(refused, "a device app registers no redirect URI")
+    bad = simkl_server(
+        empty_database, "apps", "create", "X", "--redirect-uri", "javascript:x", code=1
+    )
+    assert_one_line_error(bad, "not allowed")
+
+
+def test_a_user_created_with_a_password_can_sign_in(empty_database: str) -> None:
+    simkl_server(
+        empty_database, "users", "create", "erin", "--password-stdin", stdin="long enough pw\n"
+    )
+    short = simkl_server(
+        empty_database, "users", "create", "frank", "--password-stdin", stdin="short\n", code=1
+    )
+    assert_one_line_error(short, "password needs 8")
+    with TestClient(create_app(Settings(database_url=empty_database))) as client:
+        page = client.get("/signin")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        done = client.post(
+            "/signin",
+            data={"csrf_token": token.group(1), "username": "erin", "password": "long enough pw"},
+            follow_redirects=False,
+        )
+    assert done.status_code == 303
+
+
+def test_pin_approve_approves_a_pin_or_a_device_code_typed_loosely(empty_database: str) -> None:
+    simkl_server(empty_database, "users", "create", "gina")
+    v1 = fields(simkl_server(empty_database, "apps", "create", "Plugin").stdout)["client_id"]
+    v2 = json.loads(
+        simkl_server(
+            empty_database, "apps", "create", "TV", "--v2", "--kind", "device", "--json"
+        ).stdout
+    )["client_id"]
+    with TestClient(create_app(Settings(database_url=empty_database))) as client:
+        pin = client.get(f"/oauth/pin?client_id={v1}").json()["user_code"]
+        device = client.post("/oauth2/device", data={"client_id": v2}).json()
+        approved = simkl_server(empty_database, "pin", "approve", pin.lower(), "--user", "gina")
+        assert "approved" in approved.stdout
+        typed = device["user_code"].replace("-", "").lower()
+        simkl_server(empty_database, "pin", "approve", typed, "--user", "gina")
+        token = client.get(f"/oauth/pin/{pin}?client_id={v1}").json()["access_token"]
+        assert HEX.fullmatch(token)
+        polled = client.post(
+            "/oauth2/token",
+            data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                "client_id": v2,
+                "device_code": device["device_code"],
+            },
+        )
+        assert polled.status_code == 200, polled.text
+    unknown = simkl_server(empty_database, "pin", "approve", "ZZZZZ", "--user", "gina", code=1)
+    assert_one_line_error(unknown, "no live code")
+    nobody = simkl_server(empty_database, "pin", "approve", "ZZZZZ", "--user", "nobody", code=1)
+    assert_one_line_error(nobody, "no user named")
+
+
+def test_a_weak_secret_key_is_one_line_of_error(empty_database: str) -> None:
+    done = simkl_server(empty_database, "db", "upgrade", settings={"secret_key": "weak"}, code=1)
+    line = assert_one_line_error(done, "SIMKL_SERVER_SECRET_KEY", "too weak")
+    assert "weak'" not in line  # the key itself is never printed

@@ -16,7 +16,7 @@ import asyncpg
 import httpx2
 import pytest
 
-from simkl_server.demo import DEMO_CLIENT_ID, DEMO_TOKEN
+from simkl_server.demo import DEMO_CLIENT_ID, DEMO_TOKEN, DEMO_V2_CLIENT_ID
 from tests.cli.support import assert_one_line_error, simkl_server
 from tests.conftest import create_pg_database, drop_pg_database, require_postgres
 from tests.robustness.server import ServerProcess
@@ -79,9 +79,11 @@ def test_demo_banner_after_the_bind_then_one_format_and_masked_access_lines(
     lines = logged(server)
     banner = lines.index(f"demo client_id:    {DEMO_CLIENT_ID}")
     assert f"http://127.0.0.1:{server.port}/sync/activities" in lines[banner + 2]
+    assert lines[banner + 3].endswith(DEMO_V2_CLIENT_ID)
+    assert f"http://127.0.0.1:{server.port}/signin" in lines[banner + 4]
     started = next(i for i, line in enumerate(lines) if "Application startup complete" in line)
     assert banner < started
-    assert all(LOG_LINE.match(line) for line in lines[: banner - 1] + lines[banner + 3 :]), lines
+    assert all(LOG_LINE.match(line) for line in lines[: banner - 1] + lines[banner + 5 :]), lines
     access = [found.groupdict() for line in lines if (found := ACCESS.search(line))]
     assert [(a["method"], a["status"], a["app"]) for a in access[-2:]] == [
         ("GET", "200", "plex-sync/2.1"),

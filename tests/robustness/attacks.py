@@ -9,6 +9,7 @@ nothing), so a test can check the answers while the probe shows the server kept 
 from __future__ import annotations
 
 import json
+import select
 import signal
 import socket
 import sqlite3
@@ -284,14 +285,14 @@ def held_connections(target: Target, count: int) -> Iterator[list[int | None]]:
     the server refused at once (None for those it kept open)."""
     opened = [socket.create_connection(("127.0.0.1", target.port)) for _ in range(count)]
     try:
-        refusals: list[int | None] = []
-        for sock in opened:
-            sock.settimeout(0.5)  # a refusal is written as the connection is accepted
-            try:
-                refusals.append(status_of(sock.recv(4096)))
-            except TimeoutError:
-                refusals.append(None)
-        yield refusals
+        answers: dict[socket.socket, int | None] = {}
+        pending = list(opened)
+        # A refusal is written as the connection is accepted: wait until a round brings none.
+        while pending and (ready := select.select(pending, [], [], 0.5)[0]):
+            for sock in ready:
+                answers[sock] = status_of(sock.recv(4096))
+                pending.remove(sock)
+        yield [answers.get(sock) for sock in opened]
     finally:
         for sock in opened:
             sock.close()

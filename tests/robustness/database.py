@@ -22,6 +22,7 @@ from simkl_server.config import Settings, parse_database_url
 from simkl_server.domain import auth
 from simkl_server.domain.catalog import CatalogRecord, import_records
 from simkl_server.domain.kinds import MediaType
+from tests.conftest import TEST_KEYS
 
 TEST_CATALOG = Path(__file__).parents[1] / "fixtures" / "catalog.jsonl"
 MOVIE_BASE = 7_000_000
@@ -30,7 +31,12 @@ SHOW_BASE = 8_000_000
 TABLES: dict[str, str] = {
     "apps": "id",
     "users": "id",
-    "tokens": "id",
+    "grants": "id",
+    "tokens": "token_hash",
+    "user_codes": "id",
+    "auth_codes": "code_hash",
+    "sessions": "session_hash",
+    "attempts": "key",
     "library": "user_id, item_id",
     "activity": "user_id, bucket",
     "catalog_items": "id",
@@ -86,9 +92,11 @@ def provision(url: str, *, movies: int, shows: int = 0, username: str = "robot")
             records += [show_record(n) for n in range(shows)]
             report = await import_records(store, records)
             assert not report.problems, report.problems
-            app = await auth.create_app(store, name="robustness")
+            app = (await auth.create_app(store, name="robustness")).app
             await auth.create_user(store, username=username)
-            token = await auth.issue_token(store, username=username, client_id=app.client_id)
+            token = await auth.issue_token(
+                store, TEST_KEYS, username=username, client_id=app.client_id
+            )
         finally:
             await store.close()
         return Account(
@@ -155,8 +163,11 @@ _ORPHANS = {
     "LEFT JOIN catalog_items c ON c.id = l.item_id WHERE c.id IS NULL",
     "activity without user": "SELECT a.user_id, a.bucket FROM activity a "
     "LEFT JOIN users u ON u.id = a.user_id WHERE u.id IS NULL",
-    "token without user or app": "SELECT t.id FROM tokens t LEFT JOIN users u ON u.id = t.user_id "
-    "LEFT JOIN apps a ON a.id = t.app_id WHERE u.id IS NULL OR a.id IS NULL",
+    "token without user, app or grant": "SELECT t.token_hash FROM tokens t "
+    "LEFT JOIN users u ON u.id = t.user_id LEFT JOIN apps a ON a.id = t.app_id "
+    "LEFT JOIN grants g ON g.id = t.grant_id WHERE u.id IS NULL OR a.id IS NULL OR g.id IS NULL",
+    "grant without user or app": "SELECT g.id FROM grants g LEFT JOIN users u ON u.id = g.user_id "
+    "LEFT JOIN apps a ON a.id = g.app_id WHERE u.id IS NULL OR a.id IS NULL",
     "index key without item": "SELECT k.key FROM catalog_ids k "
     "LEFT JOIN catalog_items c ON c.id = k.item_id WHERE c.id IS NULL",
     "rating without rated_at": "SELECT user_id, item_id FROM library "

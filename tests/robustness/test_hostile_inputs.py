@@ -170,6 +170,8 @@ CASES: list[Hostile] = [
             ("2**63", b"9223372036854775808"),
             ("-2**63-1", b"-9223372036854775809"),
             ("1e300", b"1e300"),
+            ("2**70", b"1180591620717411303424"),
+            ("-2**70", b"-1180591620717411303424"),
         )
     ),
     Hostile(
@@ -207,6 +209,18 @@ CASES: list[Hostile] = [
         NOT_FOUND,
         paths=(ADD,),
         params={"rating": "7" * 5000},
+    ),
+    # Titles too long to fold (NFKC makes U+FDFA 18 characters) are refused before folding.
+    Hostile("title 1,001 characters", _const(movies({"title": "a" * 1001, "year": 2014})), WRONG),
+    Hostile(
+        "title 1 MiB of U+FDFA",
+        _const(movies({"title": "\ufdfa" * (MB // 3), "year": 2014})),
+        WRONG,
+    ),
+    Hostile(
+        "title 1,000 characters of U+FDFA",
+        _const(movies({"title": "\ufdfa" * 1000, "year": 2014})),
+        NOT_FOUND,
     ),
     # SQL and HTML metacharacters simply match nothing.
     *(
@@ -469,6 +483,77 @@ REQUESTS: list[HostileRequest] = [
     HostileRequest("path with NUL", "GET", "/sync/%00", (404, "url_failed")),
     HostileRequest("path traversal", "GET", "/sync/../../etc/passwd", (404, "url_failed")),
     HostileRequest("wrong method", "DELETE", "/sync/ratings", (405, "wrong_method")),
+    # Sign-in endpoints: refused before any flow state is written.
+    HostileRequest(
+        "pin client_id NUL", "GET", "/oauth/pin", (412, "client_id_failed"), client_id="\x00"
+    ),
+    HostileRequest(
+        "pin client_id SQL", "GET", "/oauth/pin", (412, "client_id_failed"), client_id="' OR 1=1 --"
+    ),
+    HostileRequest(
+        "pin redirect 10k",
+        "GET",
+        "/oauth/pin",
+        (403, "redirect_failed"),
+        params={"redirect": "https://x/" + "a" * 10_000},
+    ),
+    HostileRequest(
+        "pin poll SQL code, unknown client",
+        "GET",
+        "/oauth/pin/' OR 1=1 --",
+        (412, "client_id_failed"),
+        client_id="nope",
+    ),
+    HostileRequest(
+        "token nesting 50k", "POST", "/oauth/token", (400, "wrong_parameter"), body=b"[" * 50_000
+    ),
+    HostileRequest(
+        "token 1 MB body",
+        "POST",
+        "/oauth/token",
+        (413, "body_too_large"),
+        body=b'{"code": "' + b"x" * MB + b'"}',
+    ),
+    HostileRequest(
+        "token code SQL",
+        "POST",
+        "/oauth/token",
+        (401, "secret_error"),
+        body=orjson.dumps(
+            {"grant_type": "authorization_code", "code": "' OR 1=1 --", "client_secret": "x"}
+        ),
+    ),
+    HostileRequest(
+        "token code NUL",
+        "POST",
+        "/oauth/token",
+        (400, "wrong_parameter"),
+        body=orjson.dumps({"grant_type": "authorization_code", "code": "a\x00b"}),
+    ),
+    HostileRequest(
+        "token code array",
+        "POST",
+        "/oauth/token",
+        (400, "wrong_parameter"),
+        body=b"grant_type=authorization_code&code=a&code=b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    ),
+    HostileRequest(
+        "token Basic garbage",
+        "POST",
+        "/oauth/token",
+        (400, "wrong_parameter"),
+        headers={"Authorization": "Basic !!!not base64"},
+        body=b"{}",
+    ),
+    HostileRequest(
+        "token client_id 10k",
+        "POST",
+        "/oauth/token",
+        (412, "client_id_failed"),
+        client_id=None,
+        body=orjson.dumps({"client_id": "c" * 10_000, "code": "x"}),
+    ),
     HostileRequest(
         "?rating= NUL on add",
         "POST",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tests.contract.goldens import activities, ratings, users
+from tests.contract.goldens import activities, oauth, ratings, users
 from tests.contract.goldens.base import Checker, Context, Example, Golden, without_message
 from tests.contract.operations import sample_request, send
 from tests.helpers import assert_simkl_error
@@ -72,7 +72,7 @@ def _registry(*areas: Mapping[str, Golden]) -> dict[str, Golden]:
     return registry
 
 
-REGISTRY = _registry(ratings.GOLDENS, activities.GOLDENS, users.GOLDENS)
+REGISTRY = _registry(ratings.GOLDENS, activities.GOLDENS, users.GOLDENS, oauth.GOLDENS)
 
 
 def checker_for(example: Example) -> Checker | str | None:
