@@ -10,7 +10,7 @@ from simkl_server import logs, web
 from simkl_server.api import ROUTES
 from simkl_server.api._http import BodyBudget, LargeReads, Services, SimklApp
 from simkl_server.api.edge import ACCESS_LOGGER, EdgeMiddleware
-from simkl_server.api.errors import RequestGuard, install_error_handlers
+from simkl_server.api.errors import install_error_handlers
 from simkl_server.clock import Clock, SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain.tokens import Keys
@@ -65,7 +65,6 @@ def create_app(
     app.large_reads = LargeReads()
     install_error_handlers(app)
     app.router.redirect_slashes = False
-    app.add_middleware(RequestGuard)  # innermost: what escapes the routes is answered here
     app.add_middleware(
         EdgeMiddleware,
         access_log=settings.access_log,

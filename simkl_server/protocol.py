@@ -118,7 +118,9 @@ class SimklHttpProtocol(HttpToolsProtocol):
         self._in_head = True  # the bytes arriving belong to a request line or headers
         self._head_bytes = 0
         self._heads = 0  # heads completed on this connection
-        self._deadline: float | None = None
+        # When the current head began to arrive, or the body last moved (the read timeout
+        # counts from it); None while the app answers or the connection waits between requests.
+        self._since: float | None = None
         self._client_key: str | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -131,7 +133,7 @@ class SimklHttpProtocol(HttpToolsProtocol):
             self._note_refusal()
             self._refuse(_TOO_MANY)
             return
-        self._deadline = self.loop.time() + self.limits.read_timeout_s
+        self._since = self.loop.time()
         self.sweeper.watch(self.loop, self.connections)
 
     def _over_limits(self) -> bool:
@@ -162,51 +164,51 @@ class SimklHttpProtocol(HttpToolsProtocol):
             self.per_client[key] -= 1
             if self.per_client[key] <= 0:
                 del self.per_client[key]
-        self._deadline = None
+        self._since = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         """Parse, then refuse a head that has grown past the limit (checked after each read,
-        so the parser never holds more than the limit plus one read)."""
-        if self.transport.is_closing():
-            return
-        heads = self._heads if self._in_head else -1
+        so the parser never holds more than the limit plus one read), and note the time for
+        the read timeout: when a head begins, and whenever a body moves."""
+        now = self.loop.time()
+        if self._in_head:
+            heads = self._heads
+            if self._since is None:
+                self._since = now
+        else:
+            heads = -1
         super().data_received(data)
-        if heads == self._heads and not self.transport.is_closing():
+        if heads == self._heads:
             self._head_bytes += len(data)
-            if self._head_bytes > self.limits.max_header_bytes:
+            if self._head_bytes > self.limits.max_header_bytes and not self.transport.is_closing():
                 limit = self.limits.max_header_bytes
                 self._refuse(HeadersTooLarge(f"Request line and headers exceed {limit} bytes"))
-
-    def on_message_begin(self) -> None:
-        """A new request: its head has read_timeout_s to arrive."""
-        super().on_message_begin()
-        self._deadline = self.loop.time() + self.limits.read_timeout_s
+        elif not self._in_head:
+            self._since = now  # inside a body: the pause allowed starts again
 
     def on_headers_complete(self) -> None:
-        """The head is in: from now on the body may pause at most read_timeout_s."""
+        """The head is in; what follows is its body."""
         self._in_head = False
         self._head_bytes = 0
         self._heads += 1
-        self._deadline = self.loop.time() + self.limits.read_timeout_s
         super().on_headers_complete()
 
-    def on_body(self, body: bytes) -> None:
-        """More body: the pause allowed starts again."""
-        self._deadline = self.loop.time() + self.limits.read_timeout_s
-        super().on_body(body)
-
     def on_message_complete(self) -> None:
-        """The request is in; what arrives next is the next request's head."""
+        """The request is in: no deadline while the app answers; what arrives next is the
+        next request's head."""
         self._in_head = True
-        self._deadline = None
+        self._since = None
         super().on_message_complete()
 
     def check_deadline(self, now: float) -> None:
         """Answer 408 and close when the client let its deadline pass."""
-        if self._deadline is None or now < self._deadline or self.transport.is_closing():
+        since = self._since
+        if since is None or now < since + self.limits.read_timeout_s:
             return
-        self._deadline = None
+        if self.transport.is_closing():
+            return
+        self._since = None
         cycle = self.cycle
         if cycle is not None and cycle.response_started and not cycle.response_complete:
             self.transport.close()  # an answer is under way: the app sees the client leave

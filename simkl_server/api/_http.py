@@ -142,6 +142,8 @@ def json_in_pieces(pieces: Iterable[bytes]) -> Response:
     """A JSON response written piece by piece (with its Content-Length): a large document is
     never joined into one more copy of itself."""
     parts = list(pieces)
+    if len(parts) == 1:
+        return Response(parts[0], media_type="application/json")
     length = sum(len(part) for part in parts)
     if length <= SMALL_BODY_BYTES:  # one write costs less than several
         return Response(b"".join(parts), media_type="application/json")

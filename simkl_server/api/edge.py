@@ -1,5 +1,8 @@
 """What every request passes before routing and after answering: a trailing slash dropped,
-one access log line, apps that omit app-name, app-version or User-Agent noted once,
+one access log line, anything unexpected answered 500 with a request id (Starlette's outer
+handler would answer, then re-raise it to the server, which logs it again and drops the
+connection without telling a keep-alive client), apps that omit app-name, app-version or
+User-Agent noted once,
 `no-store` on every `/oauth2/*` answer, and what the request held (its share of the body
 budget, a large-read slot) given back once it is answered."""
 
@@ -14,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simkl_server.api._http import release_held
 from simkl_server.api.access import MAX_NAME_CHARS, Identity, identity, seen
+from simkl_server.api.errors import answer_failure
 
 ACCESS_LOGGER = "simkl_server.access"
 log = logging.getLogger("simkl_server")
@@ -65,7 +69,10 @@ class EdgeMiddleware:
             elif log.isEnabledFor(logging.INFO) and not _fully_identified(scope):
                 await self._observed(scope, receive, send, logging_access=False)
             else:
-                await self.app(scope, receive, send)
+                try:
+                    await self.app(scope, receive, send)
+                except Exception as exc:
+                    await answer_failure(scope, receive, send, exc)
         finally:
             release_held(scope)
 
@@ -83,8 +90,11 @@ class EdgeMiddleware:
 
         try:
             await self.app(scope, receive, send_noting_status)
+        except Exception as exc:
+            await answer_failure(scope, receive, send_noting_status, exc)
+            status = status or 500
         except BaseException:
-            status = status or 500  # the outermost handler answers 500 for what escapes here
+            status = status or 500  # cancelled: nobody is left to answer
             raise
         finally:
             self._after(scope, status, perf_counter() - started, logging_access=logging_access)

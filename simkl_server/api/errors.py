@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from simkl_server.api._http import realm
 from simkl_server.errors import (
@@ -116,7 +116,7 @@ def _is_oauth2(path: str) -> bool:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    """Last resort for a failure outside the request guard (the guard answers the rest)."""
+    """Last resort for a failure in EdgeMiddleware itself (which answers the rest)."""
     request_id = log_failure(request.method, request.url.path, exc)
     response = internal_error_response(request_id, request.url.path)
     if _is_oauth2(request.url.path):  # outside EdgeMiddleware, which adds it for the rest
@@ -161,26 +161,15 @@ def shown(text: str) -> str:
     return cut if cut.isprintable() else cut.encode("unicode_escape").decode("ascii")
 
 
-class RequestGuard:
-    """Innermost wrapper of every request: anything unexpected is answered 500 in the
-    envelope, logged once with a request id, and goes no further (Starlette's outer handler
-    would answer, then re-raise it to the server, which logs it again and drops the
-    connection without telling the client)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass the request on; answer what escapes."""
-        try:
-            await self.app(scope, receive, send)
-        except Exception as exc:
-            path = scope.get("path", "-")
-            request_id = log_failure(scope.get("method", "-"), path, exc)
-            try:
-                await internal_error_response(request_id, path)(scope, receive, send)
-            except RuntimeError:  # the answer had started: the server closes the connection
-                log.debug("request %s: the answer had already started", request_id)
+async def answer_failure(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """Answer what escaped the routes: 500 with a request id, logged in one line (if the
+    answer had already started, the server closes the connection instead)."""
+    path = scope.get("path", "-")
+    request_id = log_failure(scope.get("method", "-"), path, exc)
+    try:
+        await internal_error_response(request_id, path)(scope, receive, send)
+    except RuntimeError:
+        log.debug("request %s: the answer had already started", request_id)
 
 
 def install_error_handlers(app: Starlette) -> None:

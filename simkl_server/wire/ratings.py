@@ -92,19 +92,33 @@ def ratings_response(rows: Sequence[LibraryRow]) -> dict[str, list[dict[str, Any
 
 class RatingsDocument:
     """The ratings read's JSON, rendered a batch of rows at a time as rows arrive (a whole
-    library's dictionaries never exist at once): the same bytes `ratings_response` gives."""
+    library's dictionaries never exist at once): the same bytes `ratings_response` gives. A
+    single batch (a small library, the common case) is encoded in one piece."""
 
     def __init__(self) -> None:
+        self._first: dict[str, list[dict[str, Any]]] | None = None
         self._parts: dict[str, list[bytes]] = {}  # bucket -> its rendered rows, comma-joined
 
     def add(self, rows: Sequence[LibraryRow]) -> None:
         """Render a batch of rows (in read order) into their buckets."""
-        for bucket, entries in ratings_response(rows).items():
+        if self._first is None and not self._parts:
+            self._first = ratings_response(rows)
+            return
+        if self._first is not None:
+            self._encode(self._first)
+            self._first = None
+        self._encode(ratings_response(rows))
+
+    def _encode(self, grouped: dict[str, list[dict[str, Any]]]) -> None:
+        for bucket, entries in grouped.items():
             part = orjson.dumps(entries)[1:-1]  # the entries without the enclosing brackets
             self._parts.setdefault(bucket, []).append(part)
 
     def chunks(self) -> Iterator[bytes]:
         """The document in pieces: `{"movies":[...],"shows":[...]}`, `{}` when empty."""
+        if not self._parts:
+            yield orjson.dumps(self._first or {})
+            return
         yield b"{"
         for number, (bucket, parts) in enumerate(self._parts.items()):
             yield (b',"' if number else b'"') + bucket.encode("ascii") + b'":['
