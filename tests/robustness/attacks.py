@@ -9,7 +9,7 @@ nothing), so a test can check the answers while the probe shows the server kept 
 from __future__ import annotations
 
 import json
-import select
+import selectors
 import signal
 import socket
 import sqlite3
@@ -284,18 +284,22 @@ def held_connections(target: Target, count: int) -> Iterator[list[int | None]]:
     """`count` connections opened and held silent until the block ends; the statuses of those
     the server refused at once (None for those it kept open)."""
     opened = [socket.create_connection(("127.0.0.1", target.port)) for _ in range(count)]
-    try:
-        answers: dict[socket.socket, int | None] = {}
-        pending = list(opened)
-        # A refusal is written as the connection is accepted: wait until a round brings none.
-        while pending and (ready := select.select(pending, [], [], 0.5)[0]):
-            for sock in ready:
-                answers[sock] = status_of(sock.recv(4096))
-                pending.remove(sock)
-        yield [answers.get(sock) for sock in opened]
-    finally:
-        for sock in opened:
-            sock.close()
+    answers: dict[socket.socket, int | None] = {}
+    with selectors.DefaultSelector() as watching:
+        try:
+            for sock in opened:
+                watching.register(sock, selectors.EVENT_READ, data=sock)
+            # A refusal is written as the connection is accepted: wait until a round brings
+            # none.
+            while ready := watching.select(timeout=0.5):
+                for key, _ in ready:
+                    refused: socket.socket = key.data
+                    answers[refused] = status_of(refused.recv(4096))
+                    watching.unregister(refused)
+            yield [answers.get(sock) for sock in opened]
+        finally:
+            for sock in opened:
+                sock.close()
 
 
 # --- 7. Many large bodies at once ----------------------------------------------------------
