@@ -34,6 +34,7 @@ _DIGITS_ONLY = bytes(
     ord("0") if chr(byte).isdigit() and byte < 128 else ord("x") for byte in range(256)
 )
 _WIDE_DIGITS = b"0" * 19
+_NOT_DIGITS = bytes(byte for byte in range(256) if not ord("0") <= byte <= ord("9"))
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
 # Repeated keys are named in the error only for bodies this small (naming needs a slow,
 # memory-hungry second parse).
@@ -64,10 +65,17 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise WrongParameter("Request body must be a JSON object")
     _reject_duplicate_keys(body, document)
-    if _WIDE_DIGITS in body.translate(_DIGITS_ONLY) and _WIDE_NUMBER.search(body) is not None:
+    if _may_hold_wide_number(body) and _WIDE_NUMBER.search(body) is not None:
         exact: dict[str, Any] = json.loads(body, parse_int=_exact_int)
         return exact
     return document
+
+
+def _may_hold_wide_number(body: bytes) -> bool:
+    """19 digits in a row somewhere (cheap tests first: a body of megabytes is common)."""
+    if len(body.translate(None, _NOT_DIGITS)) < len(_WIDE_DIGITS):
+        return False
+    return _WIDE_DIGITS in body.translate(_DIGITS_ONLY)
 
 
 def _reject_duplicate_keys(body: bytes, document: dict[str, Any]) -> None:
