@@ -22,7 +22,6 @@ from simkl_server.config import Settings
 from simkl_server.domain.tokens import Keys
 from simkl_server.errors import BodyTooLarge, ServiceUnavailable, WrongParameter
 from simkl_server.storage.base import Store
-from simkl_server.wire.common import parse_json_object
 
 
 class JSONResponse(Response):
@@ -191,16 +190,6 @@ async def read_body(request: Request, *, limit: int) -> bytes:
             body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             _check_containers(body, services(request).settings.max_json_containers)
             return body
-
-
-async def read_document(request: Request) -> dict[str, Any]:
-    """The request's body as a JSON object, within every limit of the settings; a large body
-    is parsed in a worker thread, so the loop is held for one parsing step at a time instead
-    of the whole parse (tens of milliseconds for 8 MiB)."""
-    body = await read_body(request, limit=services(request).settings.max_body_bytes)
-    if len(body) <= SMALL_BODY_BYTES:
-        return parse_json_object(body)
-    return await asyncio.to_thread(parse_json_object, body)
 
 
 def _check_containers(body: bytes, limit: int) -> None:

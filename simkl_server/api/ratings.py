@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import JSONResponse, json_in_pieces, read_document, services
+from simkl_server.api._http import JSONResponse, json_in_pieces, read_body, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain import ratings
-from simkl_server.wire.common import sync_items
+from simkl_server.wire.common import parse_json_object, sync_items
 from simkl_server.wire.ratings import (
     RatingsDocument,
     add_response,
@@ -25,7 +25,7 @@ async def remove(request: Request) -> Response:
     Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
     caller = await require_user(request)
     settings, store, _ = services(request)
-    document = await read_document(request)
+    document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
     items = sync_items(
         document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars
     )
@@ -39,7 +39,7 @@ async def add(request: Request) -> Response:
     Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
     caller = await require_user(request)
     settings, store, _ = services(request)
-    document = await read_document(request)
+    document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
     items = sync_items(
         document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars
     )
