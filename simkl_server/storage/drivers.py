@@ -193,23 +193,38 @@ def is_busy(exc: sqlite3.Error) -> bool:
 
 
 class SqliteConnection:
-    """Statements on one sqlite3 connection; they complete without yielding to the loop."""
+    """Statements on one sqlite3 connection; they complete without yielding to the loop.
+
+    The event loop's reader is given its driver: a read that finds the file locked (rare in
+    WAL mode: a checkpoint truncating the log, a process holding an exclusive lock) is run
+    again in a worker thread, on a connection that may wait for the lock."""
 
     dialect = SQLITE
     array = staticmethod(SQLITE.encode_array)
 
-    def __init__(self, raw: sqlite3.Connection) -> None:
+    def __init__(self, raw: sqlite3.Connection, *, retry: SqliteDriver | None = None) -> None:
         self._raw = raw
+        self._retry = retry
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """All rows."""
         query = statement.sqlite
-        return self._raw.execute(query.sql, query.args(params)).fetchall()
+        try:
+            return self._raw.execute(query.sql, query.args(params)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if self._retry is None or not is_busy(exc):
+                raise
+            return await self._retry.snapshot(lambda conn: conn.fetch(statement, params))
 
     async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         """The first row, if any."""
         query = statement.sqlite
-        row: Row | None = self._raw.execute(query.sql, query.args(params)).fetchone()
+        try:
+            row: Row | None = self._raw.execute(query.sql, query.args(params)).fetchone()
+        except sqlite3.OperationalError as exc:
+            if self._retry is None or not is_busy(exc):
+                raise
+            return await self._retry.snapshot(lambda conn: conn.fetchrow(statement, params))
         return row
 
     async def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
@@ -228,39 +243,6 @@ class SqliteConnection:
                 yield rows
         finally:
             cursor.close()
-
-
-class _LoopReader(SqliteConnection):
-    """The event loop's reader: a statement that finds the file locked (rare in WAL mode: a
-    checkpoint truncating the log, a process holding an exclusive lock) is run again in a
-    worker thread, on a connection that may wait for the lock."""
-
-    def __init__(self, raw: sqlite3.Connection, driver: SqliteDriver) -> None:
-        super().__init__(raw)
-        self._driver = driver
-
-    # The statements are run here rather than through super(): every request makes a few,
-    # and a second coroutine per statement showed in the read path's cost.
-    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        """All rows."""
-        query = statement.sqlite
-        try:
-            return self._raw.execute(query.sql, query.args(params)).fetchall()
-        except sqlite3.OperationalError as exc:
-            if not is_busy(exc):
-                raise
-        return await self._driver.snapshot(lambda conn: conn.fetch(statement, params))
-
-    async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
-        """The first row, if any."""
-        query = statement.sqlite
-        try:
-            row: Row | None = self._raw.execute(query.sql, query.args(params)).fetchone()
-            return row
-        except sqlite3.OperationalError as exc:
-            if not is_busy(exc):
-                raise
-        return await self._driver.snapshot(lambda conn: conn.fetchrow(statement, params))
 
 
 # Checkpoints copy the WAL back into the database file and fsync it: a background thread does
@@ -329,7 +311,7 @@ class SqliteDriver:
         self._wait_ms = write_wait_ms
         self._writer_raw = _open_sqlite(path, busy_ms=0)
         self._reader_raw = _open_sqlite(path, busy_ms=0)
-        self._reader = _LoopReader(self._reader_raw, self)
+        self._reader = SqliteConnection(self._reader_raw, retry=self)
         self._writer = SqliteConnection(self._writer_raw)
         self._lock: asyncio.Lock | None = None
         self._read_threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="sqlite-read")
