@@ -18,12 +18,18 @@ from typing import Any
 import uvicorn
 
 _PROTOCOL: type[asyncio.Protocol] | str = "httptools"
-try:  # the protocol class `serve` runs: httptools, with a Simkl body for unparsable requests
-    from simkl_server.server import SimklHttpProtocol
+try:  # the protocol class `serve` runs: httptools with its limits, at their defaults
+    from simkl_server.config import Settings
+    from simkl_server.protocol import ConnectionLimits, protocol_class
 
-    _PROTOCOL = SimklHttpProtocol
-except ImportError:  # older trees ran plain httptools
-    pass
+    _PROTOCOL = protocol_class(ConnectionLimits.from_settings(Settings()))
+except ImportError:  # older trees ran plain httptools (or a protocol class in server.py)
+    try:
+        from simkl_server.server import SimklHttpProtocol  # type: ignore[attr-defined]
+
+        _PROTOCOL = SimklHttpProtocol
+    except ImportError:
+        pass
 
 
 class FixedResponse:

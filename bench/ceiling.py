@@ -207,7 +207,9 @@ async def measure(database_url: str, requests: list[Request], run: CeilingRun) -
     """Run one ceiling measurement over `requests` (planned first for the `sql` mode)."""
     settings = Settings(database_url=database_url)
     store = await open_store(settings, SystemClock())
-    driver = await open_driver(settings.database, pool_size=settings.pg_pool_size)
+    driver = await open_driver(
+        settings.database, pool_size=settings.pg_pool_size, write_wait_ms=settings.write_wait_ms
+    )
     try:
         if run.mode == "sql":
             ops = [_sql_op(driver, r, adding=run.adding) for r in requests]

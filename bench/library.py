@@ -425,7 +425,11 @@ async def record(database_url: str, requests: Sequence[DomainRequest]) -> None:
     """Run each request's domain call once, noting the statements it runs (a write's effects
     stay: the caller restores the database afterwards)."""
     settings = Settings(database_url=database_url)
-    driver = RecordingDriver(await open_driver(settings.database, pool_size=settings.pg_pool_size))
+    driver = RecordingDriver(
+        await open_driver(
+            settings.database, pool_size=settings.pg_pool_size, write_wait_ms=settings.write_wait_ms
+        )
+    )
     store = Store(driver, SystemClock(), inline_batch_items=settings.inline_batch_items)
     try:
         for entry in requests:
@@ -462,7 +466,9 @@ async def measure(
     (a read: one snapshot), as the store would run them; `domain` repeats the domain call."""
     settings = Settings(database_url=database_url)
     store = await open_store(settings, SystemClock())
-    driver = await open_driver(settings.database, pool_size=settings.pg_pool_size)
+    driver = await open_driver(
+        settings.database, pool_size=settings.pg_pool_size, write_wait_ms=settings.write_wait_ms
+    )
     inline = settings.inline_batch_items
     try:
         ops = [_ceiling_op(entry, mode, store, driver, inline) for entry in requests]

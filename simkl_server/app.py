@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from simkl_server import logs, web
 from simkl_server.api import ROUTES
-from simkl_server.api._http import Services, SimklApp
+from simkl_server.api._http import BodyBudget, LargeReads, Services, SimklApp
 from simkl_server.api.edge import ACCESS_LOGGER, EdgeMiddleware
 from simkl_server.api.errors import install_error_handlers
 from simkl_server.clock import Clock, SystemClock
@@ -25,6 +25,7 @@ async def open_store(settings: Settings, clock: Clock) -> Store:
         clock,
         pool_size=settings.pg_pool_size,
         inline_batch_items=settings.inline_batch_items,
+        write_wait_ms=settings.write_wait_ms,
     )
 
 
@@ -60,6 +61,8 @@ def create_app(
     app = SimklApp(routes=[*ROUTES, *web.ROUTES], lifespan=lifespan)
     if store is not None:  # usable at once, even by a client that runs no lifespan
         app.services = Services(settings, store, keys)
+    app.bodies = BodyBudget(settings.max_body_bytes_in_flight, wait_s=settings.write_wait_ms / 1000)
+    app.large_reads = LargeReads()
     install_error_handlers(app)
     app.router.redirect_slashes = False
     app.add_middleware(

@@ -196,6 +196,53 @@ class Settings(BaseSettings):
         description="Most episode rows one library read may list (`extended=full`); more get "
         "400 max_items, as Simkl refuses a response too large to build.",
     )
+    max_body_bytes_in_flight: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="Request bodies over 64 KiB the server holds at once, all requests together; "
+        "a request whose body does not fit waits up to write_wait_ms, then gets 503.",
+    )
+    max_json_containers: int = Field(
+        default=200_000,
+        gt=0,
+        description="Most JSON objects and arrays one request body may hold (counted as its "
+        "`{` and `[` bytes); more get 400 wrong_parameter before the body is parsed.",
+    )
+    max_title_chars: int = Field(
+        default=1_000,
+        gt=0,
+        description="Longest `title` a sync item may carry; longer get 400 wrong_parameter "
+        "before Unicode normalisation (which can expand text 18 times).",
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request head (request line and headers); larger get 431 "
+        "headers_too_large and the connection is closed.",
+    )
+    read_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest a connection may take to send a request's head, or pause while "
+        "sending its body; then it is answered 408 (or closed) and closed.",
+    )
+    max_connections: int = Field(
+        default=1_000,
+        gt=0,
+        description="Open connections the server keeps at once; more get 503 and are closed.",
+    )
+    max_connections_per_client: int = Field(
+        default=256,
+        gt=0,
+        description="Open connections from one client address at once; more get 503 and are "
+        "closed (behind a reverse proxy every connection has the proxy's address).",
+    )
+    write_wait_ms: int = Field(
+        default=5_000,
+        ge=0,
+        description="Longest a request waits for the SQLite write lock another process holds "
+        "(or for room for its body), off the event loop; then 503 service_unavailable.",
+    )
     inline_batch_items: int = Field(
         default=500,
         ge=0,

@@ -162,6 +162,22 @@ class BodyTooLarge(SimklError):
     default_message = "Request body is too large"
 
 
+class HeadersTooLarge(SimklError):
+    """The request line and headers exceed the configured size limit."""
+
+    error = "headers_too_large"
+    status = 431
+    default_message = "Request headers are too large"
+
+
+class RequestTimeout(SimklError):
+    """The client took too long to send its request."""
+
+    error = "request_timeout"
+    status = 408
+    default_message = "The request was not received in time"
+
+
 class ServiceUnavailable(SimklError):
     """The server cannot do its work right now: its database does not answer."""
 

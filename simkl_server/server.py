@@ -1,7 +1,7 @@
 """Serving the app: a socket bound before anything else happens, the store opened and prepared,
-then uvicorn with uvloop and its httptools parser on that socket, where a request it cannot
-parse (broken framing, conflicting Content-Length and Transfer-Encoding, a bad chunk) is refused
-in the Simkl envelope instead of uvicorn's plain-text body."""
+then uvicorn with uvloop and its httptools parser on that socket (simkl_server.protocol holds
+the connection-level limits: head size, read timeout, connection counts, and the envelope for
+what cannot be parsed)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,22 @@ import asyncio
 import errno
 import gc
 import logging
+import resource
 import socket
 from collections.abc import Awaitable, Callable
 
 import uvicorn
 import uvloop
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from simkl_server.app import create_app, open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
-from simkl_server.errors import WrongParameter
+from simkl_server.protocol import ConnectionLimits, protocol_class
 from simkl_server.storage.base import Store
-from simkl_server.wire.errors import error_body
 
-_BODY = error_body(WrongParameter("Malformed HTTP request (framing, headers or chunked body)"))
 _BACKLOG = 2048  # uvicorn's own default
+# File descriptors beyond the connections: the database, its WAL, logs, the listening socket.
+_SPARE_FILES = 64
 log = logging.getLogger("simkl_server")
 _UNKNOWN_HOST = "unknown host (no address found for that name)"
 _WHY = {
@@ -39,22 +39,6 @@ _WHY = {
 
 class ListenError(Exception):
     """The server cannot listen where it was told to; the message is one line."""
-
-
-class SimklHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a Simkl 400 for unparsable requests."""
-
-    def send_400_response(self, msg: str) -> None:
-        """Answer 400 wrong_parameter and close: the connection's framing is lost."""
-        lines = [b"HTTP/1.1 400 Bad Request"]
-        lines += [name + b": " + value for name, value in self.server_state.default_headers]
-        lines += [
-            b"content-type: application/json",
-            b"content-length: " + str(len(_BODY)).encode("ascii"),
-            b"connection: close",
-        ]
-        self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n" + _BODY)
-        self.transport.close()
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -90,9 +74,11 @@ async def _serve(
         await store.close()
         raise
     app = create_app(settings, store=store, close_store=True)
+    _allow_open_files(settings.max_connections + _SPARE_FILES)
     config = uvicorn.Config(
         app,
-        http=SimklHttpProtocol,
+        http=protocol_class(ConnectionLimits.from_settings(settings)),
+        ws="none",  # no WebSocket endpoints: an Upgrade request is answered as plain HTTP
         log_config=None,  # logs.configure set the one format every logger uses
         log_level=settings.log_level,
         access_log=False,  # the app writes its own access lines, secrets masked
@@ -105,6 +91,23 @@ async def _serve(
     # thread holding the interpreter lock) traces what requests allocate, not the program.
     gc.freeze()
     await uvicorn.Server(config).serve(sockets=[sock])
+
+
+def _allow_open_files(wanted: int) -> None:
+    """Raise this process's open-file limit towards `wanted` (up to what the system allows),
+    so that max_connections, not the file limit, is what refuses connections."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        log.warning(
+            "the open-file limit (%d) is below max_connections plus %d: lower "
+            "SIMKL_SERVER_MAX_CONNECTIONS or raise the limit (ulimit -n)",
+            soft,
+            _SPARE_FILES,
+        )
 
 
 def _url_host(host: str) -> str:

@@ -43,6 +43,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # Library transfer (backup files, copies from another server): like the catalog's files.
     "transfer": (ROOT, "transfer", "domain", "errors"),
     "openapi": ("openapi", ROOT),
+    "protocol": ("config", "errors", "wire.errors"),
 }
 # Composition roots: they wire the layers together, so they may import anything.
 COMPOSITION = {"app", "cli", "server", "demo", "__main__"}

@@ -1,11 +1,13 @@
 """Small HTTP helpers shared by the handlers: the app's services, JSON responses, bounded body
-reads and query values."""
+reads (each body under its size limit, large bodies under one budget for all requests together)
+and query values."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeVar
@@ -15,12 +17,12 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from simkl_server.api.cors import SimklCors
 from simkl_server.config import Settings
 from simkl_server.domain.tokens import Keys
-from simkl_server.errors import BodyTooLarge, WrongParameter
+from simkl_server.errors import BodyTooLarge, ServiceUnavailable, WrongParameter
 from simkl_server.storage.base import Store
 
 T = TypeVar("T")
@@ -33,7 +35,125 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         """Encode the content."""
+        return encode_json(content)
+
+
+def encode_json(content: Any) -> bytes:
+    """JSON bytes of a response; an integer a client sent beyond 64 bits is written exactly."""
+    try:
         return orjson.dumps(content)
+    except orjson.JSONEncodeError:
+        # Only integers of a subclass (WideInt) reach `_exact`; everything else is as before.
+        return orjson.dumps(content, option=orjson.OPT_PASSTHROUGH_SUBCLASS, default=_exact)
+
+
+def _exact(value: Any) -> Any:
+    if isinstance(value, int):
+        return orjson.Fragment(int.__repr__(value).encode("ascii"))
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# Bodies up to this size are read without asking the budget (the server's read buffer holds
+# about as much per connection anyway).
+SMALL_BODY_BYTES = 64 * 1024
+# Every byte but `{` and `[`: deleting them leaves one byte per object or array opened.
+_NOT_OPENING = bytes(byte for byte in range(256) if byte not in b"{[")
+_HELD = "simkl_server.held"  # scope key: what to give back once the request is answered
+# Large reads (a whole library) built and sent at once: each holds its whole answer in memory.
+LARGE_READS_AT_ONCE = 2
+
+
+def hold_until_answered(scope: Scope, release: Callable[[], None]) -> None:
+    """Have `release` called once the request has been answered (its body sent, or the
+    client gone): EdgeMiddleware calls `release_held` last."""
+    scope.setdefault(_HELD, []).append(release)
+
+
+def release_held(scope: Scope) -> None:
+    """Give back everything the request held."""
+    for release in scope.pop(_HELD, ()):
+        release()
+
+
+# A read of more rows than this is large: it waits for one of LARGE_READS_AT_ONCE slots.
+LARGE_READ_ROWS = 200
+
+
+class LargeReads:
+    """How many large reads are built and sent at once (the rest wait their turn), so their
+    answers, megabytes each, are never all in memory together."""
+
+    def __init__(self, at_once: int = LARGE_READS_AT_ONCE) -> None:
+        self._slots = asyncio.Semaphore(at_once)
+
+    async def admit(self, scope: Scope) -> None:
+        """Wait for a slot, held until the request has been answered."""
+        await self._slots.acquire()
+        hold_until_answered(scope, self._slots.release)
+
+
+class BodyBudget:
+    """Bytes of large request bodies held at once, all requests together, until each request
+    is answered: a body that does not fit waits its turn, in arrival order, up to `wait_s`,
+    then gets 503 (a hundred clients sending 8 MiB each cannot make the server hold 800 MiB)."""
+
+    def __init__(self, total: int, *, wait_s: float) -> None:
+        self._total = total
+        self._free = total
+        self._wait_s = wait_s
+        self._waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    async def reserve(self, scope: Scope, size: int) -> None:
+        """Hold `size` bytes (at most the whole budget) until the request is answered."""
+        size = min(size, self._total)
+        if not self._waiting and size <= self._free:
+            self._free -= size
+        else:
+            await self._wait_for(size)
+        hold_until_answered(scope, lambda: self._give_back(size))
+
+    async def _wait_for(self, size: int) -> None:
+        entry = (size, asyncio.get_running_loop().create_future())
+        self._waiting.append(entry)
+        try:
+            async with asyncio.timeout(self._wait_s):
+                await entry[1]
+        except BaseException as exc:
+            if entry[1].done() and not entry[1].cancelled():
+                self._free += size  # granted as it gave up: hand it on
+            elif entry in self._waiting:
+                self._waiting.remove(entry)
+            self._grant()
+            if isinstance(exc, TimeoutError):
+                raise ServiceUnavailable(
+                    "The server is busy receiving other large requests; try again shortly"
+                ) from None
+            raise
+
+    def _give_back(self, size: int) -> None:
+        self._free += size
+        self._grant()
+
+    def _grant(self) -> None:
+        while self._waiting and self._waiting[0][0] <= self._free:
+            size, granted = self._waiting.popleft()
+            if not granted.done():
+                self._free -= size
+                granted.set_result(None)
+
+
+async def admit_large(request: Request, rows: int) -> None:
+    """Wait for a large-read slot when a read came back with more than LARGE_READ_ROWS rows:
+    at most LARGE_READS_AT_ONCE such answers are rendered and sent at once."""
+    if rows > LARGE_READ_ROWS:
+        app: SimklApp = request.scope["app"]
+        await app.large_reads.admit(request.scope)
 
 
 async def encode_off_loop(
@@ -89,13 +209,18 @@ large_read = _FullCollections().held
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:
-    """The request body, refused with 413 once it grows past `limit` bytes."""
+    """The request body, refused with 413 once it grows past `limit` bytes and with 400 when
+    it holds more JSON objects and arrays than the server parses; a body over 64 KiB waits for
+    room in the server's body budget first."""
     declared = request.headers.get("content-length")
+    budget: BodyBudget = request.scope["app"].bodies
     if declared is not None:
         if not declared.isdigit():
             raise WrongParameter("Content-Length is not a number")
         if int(declared) > limit:
             raise BodyTooLarge(f"Request body is larger than {limit} bytes")
+        if int(declared) > SMALL_BODY_BYTES:
+            await budget.reserve(request.scope, int(declared))
     # Straight from the ASGI channel: Starlette's stream() adds layers a small body pays for.
     chunks: list[bytes] = []
     size = 0
@@ -104,12 +229,24 @@ async def read_body(request: Request, *, limit: int) -> bytes:
         if message["type"] == "http.disconnect":
             raise ClientDisconnect
         chunk: bytes = message.get("body", b"")
+        if declared is None and size <= SMALL_BODY_BYTES < size + len(chunk):
+            await budget.reserve(request.scope, limit)  # streamed: its size is unknown
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge(f"Request body is larger than {limit} bytes")
         chunks.append(chunk)
         if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            _check_containers(body, services(request).settings.max_json_containers)
+            return body
+
+
+def _check_containers(body: bytes, limit: int) -> None:
+    """Refuse a body with more JSON objects and arrays than `limit` before it is parsed (each
+    costs about a hundred bytes of memory once parsed; every `{` and `[` byte is counted, so
+    the test is cheap and errs on the safe side)."""
+    if len(body) > limit and len(body.translate(None, _NOT_OPENING)) > limit:
+        raise WrongParameter(f"Request body holds more than {limit} JSON objects and arrays")
 
 
 def query_value(query_string: bytes, name: str) -> str | None:
@@ -135,6 +272,8 @@ class SimklApp(Starlette):
     and Starlette's `state` costs a `__getattr__` call per lookup."""
 
     services: Services
+    bodies: BodyBudget
+    large_reads: LargeReads
 
     def build_middleware_stack(self) -> ASGIApp:
         """CORS outermost, so even an unexpected failure's 500 is readable from a browser."""

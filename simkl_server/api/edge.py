@@ -1,16 +1,23 @@
 """What every request passes before routing and after answering: a trailing slash dropped,
-one access log line, apps that omit app-name, app-version or User-Agent noted once, and
-`no-store` on every `/oauth2/*` answer."""
+one access log line, anything unexpected answered 500 with a request id (Starlette's outer
+handler would answer, then re-raise it to the server, which logs it again and drops the
+connection without telling a keep-alive client), apps that omit app-name, app-version or
+User-Agent noted once,
+`no-store` on every `/oauth2/*` answer, and what the request held (its share of the body
+budget, a large-read slot) given back once it is answered."""
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from simkl_server.api._http import release_held
 from simkl_server.api.access import MAX_NAME_CHARS, Identity, identity, seen
+from simkl_server.api.errors import answer_failure
 
 ACCESS_LOGGER = "simkl_server.access"
 log = logging.getLogger("simkl_server")
@@ -27,9 +34,12 @@ class EdgeMiddleware:
     """Accepts a trailing slash on every route; logs one line per request (method, path with
     secrets masked, status, duration, client app) through `write_access` unless `access_log`
     is off; notes apps that omit app-name, app-version or User-Agent (accepted: legacy clients
-    send none) once per app and process, and only when the app was accepted."""
+    send none) once per app and process, and only when the app was accepted.
 
-    _MAX_REMEMBERED = 10_000
+    The apps already noted are a small LRU of short keys: a stranger sending endless distinct
+    client_ids makes the server forget old ones (and note them again), never grow."""
+
+    MAX_REMEMBERED = 4_096
 
     def __init__(
         self,
@@ -41,7 +51,7 @@ class EdgeMiddleware:
         self.app = app
         self.access_log = access_log
         self._write_access = write_access or access_logger.info
-        self._reported: set[tuple[str, str]] = set()
+        self._reported: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Normalise the path, pass the request on, then log what happened."""
@@ -53,12 +63,18 @@ class EdgeMiddleware:
             scope["path"] = path.rstrip("/") or "/"
         if scope["path"].startswith("/oauth2/"):
             send = _no_store(send)
-        if self.access_log and access_logger.isEnabledFor(logging.INFO):
-            await self._observed(scope, receive, send, logging_access=True)
-        elif log.isEnabledFor(logging.INFO) and not _fully_identified(scope):
-            await self._observed(scope, receive, send, logging_access=False)
-        else:
-            await self.app(scope, receive, send)
+        try:
+            if self.access_log and access_logger.isEnabledFor(logging.INFO):
+                await self._observed(scope, receive, send, logging_access=True)
+            elif log.isEnabledFor(logging.INFO) and not _fully_identified(scope):
+                await self._observed(scope, receive, send, logging_access=False)
+            else:
+                try:
+                    await self.app(scope, receive, send)
+                except Exception as exc:
+                    await answer_failure(scope, receive, send, exc)
+        finally:
+            release_held(scope)
 
     async def _observed(
         self, scope: Scope, receive: Receive, send: Send, *, logging_access: bool
@@ -74,8 +90,11 @@ class EdgeMiddleware:
 
         try:
             await self.app(scope, receive, send_noting_status)
+        except Exception as exc:
+            await answer_failure(scope, receive, send_noting_status, exc)
+            status = status or 500
         except BaseException:
-            status = status or 500  # the outermost handler answers 500 for what escapes here
+            status = status or 500  # cancelled: nobody is left to answer
             raise
         finally:
             self._after(scope, status, perf_counter() - started, logging_access=logging_access)
@@ -105,13 +124,16 @@ class EdgeMiddleware:
             missing.append("User-Agent")
         if not missing or not log.isEnabledFor(logging.INFO):
             return
-        key = (caller.client_id or "", ",".join(missing))
-        if key in self._reported or len(self._reported) >= self._MAX_REMEMBERED:
+        key = ((caller.client_id or "")[:MAX_NAME_CHARS], ",".join(missing))
+        if key in self._reported:
+            self._reported.move_to_end(key)
             return
-        self._reported.add(key)
+        self._reported[key] = None
+        if len(self._reported) > self.MAX_REMEMBERED:
+            self._reported.popitem(last=False)
         log.info(
             "client_id %r calls without %s (accepted; not logged again for this app)",
-            (caller.client_id or "(none)")[:MAX_NAME_CHARS],
+            (caller.client_id or "(none)")[:MAX_NAME_CHARS],  # %r escapes what it shows
             ", ".join(missing),
         )
 

@@ -1,15 +1,18 @@
 """Every error path answers in the Simkl envelope: our own errors, the router's 404 and 405,
-a client that hung up mid-body, and anything unexpected (logged, never shown)."""
+a client that hung up mid-body, a database that is busy or away (503), and anything unexpected
+(one log line and a request id, never the details)."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from simkl_server.api._http import realm
 from simkl_server.errors import (
@@ -17,15 +20,22 @@ from simkl_server.errors import (
     InternalError,
     OAuth2Error,
     RateLimited,
+    ServiceUnavailable,
     SimklError,
     UrlFailed,
     WrongMethod,
     WrongParameter,
 )
+from simkl_server.storage.base import DatabaseBusy, DatabaseUnavailable
 from simkl_server.wire.errors import error_body, oauth2_error_body
 
 log = logging.getLogger("simkl_server")
 _HTTP_ERRORS: dict[int, type[SimklError]] = {404: UrlFailed, 405: WrongMethod}
+_SHOWN_CHARS = 200  # of a client-sent path or error text in a log line
+# Seconds a client should wait before retrying: a busy SQLite file frees up quickly, a
+# database that went away takes longer to come back.
+RETRY_BUSY_S = 1
+RETRY_UNAVAILABLE_S = 5
 
 
 def error_response(error: SimklError) -> Response:
@@ -86,15 +96,80 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
     return error_response(WrongParameter("The connection closed before the body was complete"))
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After: the database is busy (another process holds SQLite's lock) or
+    does not answer; the reason goes to the log in one line."""
+    busy = isinstance(exc, DatabaseBusy)
+    log.warning("%s %s: %s", request.method, shown(request.url.path), exc)
+    message = "The database is busy; try again shortly" if busy else "The database does not answer"
+    if _is_oauth2(request.url.path):  # RFC 6749's code for a server that cannot serve now
+        oauth2 = OAuth2Error("temporarily_unavailable", message, status=503)
+        response = Response(oauth2_error_body(oauth2), 503, media_type="application/json")
+    else:
+        response = error_response(ServiceUnavailable(message))
+    response.headers["Retry-After"] = str(RETRY_BUSY_S if busy else RETRY_UNAVAILABLE_S)
+    return response
+
+
+def _is_oauth2(path: str) -> bool:
+    return path.startswith("/oauth2/")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    if request.url.path.startswith("/oauth2/"):  # that path's envelope, no-store included
-        response = await _oauth2_error(
-            request, OAuth2Error("server_error", InternalError.default_message, status=500)
-        )
+    """Last resort for a failure in EdgeMiddleware itself (which answers the rest)."""
+    request_id = log_failure(request.method, request.url.path, exc)
+    response = internal_error_response(request_id, request.url.path)
+    if _is_oauth2(request.url.path):  # outside EdgeMiddleware, which adds it for the rest
         response.headers.update({"Cache-Control": "no-store", "Pragma": "no-cache"})
-        return response
-    return error_response(InternalError())
+    return response
+
+
+def log_failure(method: str, path: str, exc: BaseException) -> str:
+    """Log an unexpected failure in one line with a new request id (the traceback only at
+    debug level) and return the id."""
+    request_id = secrets.token_hex(8)
+    log.error(
+        "request %s failed: %s %s: %s: %s",
+        request_id,
+        method,
+        shown(path),
+        type(exc).__name__,
+        shown(str(exc)),
+    )
+    log.debug("request %s traceback", request_id, exc_info=exc)
+    return request_id
+
+
+def internal_error_response(request_id: str, path: str) -> Response:
+    """500 internal naming the request id (in the message and X-Request-Id), in the
+    envelope of the path (RFC 6749's under /oauth2/), closing the connection so a keep-alive
+    client's next request goes on a fresh one."""
+    message = f"Internal server error (request id {request_id})"
+    if _is_oauth2(path):
+        body = oauth2_error_body(OAuth2Error("server_error", message, status=500))
+        response = Response(body, 500, media_type="application/json")
+    else:
+        response = error_response(InternalError(message))
+    response.headers["X-Request-Id"] = request_id
+    response.headers["Connection"] = "close"
+    return response
+
+
+def shown(text: str) -> str:
+    """Client-sent text as a log line may show it: cut short, control characters escaped."""
+    cut = text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
+    return cut if cut.isprintable() else cut.encode("unicode_escape").decode("ascii")
+
+
+async def answer_failure(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """Answer what escaped the routes: 500 with a request id, logged in one line (if the
+    answer had already started, the server closes the connection instead)."""
+    path = scope.get("path", "-")
+    request_id = log_failure(scope.get("method", "-"), path, exc)
+    try:
+        await internal_error_response(request_id, path)(scope, receive, send)
+    except RuntimeError:
+        log.debug("request %s: the answer had already started", request_id)
 
 
 def install_error_handlers(app: Starlette) -> None:
@@ -103,4 +178,5 @@ def install_error_handlers(app: Starlette) -> None:
     app.add_exception_handler(OAuth2Error, _oauth2_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(ClientDisconnect, _client_gone)
+    app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

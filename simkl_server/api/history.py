@@ -23,7 +23,12 @@ async def add(request: Request) -> Response:
     caller = await require_user(request)
     settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
-    items = sync_items(document, max_items=settings.max_batch_items, episodes=True)
+    items = sync_items(
+        document,
+        max_items=settings.max_batch_items,
+        episodes=True,
+        max_title_chars=settings.max_title_chars,
+    )
     outcome = await history.add_history(
         store,
         user_id=caller.user_id,
@@ -47,6 +52,7 @@ async def remove(request: Request) -> Response:
         max_items=settings.max_batch_items,
         episodes=True,
         wrappers=(Wrapper.MOVIES, Wrapper.SHOWS),
+        max_title_chars=settings.max_title_chars,
     )
     outcome = await history.remove_history(store, user_id=caller.user_id, items=items)
     return JSONResponse(remove_response(outcome), status_code=201)

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import encode_off_loop, large_read, services
+from simkl_server.api._http import admit_large, encode_off_loop, large_read, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain.library import LibraryRead, read_library
 from simkl_server.wire.library import all_items_body, all_items_request
@@ -31,6 +31,7 @@ async def all_items(request: Request) -> Response:
             view=parsed.view,
             max_episodes=settings.max_read_episodes,
         )
+        await admit_large(request, len(read.rows))
         return await encode_off_loop(
             lambda done: all_items_body(parsed, done), read, release=LibraryRead.release
         )

@@ -23,7 +23,11 @@ async def add(request: Request) -> Response:
     caller = await require_user(request)
     settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
-    inputs = list_inputs(sync_items(document, max_items=settings.max_batch_items))
+    inputs = list_inputs(
+        sync_items(
+            document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars
+        )
+    )
     outcome = await add_to_list(store, user_id=caller.user_id, inputs=inputs)
     return JSONResponse(add_to_list_response(outcome), status_code=201)
 

@@ -6,7 +6,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import JSONResponse, encode_off_loop, large_read, read_body, services
+from simkl_server.api._http import (
+    JSONResponse,
+    admit_large,
+    encode_off_loop,
+    large_read,
+    read_body,
+    services,
+)
 from simkl_server.api.auth import require_user
 from simkl_server.domain import ratings
 from simkl_server.domain.library import LibraryRead
@@ -28,7 +35,9 @@ async def remove(request: Request) -> Response:
     caller = await require_user(request)
     settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
-    items = sync_items(document, max_items=settings.max_batch_items)
+    items = sync_items(
+        document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars
+    )
     outcome = await ratings.remove_ratings(store, user_id=caller.user_id, items=items)
     return JSONResponse(remove_response(outcome), status_code=201)
 
@@ -40,7 +49,9 @@ async def add(request: Request) -> Response:
     caller = await require_user(request)
     settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
-    items = sync_items(document, max_items=settings.max_batch_items)
+    items = sync_items(
+        document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars
+    )
     inputs = rating_inputs(items, query_rating=request.query_params.get("rating"))
     outcome = await ratings.add_ratings(store, user_id=caller.user_id, inputs=inputs)
     return JSONResponse(add_response(outcome), status_code=201)
@@ -62,6 +73,7 @@ async def read(request: Request) -> Response:
             view=library_view(params),
             max_episodes=settings.max_read_episodes,
         )
+        await admit_large(request, len(read.rows))
         return await encode_off_loop(ratings_body, read, release=LibraryRead.release)
 
 

@@ -20,7 +20,13 @@ from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.catalog import CatalogQueries
 from simkl_server.storage.codes import CodeQueries
 from simkl_server.storage.dialect import Statement, statement
-from simkl_server.storage.drivers import Connection, DatabaseUnavailable, Driver, open_driver
+from simkl_server.storage.drivers import (
+    Connection,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    Driver,
+    open_driver,
+)
 from simkl_server.storage.grants import GrantQueries
 from simkl_server.storage.history import HistoryQueries
 from simkl_server.storage.library import LibraryQueries
@@ -29,7 +35,7 @@ from simkl_server.storage.ratings import RatingsQueries
 from simkl_server.storage.rewatches import RewatchQueries
 from simkl_server.storage.sessions import SessionQueries
 
-__all__ = ["DatabaseUnavailable", "Session", "Store", "WriteTx"]
+__all__ = ["DatabaseBusy", "DatabaseUnavailable", "Session", "Store", "WriteTx"]
 T = TypeVar("T")
 A = TypeVar("A")
 _CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids", "catalog_episodes"})
@@ -100,10 +106,16 @@ class Store:
 
     @classmethod
     async def open(
-        cls, database: DatabaseUrl, clock: Clock, *, pool_size: int, inline_batch_items: int
+        cls,
+        database: DatabaseUrl,
+        clock: Clock,
+        *,
+        pool_size: int,
+        inline_batch_items: int,
+        write_wait_ms: int,
     ) -> Store:
         """Connect to the database a URL names."""
-        driver = await open_driver(database, pool_size=pool_size)
+        driver = await open_driver(database, pool_size=pool_size, write_wait_ms=write_wait_ms)
         return cls(driver, clock, inline_batch_items=inline_batch_items)
 
     @property

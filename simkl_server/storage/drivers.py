@@ -2,6 +2,10 @@
 costs more than the transaction) and `asyncpg` for PostgreSQL; connections, transactions and
 pools. Statements come compiled for both (storage/dialect.py); each connection picks its own.
 A database that cannot be reached or opened is reported as DatabaseUnavailable, in one line.
+
+SQLite never waits for a lock on the event loop: statements there run with no busy timeout,
+and one that finds the file locked by another process (a backup, a `sqlite3` shell) is retried
+in a worker thread that may wait up to `write_wait_ms`; past that it is DatabaseBusy.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -49,6 +54,24 @@ _LOGIN_REFUSED = (
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached, opened or used; the message is one line for people."""
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """Another process held SQLite's lock for longer than a request may wait."""
+
+
+# What asyncpg raises when the server went away, restarts or refuses new sessions mid-run.
+_PG_GONE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.exceptions.OperatorInterventionError,
+    # A connection whose session was cut mid-operation can report its broken state this way
+    # on its next use (asyncpg issue 1069); the pool replaces it once it is released.
+    asyncpg.InternalClientError,
+)
 
 
 def unavailable(database: DatabaseUrl, exc: BaseException) -> DatabaseUnavailable:
@@ -184,21 +207,36 @@ class Driver(Protocol):
 _FETCH_SLICE = 500
 
 
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds the lock."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+
+
 class SqliteConnection:
-    """Statements on one sqlite3 connection; they complete without yielding to the loop."""
+    """Statements on one sqlite3 connection; they complete without yielding to the loop.
+
+    The event loop's reader is given its driver: a read that finds the file locked (rare in
+    WAL mode: a checkpoint truncating the log, a process holding an exclusive lock) is run
+    again in a worker thread, on a connection that may wait for the lock."""
 
     dialect = SQLITE
     array = staticmethod(SQLITE.encode_array)
 
-    def __init__(self, raw: sqlite3.Connection) -> None:
+    def __init__(self, raw: sqlite3.Connection, *, retry: SqliteDriver | None = None) -> None:
         self._raw = raw
+        self._retry = retry
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """All rows, taken a slice at a time: `fetchall` would hold the interpreter lock
         throughout, stopping every other thread (the event loop's, when a worker thread reads
         a whole library)."""
         query = statement.sqlite
-        cursor = self._raw.execute(query.sql, query.args(params))
+        try:
+            cursor = self._raw.execute(query.sql, query.args(params))
+        except sqlite3.OperationalError as exc:
+            if self._retry is None or not is_busy(exc):
+                raise
+            return await self._retry.snapshot(lambda conn: conn.fetch(statement, params))
         rows: list[Row] = []
         while chunk := cursor.fetchmany(_FETCH_SLICE):
             rows += chunk
@@ -207,7 +245,12 @@ class SqliteConnection:
     async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         """The first row, if any."""
         query = statement.sqlite
-        row: Row | None = self._raw.execute(query.sql, query.args(params)).fetchone()
+        try:
+            row: Row | None = self._raw.execute(query.sql, query.args(params)).fetchone()
+        except sqlite3.OperationalError as exc:
+            if self._retry is None or not is_busy(exc):
+                raise
+            return await self._retry.snapshot(lambda conn: conn.fetchrow(statement, params))
         return row
 
     async def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
@@ -223,15 +266,23 @@ CHECKPOINT_SECONDS = 1.0
 CHECKPOINT_BACKSTOP_PAGES = 16_384
 
 
-def _open_sqlite(path: Path) -> sqlite3.Connection:
+# Worker threads (each with a connection of its own) for reads too large for the event loop
+# and for statements that must wait for another process's lock: few, so that the loop, which
+# shares the interpreter with them, keeps its turn.
+READ_THREADS = 2
+_BUSY_OPEN_MS = 10_000  # opening may meet a lock while another process sets WAL mode up
+
+
+def _open_sqlite(path: Path, *, busy_ms: int = _BUSY_OPEN_MS) -> sqlite3.Connection:
     check_sqlite_folder(path)
     raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     for pragma in (
+        f"busy_timeout={_BUSY_OPEN_MS}",
         "journal_mode=WAL",
         "synchronous=NORMAL",
         "foreign_keys=ON",
-        "busy_timeout=10000",
         f"wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}",
+        f"busy_timeout={busy_ms}",
     ):
         raw.execute(f"PRAGMA {pragma}")
     return raw
@@ -264,23 +315,26 @@ class _Checkpointer(threading.Thread):
 
 
 class SqliteDriver:
-    """One writer connection behind an asyncio lock, one reader connection for the loop."""
+    """One writer connection behind an asyncio lock, one reader connection for the loop, and
+    a few worker threads with readers of their own; none waits for a lock on the loop."""
 
     dialect = SQLITE
 
-    def __init__(self, path: Path) -> None:
-        self._writer_raw = _open_sqlite(path)
-        self._reader_raw = _open_sqlite(path)
-        self._reader = SqliteConnection(self._reader_raw)
+    def __init__(self, path: Path, *, write_wait_ms: int) -> None:
+        self._path = path
+        self._wait_ms = write_wait_ms
+        self._writer_raw = _open_sqlite(path, busy_ms=0)
+        self._reader_raw = _open_sqlite(path, busy_ms=0)
+        self._reader = SqliteConnection(self._reader_raw, retry=self)
         self._writer = SqliteConnection(self._writer_raw)
         self._lock: asyncio.Lock | None = None
-        self._checkpointer = _Checkpointer(path)
-        self._checkpointer.start()
-        self._path = path
-        # One reader connection per worker thread that ran a snapshot, closed with the driver.
+        self._read_threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="sqlite-read")
         self._thread_readers = threading.local()
         self._opened_readers: list[sqlite3.Connection] = []
+        self._read_loops: list[asyncio.AbstractEventLoop] = []
         self._readers_lock = threading.Lock()
+        self._checkpointer = _Checkpointer(path)
+        self._checkpointer.start()
 
     @property
     def reader(self) -> Connection:
@@ -297,29 +351,46 @@ class SqliteDriver:
             return await self._run(work)
 
     async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        """Read in a worker thread, on that thread's own connection, in one read transaction
-        (SQLite's statements never yield, so reading on the loop would hold it throughout)."""
-        return await asyncio.to_thread(asyncio.run, self._read_in_thread(work))
+        """Run `work`'s reads in a worker thread, on that thread's own connection, in one read
+        transaction (SQLite's statements never yield, so a large read on the loop would hold it
+        throughout); a lock another process holds is waited for there, up to write_wait_ms."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._read_threads, self._in_read_thread, work)
+
+    def _in_read_thread(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run the read on this worker thread's own event loop (kept: making one per read
+        costs more than a small read)."""
+        loop: asyncio.AbstractEventLoop | None = getattr(self._thread_readers, "loop", None)
+        if loop is None:
+            loop = self._thread_readers.loop = asyncio.new_event_loop()
+            with self._readers_lock:
+                self._read_loops.append(loop)
+        return loop.run_until_complete(self._read_in_thread(work))
 
     async def _read_in_thread(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         raw = self._thread_reader()
-        raw.execute("BEGIN")
         try:
-            return await work(SqliteConnection(raw))
-        finally:
-            raw.execute("ROLLBACK")
+            raw.execute("BEGIN")
+            try:
+                return await work(SqliteConnection(raw))
+            finally:
+                raw.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise self._busy("read") from None
+            raise
 
     def _thread_reader(self) -> sqlite3.Connection:
         raw: sqlite3.Connection | None = getattr(self._thread_readers, "raw", None)
         if raw is None:
-            raw = _open_sqlite(self._path)
+            raw = _open_sqlite(self._path, busy_ms=self._wait_ms)
             self._thread_readers.raw = raw
             with self._readers_lock:
                 self._opened_readers.append(raw)
         return raw
 
     async def _run(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        self._writer_raw.execute("BEGIN IMMEDIATE")
+        await self._begin()
         try:
             result = await work(self._writer)
         except BaseException:
@@ -328,14 +399,46 @@ class SqliteDriver:
         self._writer_raw.execute("COMMIT")
         return result
 
+    async def _begin(self) -> None:
+        """Take the write lock at once, or, while another process holds it, wait for it in a
+        worker thread (the in-process lock stays held, so nobody overtakes meanwhile)."""
+        try:
+            self._writer_raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            await asyncio.to_thread(self._begin_waiting)
+
+    def _begin_waiting(self) -> None:
+        raw = self._writer_raw
+        raw.execute(f"PRAGMA busy_timeout={self._wait_ms}")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise self._busy("write") from None
+            raise
+        finally:
+            raw.execute("PRAGMA busy_timeout=0")
+
+    def _busy(self, what: str) -> DatabaseBusy:
+        return DatabaseBusy(
+            f"another process held the lock on SQLite file {self._path} for more than "
+            f"{self._wait_ms} ms; this {what} gave up (SIMKL_SERVER_WRITE_WAIT_MS sets the wait)"
+        )
+
     async def close(self) -> None:
         """Stop checkpointing, fold the WAL into the database file, close the connections."""
         self._checkpointer.stop()
-        self._reader_raw.close()
+        self._read_threads.shutdown(wait=True)
         with self._readers_lock:
             for raw in self._opened_readers:
                 raw.close()
             self._opened_readers.clear()
+            for loop in self._read_loops:
+                loop.close()
+            self._read_loops.clear()
+        self._reader_raw.close()
         try:
             self._writer_raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.OperationalError as exc:  # another process is busy: it will do it
@@ -355,41 +458,105 @@ class PgConnection:
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """All rows."""
         query = statement.postgres
-        rows: list[Row] = await self._raw.fetch(query.sql, *query.args(params))
+        try:
+            rows: list[Row] = await self._raw.fetch(query.sql, *query.args(params))
+        except _PG_GONE as exc:
+            raise _gone(exc) from exc
         return rows
 
     async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         """The first row, if any."""
         query = statement.postgres
-        row: Row | None = await self._raw.fetchrow(query.sql, *query.args(params))
+        try:
+            row: Row | None = await self._raw.fetchrow(query.sql, *query.args(params))
+        except _PG_GONE as exc:
+            raise _gone(exc) from exc
         return row
 
     async def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
         """Run a statement for its effect."""
         query = statement.postgres
-        await self._raw.execute(query.sql, *query.args(params))
+        try:
+            await self._raw.execute(query.sql, *query.args(params))
+        except _PG_GONE as exc:
+            raise _gone(exc) from exc
+
+
+def _gone(exc: BaseException) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"PostgreSQL does not answer: {one_line(exc)}")
+
+
+def _pg_pool(database: DatabaseUrl, *, size: int) -> Any:
+    """An asyncpg pool on the database (awaited by the caller, on the loop that will use it)."""
+    return asyncpg.create_pool(
+        database.postgres_dsn,
+        min_size=1,
+        max_size=size,
+        timeout=database.connect_timeout,
+        server_settings=_PG_SESSION,
+    )
+
+
+class _ReadThread:
+    """An event loop in a thread of its own, with a small pool, for reads too large for the
+    server's loop: asyncpg decodes rows on the loop that awaits them, and a 100k-row library
+    is then built and rendered there too. Started on first use."""
+
+    def __init__(self, database: DatabaseUrl) -> None:
+        self._database = database
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pool: Any = None
+        self._pool_lock = asyncio.Lock()  # used on the thread's loop only
+
+    async def run(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `work` on the thread's loop, in one repeatable-read, read-only transaction."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(
+                target=self._loop.run_forever, name="postgres-read", daemon=True
+            )
+            self._thread.start()
+        done = asyncio.run_coroutine_threadsafe(self._run(work), self._loop)
+        return await asyncio.wrap_future(done)
+
+    async def _run(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        async with self._pool_lock:
+            if self._pool is None:
+                self._pool = await _pg_pool(self._database, size=READ_THREADS)
+        async with (
+            self._pool.acquire() as raw,
+            raw.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            return await work(PgConnection(raw))
+
+    async def close(self) -> None:
+        """Close the pool and stop the thread."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if self._pool is not None:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._pool.close(), loop))
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
 
 
 class PgDriver:
-    """An asyncpg pool; each write transaction takes the user's row lock first."""
+    """An asyncpg pool; each write transaction takes the user's row lock first; large reads
+    run on a thread of their own."""
 
     dialect = POSTGRES
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, database: DatabaseUrl) -> None:
         self._pool = pool
         self._reader = PgConnection(pool)
+        self._reads = _ReadThread(database)
 
     @classmethod
     async def connect(cls, database: DatabaseUrl, *, pool_size: int) -> PgDriver:
         """Open a pool on the PostgreSQL database the URL names."""
-        pool = await asyncpg.create_pool(
-            database.postgres_dsn,
-            min_size=1,
-            max_size=pool_size,
-            timeout=database.connect_timeout,
-            server_settings=_PG_SESSION,
-        )
-        return cls(pool)
+        return cls(await _pg_pool(database, size=pool_size), database)
 
     @property
     def reader(self) -> Connection:
@@ -407,26 +574,28 @@ class PgDriver:
                 if attempt == _PG_ATTEMPTS:
                     raise
                 log.info("retrying transaction after %s", type(exc).__name__)
+            except _PG_GONE as exc:
+                raise _gone(exc) from exc
         raise AssertionError("unreachable")
 
     async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        """Read in one repeatable-read transaction (asyncpg never blocks the loop on I/O)."""
-        async with (
-            self._pool.acquire() as raw,
-            raw.transaction(isolation="repeatable_read", readonly=True),
-        ):
-            return await work(PgConnection(raw))
+        """Run `work`'s reads in one repeatable-read transaction, on the read thread."""
+        try:
+            return await self._reads.run(work)
+        except _PG_GONE as exc:
+            raise _gone(exc) from exc
 
     async def close(self) -> None:
-        """Close the pool."""
+        """Close the pools."""
+        await self._reads.close()
         await self._pool.close()
 
 
-async def open_driver(database: DatabaseUrl, *, pool_size: int) -> Driver:
+async def open_driver(database: DatabaseUrl, *, pool_size: int, write_wait_ms: int) -> Driver:
     """Open the driver a database URL names (DatabaseUnavailable when it cannot)."""
     try:
         if database.sqlite_path is not None:
-            return SqliteDriver(database.sqlite_path)
+            return SqliteDriver(database.sqlite_path, write_wait_ms=write_wait_ms)
         return await PgDriver.connect(database, pool_size=pool_size)
     except DRIVER_ERRORS as exc:
         raise unavailable(database, exc) from exc

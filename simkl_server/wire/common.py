@@ -4,8 +4,11 @@
 Simkl reports an item it cannot use in `not_found` rather than failing the request, so values
 that are merely unusable (an unknown id, a rating of 11, an unparsable `rated_at`) reach the
 domain as "unmatchable". Structure that is wrong (a wrapper that is not an array, an item or
-`ids` that is not an object, an id of a non-scalar type) fails the whole request with
-400 wrong_parameter before anything is applied.
+`ids` that is not an object, an id of a non-scalar type, a title too long to fold) fails the
+whole request with 400 wrong_parameter before anything is applied.
+
+Integers too wide for 64 bits are kept exact (orjson would read them as floats), so an item
+echoed in `not_found` comes back as it was sent.
 """
 
 from __future__ import annotations
@@ -26,7 +29,31 @@ from simkl_server.wire.timestamps import parse_iso
 
 # Longer digit strings are no usable year or rating (and int() refuses past 4,300 digits).
 _INTEGER = re.compile(r"\s*[+-]?[0-9]{1,30}\s*")
-_ESCAPED_COLON = re.compile(rb"\\u003a", re.IGNORECASE)
+# A number token of 19 digits or more: it may not fit orjson's 64-bit integers. The regular
+# expression is slow on megabytes, so a cheap test (19 digits in a row anywhere) comes first.
+_WIDE_NUMBER = re.compile(rb"[:,\[]\s*-?[0-9]{19}")
+_DIGITS_ONLY = bytes(
+    ord("0") if chr(byte).isdigit() and byte < 128 else ord("x") for byte in range(256)
+)
+_WIDE_DIGITS = b"0" * 19
+_NOT_DIGITS = bytes(byte for byte in range(256) if not ord("0") <= byte <= ord("9"))
+_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+# Repeated keys are named in the error only for bodies this small (naming needs a slow,
+# memory-hungry second parse).
+_NAMED_REPEAT_BYTES = 64 * 1024
+# The longest title folded when a caller names no limit (the server passes its setting).
+MAX_TITLE_CHARS = 1_000
+
+
+class WideInt(int):
+    """An integer beyond 64 bits as the client sent it; responses write it back exactly."""
+
+    __slots__ = ()
+
+
+def _exact_int(text: str) -> int:
+    number = int(text)
+    return number if _INT64_MIN <= number <= _UINT64_MAX else WideInt(number)
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
@@ -47,29 +74,42 @@ def parse_json(body: bytes, *, empty: Any) -> Any:
     except orjson.JSONDecodeError as exc:
         raise WrongParameter(f"Request body is not valid JSON: {exc.msg}") from None
     _reject_duplicate_keys(body, document)
+    if _may_hold_wide_number(body) and _WIDE_NUMBER.search(body) is not None:
+        exact: dict[str, Any] = json.loads(body, parse_int=_exact_int)
+        return exact
     return document
+
+
+def _may_hold_wide_number(body: bytes) -> bool:
+    """19 digits in a row somewhere (cheap tests first: a body of megabytes is common)."""
+    if len(body.translate(None, _NOT_DIGITS)) < len(_WIDE_DIGITS):
+        return False
+    return _WIDE_DIGITS in body.translate(_DIGITS_ONLY)
 
 
 def _reject_duplicate_keys(body: bytes, document: Any) -> None:
     """Refuse an object that repeats a key: orjson silently keeps the last value, but which
     one the client meant is unknowable.
 
-    The fast test: outside strings a colon only ever separates a key from its value, and orjson
-    writes colons inside strings unescaped, so re-encoding the document gives back exactly the
-    body's colons, unless a repeated key dropped a member, or the body escaped a colon as
-    `\\u003a`. Only then does the exact (slower, pure-Python) check run."""
+    Outside strings a colon only ever separates a key from its value, and orjson writes colons
+    inside strings unescaped, so re-encoding the document gives back exactly the body's colons
+    plus those it escaped as `\\u003a`, unless a repeated key dropped a member (and at least
+    its own colon). That is exact, and linear in the body's size."""
     try:
         encoded = orjson.dumps(document)
     except orjson.JSONEncodeError:  # deeper than orjson writes (254 levels); no Simkl body is
         raise WrongParameter("Request body is nested too deeply") from None
-    escaped = b"\\u" in body and _ESCAPED_COLON.search(body) is not None
-    if not escaped and body.count(b":") == encoded.count(b":"):
+    colons = body.count(b":")
+    if b"\\" in body and b"\\u" in body:  # one byte is found far faster than two
+        # Escaped backslashes (pairs, from the left of each run) first: what stays is a
+        # backslash that starts an escape.
+        unescaped = body.replace(b"\\\\", b"") if b"\\\\" in body else body
+        colons += unescaped.count(b"\\u003a") + unescaped.count(b"\\u003A")
+    if colons == encoded.count(b":"):
         return
-    repeated = _repeated_key(body)
-    if repeated is not None:
-        raise WrongParameter(
-            f"Request body repeats the key {repeated[:100]!r} in one object: ambiguous"
-        )
+    repeated = _repeated_key(body) if len(body) <= _NAMED_REPEAT_BYTES else None
+    shown = "a key" if repeated is None else f"the key {repeated[:100]!r}"
+    raise WrongParameter(f"Request body repeats {shown} in one object: ambiguous")
 
 
 def _repeated_key(body: bytes) -> str | None:
@@ -94,9 +134,11 @@ def sync_items(
     max_items: int,
     episodes: bool = False,
     wrappers: tuple[Wrapper, ...] = WRAPPERS,
+    max_title_chars: int = MAX_TITLE_CHARS,
 ) -> list[SyncItem]:
     """Every item under movies[], shows[] and anime[] (or the given arrays), in that order;
-    with `episodes`, the seasons and episodes each item narrows the write to."""
+    with `episodes`, the seasons and episodes each item narrows the write to. A title longer
+    than `max_title_chars` (the server passes its setting) is refused before it is folded."""
     # Counted before any item is read: reading 100k items would hold the event loop for seconds.
     # (Wrappers are str enums: they index the document as they are; `.value` costs a lookup.)
     count = sum(len(a) for w in wrappers if isinstance(a := document.get(w), list))
@@ -105,7 +147,7 @@ def sync_items(
     items = []
     budget = _EpisodeBudget(max_items * EPISODES_PER_ITEM)
     for wrapper, raw, where in _walk(document, wrappers):
-        ref = parse_ref(raw, wrapper, where=where)
+        ref = parse_ref(raw, wrapper, where=where, max_title_chars=max_title_chars)
         if not episodes or wrapper is Wrapper.MOVIES:
             items.append(SyncItem(raw, ref))
             continue
@@ -248,7 +290,9 @@ def _walk(
             yield wrapper, raw, where
 
 
-def parse_ref(raw: dict[str, Any], wrapper: Wrapper, *, where: str) -> ItemRef:
+def parse_ref(
+    raw: dict[str, Any], wrapper: Wrapper, *, where: str, max_title_chars: int = MAX_TITLE_CHARS
+) -> ItemRef:
     """How one item identifies its media: ids, then title and year."""
     ids = raw.get("ids")
     if ids is None:
@@ -263,7 +307,7 @@ def parse_ref(raw: dict[str, Any], wrapper: Wrapper, *, where: str) -> ItemRef:
         if (value := scalars.get(kind)) is not None
         and (normal := normalize_id(kind, value)) is not None
     )
-    title, year, year_usable = _title_and_year(raw, where)
+    title, year, year_usable = _title_and_year(raw, where, max_title_chars)
     return ItemRef(
         wrapper=wrapper,
         simkl=None if simkl is None else parse_simkl_id(simkl),
@@ -285,12 +329,16 @@ def _id_scalar(value: Any, where: str) -> str | int | None:
     return value
 
 
-def _title_and_year(raw: dict[str, Any], where: str) -> tuple[str | None, int | None, bool]:
+def _title_and_year(
+    raw: dict[str, Any], where: str, max_chars: int
+) -> tuple[str | None, int | None, bool]:
     title = raw.get("title")
     if title is not None and not isinstance(title, str):
         raise WrongParameter(f'"{where}.title" must be a string')
     if title is not None:
         reject_nul(title, f"{where}.title")
+        if len(title) > max_chars:  # folding (NFKC) can make it 18 times longer
+            raise WrongParameter(f'"{where}.title" is longer than {max_chars} characters')
     year = raw.get("year")
     if year is None:
         return title, None, True

@@ -9,6 +9,9 @@ import re
 
 import pytest
 
+from simkl_server.api._http import SimklApp
+from simkl_server.api.access import MAX_NAME_CHARS
+from simkl_server.api.edge import EdgeMiddleware
 from tests.conftest import Api, serve_api
 
 ACCESS_LOGGER = "simkl_server.access"
@@ -105,3 +108,31 @@ def test_the_access_log_can_be_turned_off(
     with serve_api(catalog_database, access_log=False) as api:
         assert api.get("/sync/activities").status_code == 200
     assert access_lines(logs) == []
+
+
+def test_apps_noted_are_a_small_lru_of_short_keys(api: Api, logs: pytest.LogCaptureFixture) -> None:
+    """A stranger cycling long client_ids fills no memory and writes no long line."""
+    instance = _edge_instance(api)
+    limit = EdgeMiddleware.MAX_REMEMBERED
+    for number in range(limit + 50):
+        api.client.get("/openapi.json", headers={"simkl-api-key": f"{number:06d}" + "k" * 5000})
+    remembered = list(instance._reported)
+    assert len(remembered) == limit
+    assert max(len(client_id) for client_id, _ in remembered) <= MAX_NAME_CHARS
+    notes = [r.getMessage() for r in logs.records if "calls without" in r.getMessage()]
+    assert len(notes) == limit + 50
+    assert max(len(note) for note in notes) < 300
+    # The oldest were forgotten: seen again, they are noted again.
+    api.client.get("/openapi.json", headers={"simkl-api-key": "000000" + "k" * 5000})
+    assert sum("calls without" in r.getMessage() for r in logs.records) == limit + 51
+
+
+def _edge_instance(api: Api) -> EdgeMiddleware:
+    """The app's EdgeMiddleware, found in the middleware stack Starlette built."""
+    app = api.client.app
+    assert isinstance(app, SimklApp)
+    layer = app.middleware_stack
+    while layer is not None and not isinstance(layer, EdgeMiddleware):
+        layer = getattr(layer, "app", None)
+    assert isinstance(layer, EdgeMiddleware)
+    return layer

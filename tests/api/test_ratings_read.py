@@ -163,6 +163,22 @@ def test_post_is_an_alias_of_get(library: Api) -> None:
     assert ids_by_bucket(posted.json()) == {"anime": {ATTACK_ON_TITAN}}
 
 
+@pytest.mark.parametrize("word", ["Remove", "REMOVE", "delete"])
+def test_a_post_to_a_mistyped_remove_path_is_a_read_and_removes_nothing(
+    library: Api, word: str
+) -> None:
+    """The docs' fallbacks: POST is an alias of the read, and a word that is no type reads
+    every type; `/sync/ratings/remove` is the only remove (the 200, not 201, tells the
+    difference to a client that checks)."""
+    before = read(library, "/sync/ratings")
+
+    mistyped = library.post(f"/sync/ratings/{word}", json={"movies": [{"ids": {"simkl": 1}}]})
+
+    assert mistyped.status_code == 200
+    assert mistyped.json() == before
+    assert read(library, "/sync/ratings") == before
+
+
 def test_without_a_rating_filter_unrated_library_rows_read_null(library: Api) -> None:
     row = rows_by_id(read(library, "/sync/ratings/movies"))[TRUMAN_SHOW]
 

@@ -32,6 +32,14 @@ BAD_VALUES = {
     "secret_key": "guessable",
     "public_url": "ftp://simkl.example",
     "allow_signup": "perhaps",
+    "max_body_bytes_in_flight": "0",
+    "max_json_containers": "none",
+    "max_title_chars": "0",
+    "max_header_bytes": "512",
+    "read_timeout_s": "-1",
+    "max_connections": "0",
+    "max_connections_per_client": "lots",
+    "write_wait_ms": "-5",
 }
 
 

@@ -146,3 +146,27 @@ def test_framing_attacks(launch: Launch, empty_database: str) -> None:
         )
         assert alive.status_code == 200, alive.text
     assert database.dump(empty_database) == before
+
+
+def test_an_upgrade_request_is_answered_as_plain_http(launch: Launch, empty_database: str) -> None:
+    """No WebSocket endpoints: the Upgrade is ignored (RFC 9110 lets a server), the request is
+    answered in the envelope, and the connection closes (the parser reads no further)."""
+    account = database.provision(empty_database, movies=1)
+    server = launch(empty_database)
+    upgrade = (
+        "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    )
+    query = f"client_id={account.client_id}&app-name=robustness&app-version=1"
+    known = _exchange(
+        server.port,
+        f"GET /sync/activities?{query} HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {account.token}\r\n{upgrade}\r\n".encode(),
+    )
+    unknown = _exchange(
+        server.port, f"GET /sync/nothing HTTP/1.1\r\nHost: x\r\n{upgrade}\r\n".encode()
+    )
+    assert known.startswith(b"HTTP/1.1 200 "), known[:300]
+    assert b"\r\nconnection: close\r\n" in known.lower()
+    assert "all" in orjson.loads(known.partition(b"\r\n\r\n")[2])
+    _assert_envelope(unknown, (404, "url_failed"), "upgrade to an unknown path")

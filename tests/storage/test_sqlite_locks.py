@@ -1,0 +1,131 @@
+"""SQLite never waits for a lock on the event loop: with another process holding the write
+lock, reads go on, a write waits for it in a worker thread up to write_wait_ms (and succeeds
+when it is released in time, or is DatabaseBusy), and a read that meets a lock is retried
+off the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from simkl_server.app import open_store
+from simkl_server.clock import FrozenClock
+from simkl_server.config import Settings
+from simkl_server.domain import auth
+from simkl_server.storage.base import DatabaseBusy, Store, WriteTx
+from simkl_server.storage.drivers import SqliteDriver
+
+START = 1_700_000_000_000
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+def _path(url: str) -> str:
+    return url.split(":///", 1)[1]
+
+
+@pytest.fixture
+def outside(empty_database: str) -> Iterator[sqlite3.Connection]:
+    """Another process's connection to the same file, holding nothing yet."""
+    raw = sqlite3.connect(_path(empty_database), isolation_level=None, check_same_thread=False)
+    yield raw
+    raw.close()
+
+
+def _run(url: str, wait_ms: int, scenario: Any) -> Any:
+    async def main() -> Any:
+        settings = Settings(database_url=url, write_wait_ms=wait_ms)
+        store = await open_store(settings, FrozenClock(START))
+        try:
+            return await scenario(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+async def _touch(store: Store, user: int) -> int:
+    async def work(tx: WriteTx) -> int:
+        await tx.activities.touch(user, ["movies.rated_at"], at=tx.now_ms)
+        return tx.now_ms
+
+    return await store.write(user, work, size=1)
+
+
+@SQLITE_ONLY
+def test_a_write_gives_up_after_the_wait_and_reads_go_on(
+    empty_database: str, outside: sqlite3.Connection
+) -> None:
+    async def scenario(store: Store) -> tuple[int, bool]:
+        user = await auth.create_user(store, username="locked")
+        outside.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(DatabaseBusy, match="more than 50 ms"):
+                await _touch(store, user)
+            return await store.read.catalog.size(), True
+        finally:
+            outside.execute("ROLLBACK")
+
+    assert _run(empty_database, 50, scenario) == (0, True)
+
+
+@SQLITE_ONLY
+def test_a_write_waits_off_the_loop_for_a_lock_released_in_time(
+    empty_database: str, outside: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waiting = threading.Event()
+    original = SqliteDriver._begin_waiting
+
+    def begin_waiting(self: SqliteDriver) -> None:
+        waiting.set()  # the write is now waiting, in a worker thread
+        original(self)
+
+    monkeypatch.setattr(SqliteDriver, "_begin_waiting", begin_waiting)
+
+    async def scenario(store: Store) -> tuple[int, int]:
+        user = await auth.create_user(store, username="patient")
+        outside.execute("BEGIN IMMEDIATE")
+        write = asyncio.create_task(_touch(store, user))
+        while not waiting.is_set():
+            # The loop is free while the write waits: reads are answered meanwhile.
+            assert await store.read.catalog.size() == 0
+            await asyncio.sleep(0)
+        outside.execute("ROLLBACK")
+        return await write, len(await store.read.activities.all(user))
+
+    stamp, buckets = _run(empty_database, 60_000, scenario)
+    assert stamp >= START
+    assert buckets >= 1
+
+
+class _BusyOnce:
+    """A sqlite3 connection whose next statement finds the file locked."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+        self.refused = 0
+
+    def execute(self, *args: Any) -> Any:
+        if not self.refused:
+            self.refused += 1
+            error = sqlite3.OperationalError("database is locked")
+            error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+            raise error
+        return self._raw.execute(*args)
+
+
+@SQLITE_ONLY
+def test_a_read_that_meets_a_lock_is_retried_off_the_loop(empty_database: str) -> None:
+    async def scenario(store: Store) -> tuple[int, int]:
+        driver = store._driver
+        assert isinstance(driver, SqliteDriver)
+        busy = _BusyOnce(driver._reader_raw)
+        driver._reader._raw = busy  # type: ignore[assignment]
+        size = await store.read.catalog.size()
+        return size, busy.refused
+
+    assert _run(empty_database, 1_000, scenario) == (0, 1)
