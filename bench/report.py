@@ -267,6 +267,7 @@ def markdown(results: Result, *, chart: str, data: str) -> str:
         _ceiling_table(results, backends),
         _curve_table(results, backends),
         _targets_table(results, backends),
+        _workers_table(results, backends),
         _generator_note(results, backends),
         _library_table(results, backends),
         _library_ceiling_table(results, backends),
@@ -315,6 +316,42 @@ def _main_table(results: Result, backends: list[str]) -> str:
                 _n(_rps(results.get("bare_asgi"), scenario.name, c)),
                 _n(_rps(results.get("prism"), scenario.name, c)),
             ]
+            rows.append(_row(cells))
+    return "\n".join(rows)
+
+
+# Issue 13's targets for `serve --workers 2` against one process, at the same connections.
+READS_WITH_TWO_WORKERS = 1.5
+WRITES_WITH_TWO_WORKERS = 1.0
+
+
+def _workers_table(results: Result, backends: list[str]) -> str:
+    """Two worker processes against one, scenario by scenario, with the targets."""
+    measured = [name for name in backends if results["backends"][name].get("workers")]
+    if not measured:
+        return ""
+    head = ["two workers ÷ one", "conn."]
+    head += [BACKEND_LABELS.get(name, name) for name in measured]
+    rows = [
+        f"Two worker processes (`serve --workers 2`) against one, req/s ratio in the same run; "
+        f"target: reads ≥ {READS_WITH_TWO_WORKERS:g}x, writes ≥ {WRITES_WITH_TWO_WORKERS:g}x.",
+        "",
+        _row(head),
+        _row(["---"] * 2 + ["--:"] * len(measured)),
+    ]
+    for scenario in SCENARIOS:
+        target = WRITES_WITH_TWO_WORKERS if scenario.writes else READS_WITH_TWO_WORKERS
+        for c in results["config"]["concurrency"]:
+            cells = [scenario.label, str(c)]
+            for name in measured:
+                backend = results["backends"][name]
+                two = _run(backend["workers"]["2"], scenario.name, c)
+                one = _run(backend["scenarios"], scenario.name, c)
+                ratio = _ratio(
+                    None if two is None else two["rps"], None if one is None else one["rps"]
+                )
+                mark = "" if ratio is None or c == 1 else (" ✓" if ratio >= target else " ✗")
+                cells.append(_times(ratio) + mark)
             rows.append(_row(cells))
     return "\n".join(rows)
 

@@ -48,6 +48,8 @@ Result = dict[str, Any]
 # a run that wraps around is flagged `wrapped` in the results).
 CEILING_REQUESTS = 3_000
 CURVE_ROUNDS = 5
+# `serve --workers N` measured beside the single process.
+WORKERS = 2
 
 
 def parse_seconds(text: str) -> float:
@@ -247,7 +249,7 @@ class Bench:
             first_line=first_line,
             limit=limit,
         )
-        return loadgen.run_wrk(spec, target_pids=[server.pid])
+        return loadgen.run_wrk(spec, target_pids=server.pids)
 
     def scenario_runs(
         self, server: servers.Server, scenario: Scenario, *, after_run: Callable[[], None]
@@ -331,6 +333,26 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
         out["curve"], out["batch_1000"] = curve(bench, server, restore)
         say(f"[{backend}] library scenarios")
         out["library"] = library.run(bench, server, database_url, bench.library_pools, restore)
+    out["workers"] = {str(WORKERS): more_workers(bench, backend, database_url, restore)}
+    return out
+
+
+def more_workers(
+    bench: Bench, backend: str, database_url: str, restore: Callable[[], None]
+) -> Result:
+    """Every HTTP scenario again on `serve --workers WORKERS` (one database, one port)."""
+    say(f"[{backend}] {WORKERS} workers")
+    log = bench.config.work_dir / f"server-{backend}-{WORKERS}-workers.log"
+    out: Result = {}
+    with servers.simkl_server(database_url, log=log, workers=WORKERS) as server:
+        for scenario in SCENARIOS:
+            pool = bench.pools.scenarios[scenario.name]
+            captured = bench.capture(server, scenario, pool.lines - 1)
+            if captured.status >= 300:
+                raise RuntimeError(f"{scenario.name}: {captured.status} {captured.body[:300]!r}")
+            if scenario.writes:
+                restore()
+            out[scenario.name] = {"runs": bench.scenario_runs(server, scenario, after_run=restore)}
     return out
 
 

@@ -83,6 +83,13 @@ class Server:
         assert self._process is not None
         return self._process.pid
 
+    @property
+    def pids(self) -> list[int]:
+        """The server's process and its children (the workers of `serve --workers N`)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        found = children.read_text().split() if children.exists() else []
+        return [self.pid, *map(int, found)]
+
     def __enter__(self) -> Server:
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
@@ -120,10 +127,10 @@ class Server:
             self._process.wait()
 
 
-def simkl_server(database_url: str, *, log: Path) -> Server:
+def simkl_server(database_url: str, *, log: Path, workers: int = 1) -> Server:
     """`simkl-server serve` on a database, with every setting at its default but the access
     log: off, as Prism runs at `warn`, so per-request log lines are not part of what is
-    compared (`python -m bench.access_log` measures what they cost)."""
+    compared (`python -m bench.access_log` measures what they cost); `workers` processes."""
     script = Path(sys.executable).with_name("simkl-server")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "simkl_server"]
     return Server(
@@ -135,6 +142,7 @@ def simkl_server(database_url: str, *, log: Path) -> Server:
             "SIMKL_SERVER_HOST": HOST,
             "SIMKL_SERVER_PORT": "{port}",
             "SIMKL_SERVER_ACCESS_LOG": "false",
+            "SIMKL_SERVER_WORKERS": str(workers),
         },
     )
 

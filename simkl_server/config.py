@@ -250,6 +250,14 @@ class Settings(BaseSettings):
         "run in a worker thread so the loop keeps serving.",
     )
     pg_pool_size: int = Field(default=10, gt=0, description="PostgreSQL connections per process.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes sharing the listening socket (each with its own database "
+        "connections, so pg_pool_size and max_connections count per process); a dead one is "
+        "replaced.",
+    )
     demo_data: bool = Field(
         default=False,
         description="On start, load the bundled demo catalog and create the demo app, user and "

@@ -6,11 +6,17 @@ what cannot be parsed)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import errno
 import gc
 import logging
+import os
 import resource
+import signal
 import socket
+import sys
+import time
 from collections.abc import Awaitable, Callable
 
 import uvicorn
@@ -19,6 +25,7 @@ import uvloop
 from simkl_server.app import create_app, open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
+from simkl_server.keys import load_secret_key
 from simkl_server.protocol import ConnectionLimits, protocol_class
 from simkl_server.storage.base import Store
 
@@ -55,24 +62,114 @@ def listen(host: str, port: int) -> socket.socket:
         raise ListenError(f"cannot listen on {host}:{port}: {why}") from None
 
 
-def run(
-    settings: Settings, sock: socket.socket, *, prepare: Callable[[Store], Awaitable[None]]
-) -> None:
+Prepare = Callable[[Store], Awaitable[None]]
+# A worker that exits with an error this soon after it started is not replaced: it would fail
+# again (one killed by a signal is).
+_QUICK_FAILURE_S = 5.0
+_PR_SET_PDEATHSIG = 1
+
+
+def run(settings: Settings, sock: socket.socket, *, prepare: Prepare) -> None:
     """Open the store, let `prepare` use it (demo data, start-up notes), then serve on `sock`
-    until interrupted; the app closes the store when it shuts down."""
+    until interrupted; the app closes the store when it shuts down. With `settings.workers`
+    over one, `prepare` runs once, then that many processes serve the one socket."""
+    if settings.workers > 1:
+        _supervise(settings, sock, prepare)
+        return
+    log.info("listening on %s (Ctrl+C to stop)", _address(sock))
+    _serve_here(settings, sock, prepare)
+
+
+def _serve_here(settings: Settings, sock: socket.socket, prepare: Prepare | None) -> None:
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(_serve(settings, sock, prepare))
 
 
-async def _serve(
-    settings: Settings, sock: socket.socket, prepare: Callable[[Store], Awaitable[None]]
-) -> None:
+async def _prepare_once(settings: Settings, prepare: Prepare) -> None:
+    load_secret_key(settings)  # made here, once, if missing: not by each worker
     store = await open_store(settings, SystemClock())
     try:
         await prepare(store)
-    except BaseException:
+    finally:
         await store.close()
-        raise
+
+
+def _supervise(settings: Settings, sock: socket.socket, prepare: Prepare) -> None:
+    """Prepare once, then keep `settings.workers` forked processes serving `sock`, replacing
+    one that dies; SIGINT or SIGTERM stops them all (each finishes its requests first)."""
+    asyncio.run(_prepare_once(settings, prepare))
+    workers: dict[int, tuple[int, float]] = {}  # pid: (worker number, start time)
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in workers:
+            _signal_quietly(pid, signal.SIGTERM)
+
+    handlers = signal.signal(signal.SIGINT, stop), signal.signal(signal.SIGTERM, stop)
+    log.info("listening on %s with %d workers (Ctrl+C to stop)", _address(sock), settings.workers)
+    failed = False
+    try:
+        for number in range(1, settings.workers + 1):
+            workers[_fork_worker(settings, sock, number)] = (number, time.monotonic())
+        while workers:
+            pid, status = os.wait()
+            number, started = workers.pop(pid, (0, 0.0))
+            if stopping or not number:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            if code > 0 and time.monotonic() - started < _QUICK_FAILURE_S:
+                log.error("worker %d failed as it started (exit %d): stopping", number, code)
+                failed = True
+                stop(signal.SIGTERM, None)
+                continue
+            log.warning("worker %d (pid %d) ended (exit %d): starting another", number, pid, code)
+            workers[_fork_worker(settings, sock, number)] = (number, time.monotonic())
+    finally:
+        signal.signal(signal.SIGINT, handlers[0])
+        signal.signal(signal.SIGTERM, handlers[1])
+    if failed:
+        raise WorkerError("a server process failed as it started (its error is above)")
+
+
+class WorkerError(Exception):
+    """A worker process failed as it started; the message is one line."""
+
+
+def _fork_worker(settings: Settings, sock: socket.socket, number: int) -> int:
+    """Start worker `number`; in the child, serve until told to stop, then exit."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    # The child: its own process group, so a terminal's Ctrl+C reaches only the supervisor,
+    # which stops each worker once; and stopped if the supervisor dies without doing so.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.setpgid(0, 0)
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        os._exit(0)
+    log.info("worker %d serving (pid %d)", number, os.getpid())
+    _serve_here(settings, sock, None)
+    raise SystemExit(0)  # through the command's normal exit, not back into the supervisor
+
+
+def _signal_quietly(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it already ended; os.wait collects it
+        os.kill(pid, signum)
+
+
+async def _serve(settings: Settings, sock: socket.socket, prepare: Prepare | None) -> None:
+    store = await open_store(settings, SystemClock())
+    if prepare is not None:
+        try:
+            await prepare(store)
+        except BaseException:
+            await store.close()
+            raise
     app = create_app(settings, store=store, close_store=True)
     _allow_open_files(settings.max_connections + _SPARE_FILES)
     config = uvicorn.Config(
@@ -84,8 +181,6 @@ async def _serve(
         access_log=False,  # the app writes its own access lines, secrets masked
         backlog=_BACKLOG,
     )
-    host, port = sock.getsockname()[:2]
-    log.info("listening on http://%s:%d (Ctrl+C to stop)", _url_host(host), port)
     # What start-up loaded lives as long as the process: frozen out of the collector's
     # generations, a full collection (which a large read's many objects set off, in a worker
     # thread holding the interpreter lock) traces what requests allocate, not the program.
@@ -110,5 +205,6 @@ def _allow_open_files(wanted: int) -> None:
         )
 
 
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
+def _address(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -23,7 +23,7 @@ from simkl_server.cli.serve import db_cli, serve
 from simkl_server.config import ConfigError
 from simkl_server.domain.auth import AccountError
 from simkl_server.keys import SecretKeyError
-from simkl_server.server import ListenError
+from simkl_server.server import ListenError, WorkerError
 from simkl_server.storage.base import DatabaseUnavailable
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split("\n\n")[0])
@@ -47,6 +47,7 @@ EXPLAINED = (
     DatabaseUnavailable,
     ListenError,
     SecretKeyError,
+    WorkerError,
 )
 USAGE_ERROR = 2
 log = logging.getLogger("simkl_server")

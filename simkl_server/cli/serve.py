@@ -34,9 +34,13 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Load the demo catalog and demo app, user and token.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Server processes sharing the port.", show_default="1", min=1, max=64),
+    ] = None,
 ) -> None:
     """Run the server (migrating the database first)."""
-    settings = load(host=host, port=port)
+    settings = load(host=host, port=port, workers=workers)
     # Bound before anything else, so a taken port fails before a banner or a migration.
     sock = server.listen(settings.host, settings.port)
     try:

@@ -26,6 +26,7 @@ BAD_VALUES = {
     "max_read_episodes": "0",
     "inline_batch_items": "-1",
     "pg_pool_size": "many",
+    "workers": "0",
     "demo_data": "maybe",
     "log_level": "verbose",
     "access_log": "perhaps",
