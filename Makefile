@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core; `make test PYTEST_WORKERS=0` runs in this process.
+PYTEST_WORKERS ?= auto
 # Dependencies are installed from requirements.lock (exact versions, hashes checked);
 # `make lock` regenerates it from pyproject.toml with this version of uv.
 UV_VERSION := 0.13.9
@@ -29,7 +31,7 @@ serve: $(STAMP)
 
 ## test: lint, type-check, then the whole suite (SQLite, and PostgreSQL when it answers)
 test: lint
-	$(BIN)/python -m pytest -m "not slow" --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n $(PYTEST_WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
 
 ## test-pg: the suite with PostgreSQL mandatory (what CI runs)
 test-pg: $(STAMP)
