@@ -458,3 +458,15 @@ class Playback:
     expires_at: int | None = None
     scrobbled_at: int | None = None
     rewatch: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PausedQuery:
+    """Which paused playbacks a list read wants (times in epoch milliseconds)."""
+
+    since: int
+    date_from: int
+    date_to: int
+    movies: bool
+    episodes: bool
+    limit: int

@@ -13,11 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from simkl_server.domain.kinds import MediaType
-from simkl_server.domain.models import MOVIE_KEY, CatalogEpisode, CatalogItem, Playback
+from simkl_server.domain.models import (
+    MOVIE_KEY,
+    CatalogEpisode,
+    CatalogItem,
+    PausedQuery,
+    Playback,
+)
 from simkl_server.domain.scrobble import playback_bucket
 from simkl_server.errors import PlaybackNotFound
 from simkl_server.storage.base import Store, WriteTx
-from simkl_server.storage.playbacks import PausedQuery
 
 DAY_MS = 24 * 3600 * 1000
 FOREVER_MS = 2**62

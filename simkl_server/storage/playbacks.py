@@ -3,9 +3,7 @@ and the per-user scrobble lock."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from simkl_server.domain.models import Playback
+from simkl_server.domain.models import PausedQuery, Playback
 from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection, Row
 
@@ -55,18 +53,6 @@ ACQUIRE = statement(
 RELEASE = statement(
     "UPDATE scrobble_locks SET held_until = 0 WHERE user_id = :user_id AND held_until = :until"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PausedQuery:
-    """Which paused playbacks a list read wants (times in epoch milliseconds)."""
-
-    since: int
-    date_from: int
-    date_to: int
-    movies: bool
-    episodes: bool
-    limit: int
 
 
 def _playback(row: Row) -> Playback:
