@@ -216,6 +216,7 @@ def test_a_start_between_two_stops_does_not_reopen_the_window(api: Api) -> None:
 def hold_lock(api: Api, *, until: int, username: str = "alice") -> None:
     """Another process's scrobble of that user, still running."""
     user_id = api.call(api.store.read.accounts.find_user, username)
+    assert user_id is not None
 
     async def take(tx: WriteTx) -> bool:
         return await tx.playbacks.acquire(user_id, now=api.clock.now_ms(), until=until)
