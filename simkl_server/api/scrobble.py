@@ -41,12 +41,21 @@ async def stop(request: Request) -> Response:
     return await _scrobble(request, Call.STOP)
 
 
+async def checkin(request: Request) -> Response:
+    """POST /scrobble/checkin: 201 `action: checkin`; the movie or episode is marked watched on
+    its own when its runtime is over (a new check-in or start replaces it; deleting its
+    playback cancels it). `progress` is optional and only echoed."""
+    return await _scrobble(request, Call.CHECKIN)
+
+
 async def _scrobble(request: Request, call: Call) -> Response:
     caller = await require_user(request)
     settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
     target, progress = scrobble_body(
-        document, progress_required=True, max_title_chars=settings.max_title_chars
+        document,
+        progress_required=call is not Call.CHECKIN,
+        max_title_chars=settings.max_title_chars,
     )
     rewatch = query_value(request.scope["query_string"], "allow_rewatch")
     try:
@@ -101,6 +110,7 @@ ROUTES = [
     Route("/scrobble/start", start, methods=["POST"]),
     Route("/scrobble/pause", pause, methods=["POST"]),
     Route("/scrobble/stop", stop, methods=["POST"]),
+    Route("/scrobble/checkin", checkin, methods=["POST"]),
     Route("/sync/playback", playbacks, methods=["GET"]),
     Route("/sync/playback/{type}", playbacks, methods=["GET"]),
     Route("/sync/playback/{id}", delete, methods=["DELETE"]),

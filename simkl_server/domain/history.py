@@ -124,12 +124,14 @@ async def record_history(
     inputs: Sequence[HistoryInput],
     skip_auto_watching: bool,
     allow_rewatch: bool = False,
+    plan_checked: bool = False,
 ) -> HistoryOutcome:
     """`add_history` inside a transaction the caller holds (scrobbles record their watches
-    through it, with their own state in the same transaction)."""
+    through it, with their own state in the same transaction); `plan_checked`: the account
+    was PRO or VIP when the rewatch was asked for (a check-in maturing later)."""
     items = await _resolve(tx, [entry.item for entry in inputs])
     outcome = HistoryOutcome()
-    if allow_rewatch and tx.account_type not in PAID_PLANS:
+    if allow_rewatch and not plan_checked and tx.account_type not in PAID_PLANS:
         outcome.not_found = [e for e, i in zip(inputs, items, strict=True) if i is None]
         return outcome
     known = _known(items)

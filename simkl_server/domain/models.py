@@ -85,6 +85,7 @@ class CatalogEpisode:
     tvdb_id: int | None = None
     tvdb_season: int | None = None
     tvdb_number: int | None = None
+    anidb_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from simkl_server.domain.models import (
     PausedQuery,
     Playback,
 )
-from simkl_server.domain.scrobble import playback_bucket
+from simkl_server.domain.scrobble import mature_checkins, playback_bucket
 from simkl_server.errors import PlaybackNotFound
 from simkl_server.storage.base import Store, WriteTx
 
@@ -54,6 +54,12 @@ async def list_playbacks(
 ) -> list[PausedPlayback]:
     """The user's paused playbacks, newest pause first (a fixed number of queries)."""
     read = store.read
+    if await read.playbacks.due_checkins(user_id, store.clock.now_ms()):
+
+        async def mature(tx: WriteTx) -> int:
+            return await mature_checkins(tx, user_id)
+
+        await store.write(user_id, mature, size=1)
     profile = await read.accounts.profile(user_id)
     plan = "free" if profile is None else profile.account_type
     now = store.clock.now_ms()

@@ -63,6 +63,7 @@ class Call(StrEnum):
     START = "start"
     PAUSE = "pause"
     STOP = "stop"
+    CHECKIN = "checkin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,7 @@ class EpisodeRef:
     season: int | None
     number: int | None
     tvdb: int | None = None
+    anidb: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +129,18 @@ async def scrobble(
 
     async def work(tx: WriteTx) -> ScrobbleOutcome:
         item, key, episode = await identify(tx, target)
+        await mature_checkins(tx, user_id)
+        if call in {Call.START, Call.CHECKIN}:
+            await _settle_open(tx, user_id, (item.id, key), allow_rewatch=allow_rewatch)
         current = await tx.playbacks.find(user_id, item.id, key)
         step = _Step(tx, user_id, item, key, episode, current)
         if call is Call.START:
             playback_id = await step.start(progress)
             return ScrobbleOutcome(Action.START, playback_id, progress, target, item, episode)
+        if call is Call.CHECKIN:
+            rewatch = allow_rewatch and tx.account_type in PAID_PLANS
+            playback_id = await step.checkin(progress, rewatch=rewatch)
+            return ScrobbleOutcome(Action.CHECKIN, playback_id, progress, target, item, episode)
         if call is Call.PAUSE or progress < WATCHED_AT:
             playback_id = await step.pause(progress)
             return ScrobbleOutcome(Action.PAUSE, playback_id, progress, target, item, episode)
@@ -201,11 +210,20 @@ async def identify(
 
 
 def find_episode(listed: Sequence[CatalogEpisode], sent: EpisodeRef) -> CatalogEpisode | None:
-    """The listed episode a scrobble names: by TVDB episode id first, then season/number."""
-    if sent.tvdb is not None:
-        by_tvdb = next((e for e in listed if e.tvdb_id == sent.tvdb), None)
-        if by_tvdb is not None:
-            return by_tvdb
+    """The listed episode a scrobble names: by its TVDB or AniDB episode id first, then by
+    season and number."""
+    if sent.tvdb is not None or sent.anidb is not None:
+        by_id = next(
+            (
+                e
+                for e in listed
+                if (sent.tvdb is not None and e.tvdb_id == sent.tvdb)
+                or (sent.anidb is not None and e.anidb_id == sent.anidb)
+            ),
+            None,
+        )
+        if by_id is not None:
+            return by_id
     return next((e for e in listed if (e.season, e.number) == (sent.season, sent.number)), None)
 
 
@@ -258,6 +276,24 @@ class _Step:
         await self.tx.playbacks.save(self.user_id, playback)
         return 0  # Simkl answers a start with id 0: nothing is kept for the client to name
 
+    async def checkin(self, progress: int, *, rewatch: bool) -> int:
+        """A check-in: watched on its own once the movie's or episode's runtime is over (the
+        `allow_rewatch` opt-in, checked against the plan now, is kept for that moment)."""
+        now = self.tx.now_ms
+        runtime = _runtime_ms(self.item, self.episode) or _default_runtime_ms(self.key)
+        playback = Playback(
+            0,
+            self.item.id,
+            self.key,
+            "checkin",
+            progress,
+            now,
+            expires_at=now + runtime,
+            scrobbled_at=self.scrobbled_at,
+            rewatch=rewatch,
+        )
+        return await self.tx.playbacks.save(self.user_id, playback)
+
     async def pause(self, progress: int) -> int:
         """A resumable playback kept at `progress`."""
         playback = Playback(
@@ -279,7 +315,12 @@ class _Step:
         if last is not None and self.tx.now_ms - last < DUPLICATE_WINDOW_MS:
             raise AlreadyScrobbled(last)
         report = await record_watch(
-            self.tx, self.user_id, self.item, self.key, allow_rewatch=allow_rewatch
+            self.tx,
+            self.user_id,
+            self.item,
+            self.key,
+            at=self.tx.now_ms,
+            allow_rewatch=allow_rewatch,
         )
         if self.current is not None and self.current.state == "paused":
             await self.touch_playback()
@@ -296,11 +337,18 @@ class _Step:
 
 
 async def record_watch(
-    tx: WriteTx, user_id: int, item: CatalogItem, key: EpisodeKey, *, allow_rewatch: bool
+    tx: WriteTx,
+    user_id: int,
+    item: CatalogItem,
+    key: EpisodeKey,
+    *,
+    at: int,
+    allow_rewatch: bool,
+    plan_checked: bool = False,
 ) -> RewatchReport | None:
-    """Mark the movie or episode watched now, as POST /sync/history does; with
+    """Mark the movie or episode watched at `at`, as POST /sync/history does; with
     `allow_rewatch`, what happened to the rewatch (None without it)."""
-    paid = tx.account_type in PAID_PLANS
+    paid = plan_checked or tx.account_type in PAID_PLANS
     entry = (await tx.library.entries(user_id, [item.id])).get(item.id)
     if key == MOVIE_KEY:
         seasons = None
@@ -315,9 +363,10 @@ async def record_watch(
     outcome = await record_history(
         tx,
         user_id=user_id,
-        inputs=[HistoryInput(history_item, watched_at=tx.now_ms)],
+        inputs=[HistoryInput(history_item, watched_at=at)],
         skip_auto_watching=False,
         allow_rewatch=allow_rewatch and paid,
+        plan_checked=plan_checked,
     )
     if not allow_rewatch:
         return None
@@ -335,6 +384,88 @@ async def record_watch(
 
 def _wrapper_for(item: CatalogItem) -> Wrapper:
     return Wrapper.MOVIES if item.type is MediaType.MOVIE else Wrapper.SHOWS
+
+
+async def mature_checkins(tx: WriteTx, user_id: int) -> int:
+    """Mark watched every check-in of the user whose runtime is over (at the moment it
+    ended); how many."""
+    due = await tx.playbacks.due_checkins(user_id, tx.now_ms)
+    if not due:
+        return 0
+    items = await tx.catalog.items({playback.item_id for playback in due})
+    for playback in due:
+        ended = playback.expires_at or tx.now_ms
+        await _finish(
+            tx, user_id, items[playback.item_id], playback, at=ended, rewatch=playback.rewatch
+        )
+    return len(due)
+
+
+async def complete_checkins(store: Store, *, batch: int = 100) -> int:
+    """Mark watched the check-ins of every user whose runtime is over (a background sweep, so
+    activities and the library move without any call of the user); how many."""
+    done = 0
+    for user_id in await store.read.playbacks.due_users(store.clock.now_ms(), limit=batch):
+
+        async def work(tx: WriteTx, user_id: int = user_id) -> int:
+            return await mature_checkins(tx, user_id)
+
+        done += await store.write(user_id, work, size=1)
+    return done
+
+
+async def _settle_open(
+    tx: WriteTx, user_id: int, keep: tuple[int, EpisodeKey], *, allow_rewatch: bool
+) -> None:
+    """A new session replaces the user's running ones: one that reached 80 % (its progress
+    carried on at the pace of its runtime) is marked watched first, the others just end."""
+    running = [p for p in await tx.playbacks.open(user_id) if (p.item_id, p.key) != keep]
+    if not running:
+        return
+    items = await tx.catalog.items({playback.item_id for playback in running})
+    for playback in running:
+        item = items[playback.item_id]
+        if _reached(playback, item, tx.now_ms) >= WATCHED_AT:
+            rewatch = playback.rewatch or (allow_rewatch and tx.account_type in PAID_PLANS)
+            await _finish(tx, user_id, item, playback, at=tx.now_ms, rewatch=rewatch)
+        else:
+            await tx.playbacks.end(user_id, playback.id)
+
+
+async def _finish(
+    tx: WriteTx, user_id: int, item: CatalogItem, playback: Playback, *, at: int, rewatch: bool
+) -> None:
+    """A running session or check-in marked watched (within the duplicate hour, only ended)."""
+    recent = playback.scrobbled_at is not None and at - playback.scrobbled_at < DUPLICATE_WINDOW_MS
+    if not recent:
+        await record_watch(
+            tx, user_id, item, playback.key, at=at, allow_rewatch=rewatch, plan_checked=rewatch
+        )
+        playback.scrobbled_at = at
+    playback.state, playback.paused_at, playback.expires_at = "ended", None, None
+    await tx.playbacks.save(user_id, playback)
+
+
+def _reached(playback: Playback, item: CatalogItem, now: int) -> int:
+    """How far a running session has got by now, in hundredths: a check-in by its runtime
+    alone, a started session from its progress on (when the runtime is known)."""
+    if playback.state == "checkin":
+        expires = playback.expires_at or now
+        length = max(1, expires - playback.started_at)
+        return min(FULL, FULL * (now - playback.started_at) // length)
+    if playback.expires_at is None:
+        return playback.progress
+    left = playback.expires_at - playback.started_at
+    if left <= 0:
+        return FULL
+    gained = (FULL - playback.progress) * (now - playback.started_at) // left
+    return min(FULL, playback.progress + gained)
+
+
+def _default_runtime_ms(key: EpisodeKey) -> int:
+    """A check-in's length when the catalog knows no runtime: two hours for a movie, 45
+    minutes for an episode."""
+    return (120 if key == MOVIE_KEY else 45) * 60_000
 
 
 def _runtime_ms(item: CatalogItem, episode: CatalogEpisode | None) -> int | None:

@@ -43,6 +43,10 @@ DUE_CHECKINS = statement(
     f"SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id AND state = 'checkin' "
     "AND expires_at <= :now ORDER BY expires_at"
 )
+DUE_USERS = statement(
+    "SELECT DISTINCT user_id FROM playbacks WHERE state = 'checkin' AND expires_at <= :now "
+    "LIMIT :limit"
+)
 # Taken only when free or when its holder's lease ran out: a second scrobble of the same user
 # while one runs gets nothing back.
 ACQUIRE = statement(
@@ -90,6 +94,11 @@ class PlaybackQueries:
         """The user's check-ins whose runtime is over."""
         rows = await self._conn.fetch(DUE_CHECKINS, {"user_id": user_id, "now": now})
         return [_playback(row) for row in rows]
+
+    async def due_users(self, now: int, *, limit: int) -> list[int]:
+        """Users with a check-in whose runtime is over (at most `limit`)."""
+        rows = await self._conn.fetch(DUE_USERS, {"now": now, "limit": limit})
+        return [int(row[0]) for row in rows]
 
     async def save(self, user_id: int, playback: Playback) -> int:
         """Create or replace the playback of its movie or episode; its id."""

@@ -66,6 +66,7 @@ catalog_episodes = Table(
     Column("tvdb_id", BigInteger),
     Column("tvdb_season", Integer),
     Column("tvdb_number", Integer),
+    Column("anidb_id", BigInteger),
     sqlite_with_rowid=False,
 )
 

@@ -56,9 +56,10 @@ def _episode(value: Any) -> EpisodeRef | None:
     if ids is not None and not isinstance(ids, dict):
         raise WrongParameter('"episode.ids" must be an object')
     tvdb = _count((ids or {}).get("tvdb"), "episode.ids.tvdb")
-    if tvdb is None and (season is None or number is None) and not ids:
+    anidb = _count((ids or {}).get("anidb"), "episode.ids.anidb")
+    if tvdb is None and anidb is None and (season is None or number is None):
         raise EmptyField('Missed "season" and "number" (or "ids") in "episode"')
-    return EpisodeRef(season, number, tvdb)
+    return EpisodeRef(season, number, tvdb, anidb)
 
 
 def _count(value: Any, where: str) -> int | None:

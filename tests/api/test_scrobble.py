@@ -385,3 +385,105 @@ def test_one_user_never_reaches_another_users_playbacks(api: Api) -> None:
     response = api.request("DELETE", f"/sync/playback/{made['inception']}", token=other)
     assert_simkl_error(response, 404, "empty")
     assert len(playbacks(api)) == 3
+
+
+# --- Check-in ----------------------------------------------------------------------------------
+
+
+def sweep(api: Api) -> int:
+    """The server's background sweep, run once now."""
+    from simkl_server.domain.scrobble import complete_checkins
+
+    return api.call(complete_checkins, api.store)
+
+
+def completed_movies(api: Api, **params: Any) -> list[Any]:
+    rows: list[Any] = answer(api.get("/sync/all-items/movies/completed", params=params), 200).get(
+        "movies", []
+    )
+    return rows
+
+
+def test_a_checkin_completes_on_its_own_after_the_runtime(api: Api) -> None:
+    checked = call(api, "checkin", {"movie": ids(GODFATHER)})  # 175 minutes in the catalog
+    assert (checked["action"], checked["progress"]) == ("checkin", 0)
+    assert checked["id"] > 0
+    assert playbacks(api) == []
+    api.clock.advance(175 * MINUTE_MS - 1)
+    assert sweep(api) == 0
+    assert completed_movies(api) == []
+    api.clock.advance(1)
+    assert sweep(api) == 1
+    rows = completed_movies(api)
+    assert [row["movie"]["ids"]["simkl"] for row in rows] == [GODFATHER]
+    assert rows[0]["last_watched_at"] == "2026-05-28T23:21:40.000Z"
+    assert activities(api)["movies"]["completed"] == "2026-05-28T23:21:40Z"
+    assert sweep(api) == 0
+
+
+def test_a_checkin_without_a_known_runtime_lasts_two_hours_and_matures_on_the_next_call(
+    api: Api,
+) -> None:
+    call(api, "checkin", {"movie": ids(INCEPTION), "progress": 12.5})
+    api.clock.advance(2 * HOUR_MS)
+    call(api, "pause", movie(TERMINATOR_3, 5))  # any scrobble of the user completes it first
+    assert [row["movie"]["ids"]["simkl"] for row in completed_movies(api)] == [INCEPTION]
+
+
+def test_the_playback_list_completes_due_checkins_first(api: Api) -> None:
+    call(api, "checkin", episode(WALKING_DEAD, 1, 1, 0))
+    api.clock.advance(45 * MINUTE_MS)
+    assert playbacks(api) == []
+    asked = [{"ids": {"simkl": WALKING_DEAD}, "season": 1, "episode": 1}]
+    assert answer(api.post("/sync/watched", json=asked), 200)[0]["result"] is True
+
+
+def test_deleting_a_checkin_cancels_it(api: Api) -> None:
+    checked = call(api, "checkin", {"movie": ids(GODFATHER)})
+    assert api.request("DELETE", f"/sync/playback/{checked['id']}").status_code == 204
+    api.clock.advance(DAY_MS)
+    assert sweep(api) == 0
+    assert completed_movies(api) == []
+
+
+def test_a_new_checkin_replaces_one_that_has_not_reached_80_percent(api: Api) -> None:
+    call(api, "checkin", {"movie": ids(GODFATHER)})
+    api.clock.advance(10 * MINUTE_MS)
+    call(api, "checkin", {"movie": ids(INCEPTION)})
+    api.clock.advance(119 * MINUTE_MS)
+    sweep(api)
+    assert completed_movies(api) == []
+    api.clock.advance(MINUTE_MS)
+    sweep(api)
+    assert [row["movie"]["ids"]["simkl"] for row in completed_movies(api)] == [INCEPTION]
+
+
+def test_a_start_marks_watched_a_previous_session_that_reached_80_percent(api: Api) -> None:
+    call(api, "start", movie(GODFATHER, 70))  # 175 minutes: 30 more minutes make 87 %
+    api.clock.advance(30 * MINUTE_MS)
+    call(api, "start", movie(INCEPTION, 0))
+    assert [row["movie"]["ids"]["simkl"] for row in completed_movies(api)] == [GODFATHER]
+
+    api.clock.advance(MINUTE_MS)
+    call(api, "start", movie(TERMINATOR_3, 0))  # Inception at 0 %, no runtime: just ends
+    assert [row["movie"]["ids"]["simkl"] for row in completed_movies(api)] == [GODFATHER]
+
+
+def test_a_checkin_keeps_its_rewatch_opt_in_until_it_matures(api: Api) -> None:
+    set_plan(api, "vip")
+    call(api, "stop", movie(GODFATHER, 95))
+    api.clock.advance(3 * DAY_MS)
+    checked = call(api, "checkin", {"movie": ids(GODFATHER)}, params=REWATCH)
+    assert "rewatch_status" not in checked
+    set_plan(api, "free")  # the plan was checked when checking in
+    api.clock.advance(175 * MINUTE_MS)
+    assert sweep(api) == 1
+    set_plan(api, "vip")  # reading sessions back is for PRO and VIP accounts
+    rows = completed_movies(api, allow_rewatch="yes")
+    assert [row.get("is_rewatch", False) for row in rows].count(True) == 1
+
+
+def test_an_episode_is_found_by_its_anidb_id(api: Api) -> None:
+    body = {"anime": {"ids": {"mal": "1"}}, "episode": {"ids": {"anidb": "1565"}}, "progress": 47}
+    checked = call(api, "checkin", body)
+    assert (checked["episode"]["season"], checked["episode"]["number"]) == (1, 1)

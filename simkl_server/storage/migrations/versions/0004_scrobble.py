@@ -17,7 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add the playback and lock tables."""
+    """Add the playback and lock tables, and episodes' AniDB ids (scrobbles name episodes by
+    them)."""
+    with op.batch_alter_table("catalog_episodes") as batch:
+        batch.add_column(sa.Column("anidb_id", sa.BigInteger))
     op.create_table(
         "playbacks",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
@@ -59,3 +62,5 @@ def downgrade() -> None:
     """Drop what this revision added."""
     op.drop_table("scrobble_locks")
     op.drop_table("playbacks")
+    with op.batch_alter_table("catalog_episodes") as batch:
+        batch.drop_column("anidb_id")
