@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from simkl_server.domain.scrobble import complete_checkins
 from simkl_server.storage.base import WriteTx
 from tests.api.library_support import (
     BREAKING_BAD,
@@ -392,8 +393,6 @@ def test_one_user_never_reaches_another_users_playbacks(api: Api) -> None:
 
 def sweep(api: Api) -> int:
     """The server's background sweep, run once now."""
-    from simkl_server.domain.scrobble import complete_checkins
-
     return api.call(complete_checkins, api.store)
 
 
