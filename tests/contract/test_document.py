@@ -283,7 +283,10 @@ def test_every_official_operation_is_documented() -> None:
 
 
 # Official request examples of bodies the operation refuses (their documented answer is 400).
-REFUSED_BODIES = {("post-sync-add-to-list", "negative_top_level_to_rejected")}
+REFUSED_BODIES = {
+    ("post-sync-add-to-list", "negative_top_level_to_rejected"),
+    ("post-scrobble-start", "negative_scrobble_empty_body"),
+}
 
 
 @pytest.mark.parametrize("operation", params_where(lambda op: official(op.id) is not None))
