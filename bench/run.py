@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 import uvloop
 
-from bench import ceiling, datagen, library, loadgen, report, scenarios, servers
+from bench import ceiling, datagen, library, loadgen, report, scenarios, scrobble, servers
 from bench.datagen import Dataset, Spec
 from bench.loadgen import MAX_DURATION_S
 from bench.progress import say
@@ -201,6 +201,7 @@ class Bench:
     pools: Pools
     library_pools: library.LibraryPools
     captured: dict[str, servers.Captured] = field(default_factory=dict)
+    scrobble_pools: dict[str, Pool] = field(default_factory=dict)
     planned: dict[tuple[str, str], list[ceiling.Request]] = field(default_factory=dict)
 
     def headers(self, token: str, *, body: bool) -> dict[str, str]:
@@ -333,6 +334,8 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
         out["curve"], out["batch_1000"] = curve(bench, server, restore)
         say(f"[{backend}] library scenarios")
         out["library"] = library.run(bench, server, database_url, bench.library_pools, restore)
+        say(f"[{backend}] scrobble scenarios")
+        out["scrobble"] = scrobble.run(bench, server, bench.scrobble_pools, restore)
     out["workers"] = {str(WORKERS): more_workers(bench, backend, database_url, restore)}
     return out
 
@@ -484,6 +487,7 @@ def main() -> None:
     pools = scenarios.write_pools(config.work_dir / "pools", dataset)
     library_pools = library.write_pools(config.work_dir / "pools", dataset)
     bench = Bench(config, dataset, pools, library_pools)
+    bench.scrobble_pools = scrobble.write_pools(config.work_dir / "pools", dataset)
     results: Result = {
         "schema": 1,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

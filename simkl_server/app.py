@@ -3,6 +3,9 @@ envelope and the lifespan."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,9 +16,34 @@ from simkl_server.api.edge import ACCESS_LOGGER, EdgeMiddleware
 from simkl_server.api.errors import install_error_handlers
 from simkl_server.clock import Clock, SystemClock
 from simkl_server.config import Settings
+from simkl_server.domain.scrobble import complete_checkins
 from simkl_server.domain.tokens import Keys
 from simkl_server.keys import load_secret_key
 from simkl_server.storage.base import Store
+
+CHECKIN_SWEEP_S = 30.0  # Simkl completes a check-in within two minutes of its runtime
+_log = logging.getLogger("simkl_server")
+
+
+async def _sweep_checkins(store: Store) -> None:
+    """Complete the check-ins whose runtime is over, every CHECKIN_SWEEP_S seconds."""
+    while True:
+        await asyncio.sleep(CHECKIN_SWEEP_S)
+        try:
+            await complete_checkins(store)
+        except Exception:  # a database away now may be back at the next sweep
+            _log.warning("check-in sweep failed; retrying in %.0f s", CHECKIN_SWEEP_S)
+
+
+@asynccontextmanager
+async def _checkin_sweeper(store: Store) -> AsyncIterator[None]:
+    task = asyncio.create_task(_sweep_checkins(store))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def open_store(settings: Settings, clock: Clock) -> Store:
@@ -46,7 +74,8 @@ def create_app(
     async def lifespan(app: SimklApp) -> AsyncIterator[None]:
         if store is not None:
             try:
-                yield
+                async with _checkin_sweeper(store):
+                    yield
             finally:
                 if close_store:
                     await store.close()
@@ -54,7 +83,8 @@ def create_app(
         opened = await open_store(settings, clock)
         app.services = Services(settings, opened, keys)
         try:
-            yield
+            async with _checkin_sweeper(opened):
+                yield
         finally:
             await opened.close()
 

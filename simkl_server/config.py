@@ -258,6 +258,21 @@ class Settings(BaseSettings):
         "connections, so pg_pool_size and max_connections count per process); a dead one is "
         "replaced.",
     )
+    playback_retention_days_free: int = Field(
+        default=7, gt=0, description="Days a free account's paused playbacks are listed."
+    )
+    playback_retention_days_pro: int = Field(
+        default=30, gt=0, description="Days a PRO account's paused playbacks are listed."
+    )
+    playback_retention_days_vip: int = Field(
+        default=90, gt=0, description="Days a VIP account's paused playbacks are listed."
+    )
+    scrobble_lock_wait_ms: int = Field(
+        default=2_000,
+        ge=0,
+        description="Longest a scrobble waits for another scrobble of the same user to finish; "
+        "then 400 RATE_LIMIT, as Simkl answers a collision with its per-user lock.",
+    )
     demo_data: bool = Field(
         default=False,
         description="On start, load the bundled demo catalog and create the demo app, user and "

@@ -190,6 +190,30 @@ class InternalError(SimklError):
     """An unexpected failure; the details go to the log, never to the client."""
 
 
+class IdNotFound(SimklError):
+    """A scrobble names an item (or episode) the catalog does not have."""
+
+    error = "id_err"
+    status = 404
+    default_message = "Item not found"
+
+
+class ScrobbleLocked(SimklError):
+    """Another scrobble of the same user is running (Simkl's 20-second lock): `400`, not 429."""
+
+    error = "RATE_LIMIT"
+    status = 400
+    default_message = "Another scrobble of this user is in progress; try again shortly"
+
+
+class PlaybackNotFound(SimklError):
+    """A numeric playback id that is none of the user's playbacks."""
+
+    error = "empty"
+    status = 404
+    default_message = "No playback session with this id"
+
+
 class OAuth2Error(Exception):
     """An /oauth2/* refusal in the RFC 6749 §5.2 envelope: `{"error", "error_description"}`."""
 

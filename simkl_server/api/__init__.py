@@ -16,6 +16,7 @@ from simkl_server.api import (
     oauth,
     oauth2,
     ratings,
+    scrobble,
     users,
     watched,
 )
@@ -31,4 +32,5 @@ ROUTES: list[Route] = [
     *oauth.ROUTES,
     *oauth2.ROUTES,
     *meta.ROUTES,
+    *scrobble.ROUTES,
 ]

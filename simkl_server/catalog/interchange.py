@@ -143,6 +143,7 @@ def _episode(entry: Any, position: int) -> CatalogEpisode:
         tvdb_id=_bounded(ids.get("tvdb"), f"{where}.ids.tvdb", MAX_ID),
         tvdb_season=_bounded(mapped.get("season"), f"{where}.tvdb.season"),
         tvdb_number=_bounded(mapped.get("episode"), f"{where}.tvdb.episode"),
+        anidb_id=_bounded(ids.get("anidb"), f"{where}.ids.anidb", MAX_ID),
     )
 
 
@@ -252,9 +253,16 @@ def _export_episode(episode: CatalogEpisode) -> dict[str, Any]:
         "title": episode.title,
         "aired": aired,
         "runtime": episode.runtime,
-        "ids": {"tvdb": episode.tvdb_id} if episode.tvdb_id is not None else None,
+        "ids": _episode_ids(episode),
         "tvdb": {"season": episode.tvdb_season, "episode": episode.tvdb_number}
         if episode.tvdb_season is not None
         else None,
     }
     return {k: v for k, v in document.items() if v is not None}
+
+
+def _episode_ids(episode: CatalogEpisode) -> dict[str, int] | None:
+    """An episode's own ids (TVDB, AniDB), when it has any."""
+    ids = {"tvdb": episode.tvdb_id, "anidb": episode.anidb_id}
+    known = {kind: value for kind, value in ids.items() if value is not None}
+    return known or None

@@ -106,30 +106,49 @@ async def add_history(
     account's request then changes nothing (as Simkl answers it)."""
 
     async def work(tx: WriteTx) -> HistoryOutcome:
-        items = await _resolve(tx, [entry.item for entry in inputs])
-        outcome = HistoryOutcome()
-        if allow_rewatch and tx.account_type not in PAID_PLANS:
-            outcome.not_found = [e for e, i in zip(inputs, items, strict=True) if i is None]
-            return outcome
-        known = _known(items)
-        changes = await LibraryChanges.load(tx, user_id, known)
-        rewatches = (
-            await Rewatches.load(tx, user_id, [i.id for i in known]) if allow_rewatch else None
+        return await record_history(
+            tx,
+            user_id=user_id,
+            inputs=inputs,
+            skip_auto_watching=skip_auto_watching,
+            allow_rewatch=allow_rewatch,
         )
-        for entry, item in zip(inputs, items, strict=True):
-            if item is None or entry.item.bad_date:
-                outcome.not_found.append(entry)
-                continue
-            applied = _rewatch(changes, rewatches, item, entry, outcome) if rewatches else None
-            outcome.statuses.append(
-                applied or _watch(changes, item, entry, skip_auto_watching, outcome)
-            )
-        await changes.save(tx)
-        if rewatches is not None:
-            await rewatches.save(tx, user_id)
-        return outcome
 
     return await store.write(user_id, work, size=len(inputs))
+
+
+async def record_history(
+    tx: WriteTx,
+    *,
+    user_id: int,
+    inputs: Sequence[HistoryInput],
+    skip_auto_watching: bool,
+    allow_rewatch: bool = False,
+    plan_checked: bool = False,
+) -> HistoryOutcome:
+    """`add_history` inside a transaction the caller holds (scrobbles record their watches
+    through it, with their own state in the same transaction); `plan_checked`: the account
+    was PRO or VIP when the rewatch was asked for (a check-in maturing later)."""
+    items = await _resolve(tx, [entry.item for entry in inputs])
+    outcome = HistoryOutcome()
+    if allow_rewatch and not plan_checked and tx.account_type not in PAID_PLANS:
+        outcome.not_found = [e for e, i in zip(inputs, items, strict=True) if i is None]
+        return outcome
+    known = _known(items)
+    changes = await LibraryChanges.load(tx, user_id, known)
+    rewatches = await Rewatches.load(tx, user_id, [i.id for i in known]) if allow_rewatch else None
+    for entry, item in zip(inputs, items, strict=True):
+        if item is None or entry.item.bad_date:
+            outcome.not_found.append(entry)
+            continue
+        applied = _rewatch(changes, rewatches, item, entry, outcome) if rewatches else None
+        outcome.statuses.append(
+            applied or _watch(changes, item, entry, skip_auto_watching, outcome)
+        )
+    await changes.save(tx)
+    if rewatches is not None:
+        await rewatches.save(tx, user_id)
+    return outcome
 
 
 def _watch(

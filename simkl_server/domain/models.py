@@ -85,6 +85,7 @@ class CatalogEpisode:
     tvdb_id: int | None = None
     tvdb_season: int | None = None
     tvdb_number: int | None = None
+    anidb_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,3 +438,36 @@ class CatalogHits:
     by_simkl: dict[int, CatalogItem] = field(default_factory=dict)
     by_key: dict[str, CatalogItem] = field(default_factory=dict)
     by_title: dict[str, list[CatalogItem]] = field(default_factory=dict)
+
+
+MOVIE_KEY: EpisodeKey = (-1, -1)  # where a movie's playback row keeps its (season, number)
+
+
+@dataclass(slots=True)
+class Playback:
+    """A user's scrobble state of one movie or episode (`key` is MOVIE_KEY for a movie):
+    `state` is `playing`, `paused`, `checkin` or `ended`; `progress` in hundredths of a
+    percent; `scrobbled_at` the last watch a stop recorded."""
+
+    id: int
+    item_id: int
+    key: EpisodeKey
+    state: str
+    progress: int
+    started_at: int
+    paused_at: int | None = None
+    expires_at: int | None = None
+    scrobbled_at: int | None = None
+    rewatch: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PausedQuery:
+    """Which paused playbacks a list read wants (times in epoch milliseconds)."""
+
+    since: int
+    date_from: int
+    date_to: int
+    movies: bool
+    episodes: bool
+    limit: int

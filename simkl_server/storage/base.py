@@ -1,10 +1,10 @@
 """The Store: every area's queries composed, and the transactions they run in.
 
 An area's statements and the methods that run them live in that area's module (accounts,
-activities, catalog, codes, grants, history, library, meta, ratings, rewatches, sessions); a
-Session puts all of them on one connection, so the domain writes `tx.ratings.clear(...)` or
-`store.read.catalog.size()`. Adding a query touches its area's module only; adding an area adds
-one property here.
+activities, catalog, codes, grants, history, library, meta, playbacks, ratings, rewatches,
+sessions); a Session puts all of them on one connection, so the domain writes
+`tx.ratings.clear(...)` or `store.read.catalog.size()`. Adding a query touches its area's
+module only; adding an area adds one property here.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from simkl_server.storage.grants import GrantQueries
 from simkl_server.storage.history import HistoryQueries
 from simkl_server.storage.library import LibraryQueries
 from simkl_server.storage.meta import MetaQueries
+from simkl_server.storage.playbacks import PlaybackQueries
 from simkl_server.storage.ratings import RatingsQueries
 from simkl_server.storage.rewatches import RewatchQueries
 from simkl_server.storage.sessions import SessionQueries
@@ -76,6 +77,7 @@ class Session:
     history = _Area(HistoryQueries)
     library = _Area(LibraryQueries)
     meta = _Area(MetaQueries)
+    playbacks = _Area(PlaybackQueries)
     ratings = _Area(RatingsQueries)
     rewatches = _Area(RewatchQueries)
     sessions = _Area(SessionQueries)

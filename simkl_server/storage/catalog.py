@@ -50,6 +50,7 @@ _EPISODE_COLUMNS = (
     ("tvdb_id", "BIGINT"),
     ("tvdb_season", "INTEGER"),
     ("tvdb_number", "INTEGER"),
+    ("anidb_id", "BIGINT"),
 )
 EPISODE_COLUMNS = ", ".join(f"e.{name}" for name, _ in _EPISODE_COLUMNS[1:])
 

@@ -66,6 +66,7 @@ catalog_episodes = Table(
     Column("tvdb_id", BigInteger),
     Column("tvdb_season", Integer),
     Column("tvdb_number", Integer),
+    Column("anidb_id", BigInteger),
     sqlite_with_rowid=False,
 )
 
@@ -292,5 +293,38 @@ activity = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("bucket", String(48), primary_key=True),
     Column("at", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Scrobble state, one row per (user, item, episode); movies use season = number = -1. `state`:
+# `playing` (started), `paused` (a resumable playback), `checkin` (completes at `expires_at`),
+# `ended` (nothing open). `scrobbled_at` is the last watch a stop recorded: the duplicate-stop
+# window is measured from it.
+playbacks = Table(
+    "playbacks",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", BigInteger, ForeignKey("catalog_items.id"), nullable=False),
+    Column("season", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("progress", Integer, nullable=False),  # hundredths of a percent
+    Column("started_at", BigInteger, nullable=False),
+    Column("paused_at", BigInteger),
+    Column("expires_at", BigInteger),
+    Column("scrobbled_at", BigInteger),
+    Column("rewatch", Boolean, nullable=False, server_default=text("false")),
+    Index("ux_playbacks_user_item", "user_id", "item_id", "season", "number", unique=True),
+    Index("ix_playbacks_user_paused", "user_id", "paused_at"),
+)
+
+# The 20-second per-user scrobble lock: held while a scrobble write runs, and for at most
+# `held_until` should its process die, so every server process sees it.
+scrobble_locks = Table(
+    "scrobble_locks",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("held_until", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )

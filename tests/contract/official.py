@@ -20,6 +20,10 @@ Which official schema applies to an answer:
   unknown). Those fields are allowed null here as the row schema says, and every read is also
   validated against that row schema (`AllItemsResponse`).
 
+- a check-in (201) → the scrobble answer schema with `checkin` among the actions: the official
+  schema, shared by the four scrobble operations, lists only `start`, `pause` and `scrobble`,
+  while every check-in example answers `action: checkin`.
+
 - `POST /sync/add-to-list` answers 201, as its own description and every sync write do; the
   official document lists that answer under 200 (SUCCESS_UNDER), whose schema applies.
 
@@ -137,6 +141,10 @@ def _adjusted(
     if operation_id == "get-oauth-pin-user-code" and status == 200:
         init = _load("get-oauth-pin")["responses"]["200"]["schema"]
         return ({"anyOf": [*schema["oneOf"], init]},)
+    if operation_id == "post-scrobble-checkin" and status == 201:
+        action = schema["properties"]["action"]
+        checkin = {**action, "enum": [*action["enum"], "checkin"]}
+        return ({**schema, "properties": {**schema["properties"], "action": checkin}},)
     if operation_id == "get-user-ratings" and status == 200:
         rows = shared_schemas()["AllItemsResponse"]
         return (_read_schema(schema, rows), rows)

@@ -165,6 +165,8 @@ def test_a_fragments_own_components_are_used_by_it_alone() -> None:
 
 SIMKL_ENVELOPE = {"$ref": "#/components/schemas/Error"}
 OAUTH2_ENVELOPE = {"$ref": "#/components/schemas/OAuth2Error"}
+# Error answers whose body Simkl documents as something else than the envelope.
+OWN_BODIES = {"DuplicateStop": {"$ref": "#/components/schemas/DuplicateStop"}}
 
 
 def test_every_error_answer_is_the_envelope() -> None:
@@ -173,13 +175,15 @@ def test_every_error_answer_is_the_envelope() -> None:
     document = openapi_document()
     for name, response in document["components"]["responses"].items():
         schema = response["content"]["application/json"]["schema"]
-        assert schema in (SIMKL_ENVELOPE, OAUTH2_ENVELOPE), name
+        assert schema in (SIMKL_ENVELOPE, OAUTH2_ENVELOPE, OWN_BODIES.get(name)), name
         for example in response["content"]["application/json"]["examples"].values():
             Draft202012Validator(with_components(schema)).validate(example["value"])
     for operation in operations():
         for code, response in operation.spec["responses"].items():
             if int(code) >= 400:
                 assert response["$ref"].startswith("#/components/responses/"), operation.id
+                if response["$ref"].rsplit("/", 1)[1] in OWN_BODIES:
+                    continue
                 named = resolve(response)
                 envelope = named["content"]["application/json"]["schema"]
                 oauth2 = operation.path.startswith("/oauth2/")
@@ -279,7 +283,10 @@ def test_every_official_operation_is_documented() -> None:
 
 
 # Official request examples of bodies the operation refuses (their documented answer is 400).
-REFUSED_BODIES = {("post-sync-add-to-list", "negative_top_level_to_rejected")}
+REFUSED_BODIES = {
+    ("post-sync-add-to-list", "negative_top_level_to_rejected"),
+    ("post-scrobble-start", "negative_scrobble_empty_body"),
+}
 
 
 @pytest.mark.parametrize("operation", params_where(lambda op: official(op.id) is not None))

@@ -46,6 +46,7 @@ TABLES: dict[str, str] = {
     "user_episodes": "user_id, item_id, season, number",
     "rewatches": "id",
     "rewatch_episodes": "rewatch_id, season, number",
+    "playbacks": "id",
 }
 SHOW_EPISODES = 10  # every generated show: season 1, episodes 1..10, all aired
 

@@ -728,6 +728,81 @@ REQUESTS: list[HostileRequest] = [
 ]
 
 
+def _scrobble(body: Any) -> bytes:
+    return orjson.dumps(body)
+
+
+INCEPTION_REF = {"ids": {"simkl": 472214}}
+# The scrobble endpoints and the playback list (the scrobble lock's own row is bookkeeping,
+# given back after every call, and not among the tables compared).
+REQUESTS += [
+    *(
+        HostileRequest(f"{path} {name}", "POST", path, expect, body=body)
+        for path in ("/scrobble/start", "/scrobble/pause", "/scrobble/stop", "/scrobble/checkin")
+        for name, expect, body in (
+            ("title NUL", (400, "wrong_parameter"), _scrobble({"movie": {"title": "\x00"}})),
+            (
+                "title 10k",
+                (400, "wrong_parameter"),
+                _scrobble({"movie": {"title": "x" * 10_000}, "progress": 1}),
+            ),
+            ("progress 1e308", (400, "wrong_parameter"), b'{"movie": {}, "progress": 1e308}'),
+            ("progress NaN", (400, "wrong_parameter"), b'{"movie": {}, "progress": NaN}'),
+            (
+                "progress 5000 digits",
+                (400, "wrong_parameter"),
+                b'{"movie": {"ids": {"simkl": 472214}}, "progress": ' + b"9" * 5000 + b"}",
+            ),
+            (
+                "season 2**40",
+                (400, "wrong_parameter"),
+                _scrobble(
+                    {"show": {"ids": {"simkl": 2090}}, "episode": {"season": 2**40, "number": 1}}
+                ),
+            ),
+            (
+                "episode tvdb SQL",
+                (400, "wrong_parameter"),
+                _scrobble(
+                    {"show": {"ids": {"simkl": 2090}}, "episode": {"ids": {"tvdb": "1 OR 1=1"}}}
+                ),
+            ),
+            (
+                "simkl SQL",
+                (404, "id_err"),
+                _scrobble({"movie": {"ids": {"simkl": "1; DELETE FROM playbacks"}}, "progress": 1}),
+            ),
+            ("movie array", (400, "wrong_parameter"), _scrobble({"movie": [INCEPTION_REF]})),
+            ("body array", (400, "wrong_parameter"), _scrobble([{"movie": INCEPTION_REF}])),
+            ("episode string", (400, "wrong_parameter"), _scrobble({"anime": {}, "episode": "1"})),
+        )
+    ),
+    HostileRequest(
+        "playback id 30 digits", "DELETE", "/sync/playback/" + "9" * 30, (404, "url_failed")
+    ),
+    HostileRequest("playback id NUL", "DELETE", "/sync/playback/%00", (404, "url_failed")),
+    HostileRequest("playback id negative", "DELETE", "/sync/playback/-1", (404, "url_failed")),
+    HostileRequest("playback id unknown", "DELETE", "/sync/playback/123456", (404, "empty")),
+    HostileRequest(
+        "playback limit 30 digits", "GET", "/sync/playback", (200, None), params={"limit": LONG}
+    ),
+    HostileRequest(
+        "playback date_from NUL",
+        "GET",
+        "/sync/playback",
+        (400, "wrong_parameter"),
+        params={"date_from": "\x00"},
+    ),
+    HostileRequest(
+        "playback date_to 5000 digits",
+        "GET",
+        "/sync/playback",
+        (400, "wrong_parameter"),
+        params={"date_to": LONG},
+    ),
+]
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in REQUESTS])
 def test_hostile_request(hostile_api: Api, hostile_database: str, case: HostileRequest) -> None:
     api = hostile_api

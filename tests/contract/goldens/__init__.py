@@ -26,6 +26,7 @@ from tests.contract.goldens import (
     lists,
     oauth,
     ratings,
+    scrobble,
     users,
     watched,
 )
@@ -90,6 +91,7 @@ REGISTRY = _registry(
     library.GOLDENS,
     lists.GOLDENS,
     watched.GOLDENS,
+    scrobble.GOLDENS,
 )
 
 
