@@ -126,9 +126,10 @@ def _report(report: ImportReport, path: Path) -> None:
     say(report.summary())
     for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
         say(f"  {problem}")
-    if len(report.problems) > MAX_PROBLEMS_SHOWN:
-        say(f"  ... and {len(report.problems) - MAX_PROBLEMS_SHOWN} more")
-    if report.problems and not (report.added or report.updated or report.unchanged):
+    if report.skipped > MAX_PROBLEMS_SHOWN:
+        say(f"  ... and {report.skipped - MAX_PROBLEMS_SHOWN} more")
+    found = report.inserted + report.updated + report.unchanged + report.not_in_catalog
+    if report.skipped and not found:
         raise CommandError(f"nothing in {path} is a catalog item: is it a catalog file?")
 
 

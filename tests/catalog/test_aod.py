@@ -273,8 +273,8 @@ def test_an_aod_file_imports_and_reimports_unchanged(empty_database: str, tmp_pa
     path = write_jsonl(tmp_path / "anime-offline-database.jsonl.gz", RECORDS)
     first = import_path(empty_database, path)
     second = import_path(empty_database, path)
-    assert (first.added, first.updated, first.unchanged, first.problems) == (3, 0, 0, [])
-    assert (second.added, second.updated, second.unchanged, second.problems) == (0, 0, 3, [])
+    assert (first.inserted, first.updated, first.unchanged, first.problems) == (3, 0, 0, [])
+    assert (second.inserted, second.updated, second.unchanged, second.problems) == (0, 0, 3, [])
     items = catalog_items(empty_database)
     assert {i: item.title for i, item in items.items()} == {
         90003: "Test Series",

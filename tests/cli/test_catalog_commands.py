@@ -18,11 +18,13 @@ from tests.cli.support import assert_one_line_error, simkl_server
 
 def test_the_shipped_demo_catalog_imports_by_name(empty_database: str) -> None:
     done = simkl_server(empty_database, "catalog", "import", "--demo")
-    assert done.stderr.startswith("added ")
+    assert done.stderr.startswith("inserted ")
     items = catalog_items(empty_database)
     assert {simkl_id for _, simkl_id, _ in DEMO_RATINGS} <= set(items)
     again = simkl_server(empty_database, "catalog", "import", "--demo")
-    assert again.stderr.startswith(f"added 0, updated 0, unchanged {len(items)}, skipped 0")
+    assert again.stderr.startswith(
+        f"inserted 0, updated 0, unchanged {len(items)}, conflicts 0, bad rows 0"
+    )
 
 
 def test_import_needs_a_file_or_demo_but_not_both(tmp_path: Path) -> None:
@@ -37,7 +39,7 @@ def test_a_file_in_which_nothing_parses_fails(empty_database: str, tmp_path: Pat
     noise.write_bytes(os.urandom(4096).replace(b"\n", b"") + b"\n" + b"[1, 2]\n" + b"{}\n")
     done = simkl_server(empty_database, "catalog", "import", str(noise), code=1)
     lines = done.stderr.splitlines()
-    assert lines[0] == "added 0, updated 0, unchanged 0, skipped 3"
+    assert lines[0] == "inserted 0, updated 0, unchanged 0, conflicts 0, bad rows 3"
     assert lines[-1] == f"error: nothing in {noise} is a catalog item: is it a catalog file?"
     assert catalog_items(empty_database) == {}
 
@@ -46,7 +48,7 @@ def test_an_empty_file_imports_nothing_and_succeeds(empty_database: str, tmp_pat
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     done = simkl_server(empty_database, "catalog", "import", str(empty))
-    assert done.stderr == "added 0, updated 0, unchanged 0, skipped 0\n"
+    assert done.stderr == "inserted 0, updated 0, unchanged 0, conflicts 0, bad rows 0\n"
 
 
 class Ticks:
