@@ -250,6 +250,13 @@ class Settings(BaseSettings):
         "run in a worker thread so the loop keeps serving.",
     )
     pg_pool_size: int = Field(default=10, gt=0, description="PostgreSQL connections per process.")
+    catalog_dir: Path | None = Field(
+        default=None,
+        description="Folder of catalog files downloaded by hand (IMDb, TMDB, anime "
+        "databases and id mappings, our .jsonl): `catalog import` with no file imports every "
+        "one in it, and a relative file name not found is looked for in it. Nothing is ever "
+        "fetched.",
+    )
     demo_data: bool = Field(
         default=False,
         description="On start, load the bundled demo catalog and create the demo app, user and "

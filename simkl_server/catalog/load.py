@@ -55,6 +55,7 @@ _ANIME_IDS_HEAD = re.compile(rb'\s*\{\s*"[0-9]+"\s*:\s*\{')
 _BANGUMI_HEAD = re.compile(rb'\s*\{\s*"(?:siteMeta|items)"\s*:')
 _ARM_HEAD = re.compile(rb'\s*\[\s*\{\s*"(?:mal_id|anilist_id|annict_id|syobocal_tid)"\s*:')
 
+_CATALOG_NAME = re.compile(r"\.(?:json|jsonl|tsv)(?:\.gz)?$", re.IGNORECASE)
 ItemRecords = Iterator[CatalogRecord | Problem | Ignored]
 R = TypeVar("R")
 
@@ -80,6 +81,18 @@ def detect(path: Path) -> CatalogFile:
     except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise CatalogFileError(f"cannot read {path}: {file_problem(exc)}") from exc
     return CatalogFile(path, found)
+
+
+def catalog_files(folder: Path) -> list[CatalogFile]:
+    """The catalog files of a folder (by name: .json, .jsonl, .tsv, maybe gzipped), in the
+    order a whole folder is imported."""
+    names = [
+        path
+        for path in sorted(folder.iterdir())
+        if path.is_file() and not path.name.startswith(".") and _CATALOG_NAME.search(path.name)
+    ]
+    found = [detect(path) for path in names]
+    return sorted(found, key=lambda source: IMPORT_ORDER.index(source.format))
 
 
 def _format_of(head: bytes) -> FormatName:

@@ -13,7 +13,14 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from simkl_server.catalog.load import export_file, file_problem, import_file
+from simkl_server.catalog.load import (
+    CatalogFile,
+    catalog_files,
+    detect,
+    export_file,
+    file_problem,
+    import_file,
+)
 from simkl_server.cli._shared import CommandError, load, say, with_store
 from simkl_server.config import Settings
 from simkl_server.demo import demo_catalog
@@ -82,25 +89,80 @@ class ImportProgress:
 
 @catalog_cli.command("import")
 def catalog_import(
-    path: Annotated[
-        Path | None,
-        typer.Argument(help="Our .jsonl(.gz) format or an anime-offline-database file."),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Catalog files or folders: our .jsonl(.gz), anime-offline-database, anime id "
+            "mappings (Kometa anime_ids, bangumi-data, arm), IMDb title.basics / title.episode "
+            ".tsv(.gz), TMDB daily id exports. The format is read from the content.",
+            show_default=False,
+        ),
     ] = None,
     demo: Annotated[
         bool, typer.Option("--demo", help="Import the demo catalog shipped with the server.")
     ] = False,
+    catalog_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Folder of downloaded catalog files (default: SIMKL_SERVER_CATALOG_DIR). With no "
+            "PATH every catalog file in it is imported, items before the files that add to them.",
+        ),
+    ] = None,
 ) -> None:
-    """Import a catalog file (or the shipped demo catalog); re-importing changes nothing."""
-    if (path is None) != demo:
-        raise CommandError("give a catalog file to import, or --demo for the shipped demo catalog")
-    settings = load()
-    if path is None:
+    """Import catalog files (or the shipped demo catalog); re-importing changes nothing."""
+    settings = load(catalog_dir=catalog_dir)
+    if demo:
+        if paths:
+            raise CommandError(_GIVE_A_FILE)
         with demo_catalog() as source:
             report = _import(settings, source, name="the demo catalog")
-    else:
+        if not _report(report):
+            raise CommandError("nothing in the demo catalog is a catalog item")
+        return
+    folder = settings.catalog_dir
+    wanted = paths or ([folder] if folder is not None else [])
+    if not wanted:
+        raise CommandError(_GIVE_A_FILE)
+    files = [file for path in wanted for file in _catalog_files(_located(path, folder))]
+    failed = [
+        file.path
+        for file in files
+        if not _report(
+            _import(settings, file.path, name=file.path.name),
+            name=file.path.name if len(files) > 1 else None,
+        )
+    ]
+    if failed:
+        raise CommandError(
+            f"nothing in {', '.join(map(str, failed))} is a catalog item: is it a catalog file?"
+        )
+
+
+_GIVE_A_FILE = (
+    "give a catalog file to import, or --demo for the shipped demo catalog "
+    "(or a folder: --dir or SIMKL_SERVER_CATALOG_DIR)"
+)
+
+
+def _located(path: Path, folder: Path | None) -> Path:
+    """A relative path that is not here is looked for in the catalog folder."""
+    if folder is not None and not path.is_absolute() and not path.exists():
+        return folder / path
+    return path
+
+
+def _catalog_files(path: Path) -> list[CatalogFile]:
+    try:
+        if path.is_dir():
+            found = catalog_files(path)
+            if not found:
+                raise CommandError(f"no catalog files (.json, .jsonl, .tsv, .gz) in {path}")
+            return found
         _check_readable(path)
-        report = _import(settings, path, name=path.name)
-    _report(report, path or Path("the demo catalog"))
+        return [detect(path)]
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {file_problem(exc)}") from None
 
 
 @catalog_cli.command("export")
@@ -122,15 +184,15 @@ def _import(settings: Settings, path: Path, *, name: str) -> ImportReport:
         )
 
 
-def _report(report: ImportReport, path: Path) -> None:
-    say(report.summary())
+def _report(report: ImportReport, *, name: str | None = None) -> bool:
+    """Say what an import did; False when nothing in the file was a catalog item."""
+    say(f"{name}: {report.summary()}" if name else report.summary())
     for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
         say(f"  {problem}")
     if report.skipped > MAX_PROBLEMS_SHOWN:
         say(f"  ... and {report.skipped - MAX_PROBLEMS_SHOWN} more")
     found = report.inserted + report.updated + report.unchanged + report.not_in_catalog
-    if report.skipped and not found:
-        raise CommandError(f"nothing in {path} is a catalog item: is it a catalog file?")
+    return not report.skipped or bool(found)
 
 
 def _check_readable(path: Path) -> None:

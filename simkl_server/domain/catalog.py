@@ -307,6 +307,9 @@ class _ChunkState:
         if before is None and record.mode == ENRICH:
             self.not_in_catalog += 1
             return None
+        clash = _clashing_id(before, record) if before is not None else None
+        if clash is not None:
+            return clash
         merged = _merge(before, record, target if target is not None else _NOT_MINTED_YET)
         holders = {self.owners[k] for k in item_lookup_keys(merged) if k in self.owners}
         if holders - {merged.id}:
@@ -381,6 +384,26 @@ def _conflict(record: CatalogRecord, claimed: set[int]) -> Problem:
     return Problem(
         record.where, f"conflict: its ids belong to different items ({others})", conflict=True
     )
+
+
+def _clashing_id(before: CatalogItem, record: CatalogRecord) -> Problem | None:
+    """Open data and mappings never change an id an item has: a record that gives another
+    value for it describes something else, a conflict."""
+    if record.mode == REPLACE:
+        return None
+    given = dict(record.ids)
+    scoped = dict(record.tmdb_by_scope).get(tmdb_scope_of(before.type, before.anime_type))
+    if scoped is not None:
+        given.setdefault("tmdb", scoped)
+    for kind, value in given.items():
+        held = before.ids.get(kind)
+        if held is not None and normalize_id(kind, held) != normalize_id(kind, value):
+            return Problem(
+                record.where,
+                f"conflict: ids.{kind} {value}, but the item it matches ({before.id}) has {held}",
+                conflict=True,
+            )
+    return None
 
 
 def _foreign_local_id(record: CatalogRecord, keys: list[str], before: CatalogItem) -> bool:
