@@ -86,3 +86,50 @@ def test_progress_on_a_terminal_is_a_live_line() -> None:
         ticks.now += 2
         progress.advance(10_000)
     assert "importing big.jsonl: 10,000 records read, 5,000 records/s" in out.getvalue()
+
+
+def test_a_folder_of_downloads_imports_items_before_what_adds_to_them(
+    empty_database: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "README.txt").write_text("not a catalog file")
+    # Named so that alphabetical order would put the episodes and the mapping first.
+    (folder / "a-title.episode.tsv").write_text(
+        "tconst\tparentTconst\tseasonNumber\tepisodeNumber\ntt9\ttt2560140\t1\t1\n"
+    )
+    (folder / "b-anime_ids.json").write_text('{"9541": {"mal_id": 16498, "imdb_id": "tt2560140"}}')
+    (folder / "c-items.jsonl").write_text(
+        '{"type": "anime", "title": "Shingeki no Kyojin", "ids": {"simkl": 39687, "anidb": 9541}}\n'
+    )
+    done = simkl_server(empty_database, "catalog", "import", settings={"catalog_dir": str(folder)})
+    assert done.stderr.splitlines() == [
+        "c-items.jsonl: inserted 1, updated 0, unchanged 0, conflicts 0, bad rows 0",
+        "b-anime_ids.json: inserted 0, updated 1, unchanged 0, conflicts 0, bad rows 0",
+        "a-title.episode.tsv: episodes: inserted 1, updated 0, unchanged 0, conflicts 0, "
+        "bad rows 0",
+    ]
+    assert catalog_items(empty_database)[39687].ids == {
+        "anidb": "9541",
+        "mal": "16498",
+        "imdb": "tt2560140",
+    }
+    # A relative name is looked for in the folder; --dir wins over the setting.
+    again = simkl_server(
+        empty_database,
+        "catalog",
+        "import",
+        "b-anime_ids.json",
+        "--dir",
+        str(folder),
+        cwd=tmp_path,
+        settings={"catalog_dir": str(tmp_path / "elsewhere")},
+    )
+    assert again.stderr == "inserted 0, updated 0, unchanged 1, conflicts 0, bad rows 0\n"
+
+
+def test_a_folder_without_catalog_files_is_one_line_error(
+    empty_database: str, tmp_path: Path
+) -> None:
+    done = simkl_server(empty_database, "catalog", "import", "--dir", str(tmp_path), code=1)
+    assert_one_line_error(done, f"no catalog files (.json, .jsonl, .tsv, .gz) in {tmp_path}")
