@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-
 from simkl_server.catalog.load import detect
 from simkl_server.domain.catalog import LOCAL_ID_BASE
 from simkl_server.domain.kinds import MediaType
