@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 
 from bench import catalog_file, catalog_scale
+from simkl_server.storage.base import Store
 from tests.catalog.support import catalog_items, import_path, on_store
 
 SIZE = 400
@@ -35,7 +36,7 @@ def test_the_generated_catalog_imports_without_conflicts_and_round_trips(
 
 
 def test_scale_batches_resolve_all_but_the_missing_share(empty_database: str) -> None:
-    async def measure(store: catalog_scale.Store) -> catalog_scale.Result:
+    async def measure(store: Store) -> catalog_scale.Result:
         await catalog_scale.grow(store, 0, SIZE)
         return await catalog_scale.resolve_batches(store, SIZE, batches=5, seed=1)
 
