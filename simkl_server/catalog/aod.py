@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from simkl_server.catalog.interchange import MAX_COUNT, open_binary
+from simkl_server.catalog.interchange import MAX_COUNT, ByteMeter, open_binary
 from simkl_server.domain.catalog import CatalogRecord, Problem
 from simkl_server.domain.kinds import MediaType
 
@@ -51,9 +51,9 @@ def looks_like_aod(path: Path) -> bool:
     return found is not None and found.group(1).decode("utf-8", "replace") in _META_KEYS
 
 
-def read_aod(path: Path) -> Iterator[CatalogRecord | Problem]:
+def read_aod(path: Path, meter: ByteMeter | None = None) -> Iterator[CatalogRecord | Problem]:
     """Records of an anime-offline-database dump (.jsonl is streamed line by line)."""
-    with open_binary(path) as stream:
+    with open_binary(path, meter) as stream:
         first = stream.readline().removeprefix(codecs.BOM_UTF8)
         meta = _loads(first)
         if isinstance(meta, dict) and "data" not in meta:

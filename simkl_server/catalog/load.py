@@ -12,6 +12,7 @@ from typing import Literal, TypeVar
 
 from simkl_server.catalog import aod, mappings, opendata
 from simkl_server.catalog.interchange import (
+    ByteMeter,
     export_line,
     open_binary,
     open_export,
@@ -117,17 +118,17 @@ def read_file(path: Path) -> ItemRecords:
     yield from _guarded(_item_records(detect(path)), path)
 
 
-def _item_records(source: CatalogFile) -> ItemRecords:
+def _item_records(source: CatalogFile, meter: ByteMeter | None = None) -> ItemRecords:
     path = source.path
     if source.format == "anime-offline-database":
-        yield from aod.read_aod(path)
+        yield from aod.read_aod(path, meter)
         return
     whole_readers: dict[str, Callable[[bytes], mappings.Records]] = {
         "anime-ids": mappings.read_anime_ids,
         "bangumi-data": mappings.read_bangumi_data,
         "arm": mappings.read_arm,
     }
-    with open_binary(path) as lines:
+    with open_binary(path, meter) as lines:
         if source.format in whole_readers:
             yield from whole_readers[source.format](lines.read())
         elif source.format == "imdb-basics":
@@ -148,8 +149,10 @@ def _guarded(records: Iterator[R], path: Path) -> Iterator[R]:
         raise CatalogFileError(f"cannot read {path}: {file_problem(exc)}") from exc
 
 
-def _episode_records(path: Path) -> Iterator[EpisodeRecord | Problem | Ignored]:
-    with open_binary(path) as lines:
+def _episode_records(
+    path: Path, meter: ByteMeter | None
+) -> Iterator[EpisodeRecord | Problem | Ignored]:
+    with open_binary(path, meter) as lines:
         yield from opendata.read_imdb_episodes(lines)
 
 
@@ -162,15 +165,20 @@ def file_problem(exc: BaseException) -> str:
 
 
 async def import_file(
-    store: Store, path: Path, *, on_progress: Callable[[int], None] | None = None
+    store: Store,
+    path: Path,
+    *,
+    on_progress: Callable[[int], None] | None = None,
+    meter: ByteMeter | None = None,
 ) -> ImportReport:
-    """Import a file; `on_progress` hears how many more records were read, chunk by chunk."""
+    """Import a file; `on_progress` hears how many more records were read, chunk by chunk,
+    and `meter` follows how far into the file the reading is."""
     source = detect(path)
     if source.format == "imdb-episodes":
-        episodes = _guarded(_episode_records(path), path)
+        episodes = _guarded(_episode_records(path, meter), path)
         return await import_episode_records(store, episodes, on_progress=on_progress)
     return await import_records(
-        store, _guarded(_item_records(source), path), on_progress=on_progress
+        store, _guarded(_item_records(source, meter), path), on_progress=on_progress
     )
 
 

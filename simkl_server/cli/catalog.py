@@ -11,8 +11,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
+from simkl_server.catalog.interchange import ByteMeter
 from simkl_server.catalog.load import (
     CatalogFile,
     catalog_files,
@@ -33,8 +41,9 @@ REPORT_EVERY_S = 5.0
 
 
 class ImportProgress:
-    """Records read so far and the rate: a live line on a terminal, a plain line every
-    REPORT_EVERY_S seconds elsewhere, so a long import never sits silent."""
+    """Records read so far, the rate and, when the file's size is known, how much of it is
+    read: a live bar on a terminal, a plain line every REPORT_EVERY_S seconds elsewhere, so a
+    long import never sits silent."""
 
     def __init__(
         self,
@@ -43,9 +52,13 @@ class ImportProgress:
         *,
         every_s: float = REPORT_EVERY_S,
         clock: Callable[[], float] = time.monotonic,
+        size: int | None = None,
+        meter: ByteMeter | None = None,
     ) -> None:
         self.name = name
         self.records = 0
+        self.meter = meter or ByteMeter()
+        self._size = size or None
         self._console = console
         self._every_s = every_s
         self._clock = clock
@@ -57,13 +70,15 @@ class ImportProgress:
         if self._console.is_terminal:
             self._live = Progress(
                 TextColumn("importing {task.description}:"),
-                TextColumn("{task.completed:,.0f} records read, {task.fields[rate]}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[records]:,} records read, {task.fields[rate]}"),
                 TimeElapsedColumn(),
                 console=self._console,
                 transient=True,
             )
             self._live.start()
-            self._task = self._live.add_task(self.name, total=None, rate="")
+            self._task = self._live.add_task(self.name, total=self._size, records=0, rate="")
         return self
 
     def __exit__(
@@ -80,11 +95,13 @@ class ImportProgress:
         self.records += records
         now = self._clock()
         rate = f"{self.records / max(now - self._started, 1e-9):,.0f} records/s"
+        done = self.meter.position()
         if self._live is not None:
-            self._live.update(self._task, completed=self.records, rate=rate)
+            self._live.update(self._task, completed=done, records=self.records, rate=rate)
         elif now - self._last_report >= self._every_s:
             self._last_report = now
-            say(f"importing {self.name}: {self.records:,} records read, {rate}")
+            share = f" ({100 * done / self._size:.0f} % of the file)" if self._size else ""
+            say(f"importing {self.name}: {self.records:,} records read, {rate}{share}")
 
 
 @catalog_cli.command("import")
@@ -178,9 +195,12 @@ def catalog_export(
 
 def _import(settings: Settings, path: Path, *, name: str) -> ImportReport:
     console = Console(stderr=True, highlight=False, markup=False, emoji=False)
-    with ImportProgress(name, console) as progress:
+    with ImportProgress(name, console, size=path.stat().st_size) as progress:
         return with_store(
-            settings, lambda store: import_file(store, path, on_progress=progress.advance)
+            settings,
+            lambda store: import_file(
+                store, path, on_progress=progress.advance, meter=progress.meter
+            ),
         )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from simkl_server.catalog.interchange import open_binary
 from simkl_server.cli.catalog import ImportProgress
 from simkl_server.demo import DEMO_RATINGS
 from tests.catalog.support import catalog_items
@@ -85,7 +86,26 @@ def test_progress_on_a_terminal_is_a_live_line() -> None:
     with ImportProgress("big.jsonl", console, clock=ticks) as progress:
         ticks.now += 2
         progress.advance(10_000)
-    assert "importing big.jsonl: 10,000 records read, 5,000 records/s" in out.getvalue()
+    assert "importing big.jsonl:" in out.getvalue()
+    assert "10,000 records read, 5,000 records/s" in out.getvalue()
+
+
+def test_progress_says_how_much_of_the_file_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "big.jsonl"
+    source.write_bytes(b"x" * 1000)
+    ticks = Ticks()
+    console = Console(file=io.StringIO(), force_terminal=False)
+    with (
+        ImportProgress("big.jsonl", console, every_s=5, clock=ticks, size=1000) as progress,
+        open_binary(source, progress.meter) as stream,
+    ):
+        stream.read(250)
+        ticks.now += 5
+        progress.advance(2000)
+    printed = capsys.readouterr().err.splitlines()
+    assert printed == ["importing big.jsonl: 2,000 records read, 400 records/s (25 % of the file)"]
 
 
 def test_a_folder_of_downloads_imports_items_before_what_adds_to_them(
