@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from bench import catalog_scale
 from bench.library import LIBRARY_SCENARIOS
 from bench.scenarios import SCENARIOS
 
@@ -275,6 +276,7 @@ def markdown(results: Result, *, chart: str, data: str) -> str:
         _poll_table(results, backends),
         _library_targets_table(results, backends),
         _wrapped_note(results),
+        catalog_scale.markdown(results),
         f"![benchmark chart]({chart})\n\nEvery number of the run: [`{data}`]({data}).",
     ]
     return "\n\n".join(part for part in parts if part) + "\n"

@@ -33,7 +33,17 @@ from typing import Any, TypeVar
 
 import uvloop
 
-from bench import ceiling, datagen, library, loadgen, report, scenarios, scrobble, servers
+from bench import (
+    catalog_scale,
+    ceiling,
+    datagen,
+    library,
+    loadgen,
+    report,
+    scenarios,
+    scrobble,
+    servers,
+)
 from bench.datagen import Dataset, Spec
 from bench.loadgen import MAX_DURATION_S
 from bench.progress import say
@@ -507,6 +517,7 @@ def main() -> None:
         else:
             with servers.postgres_database(config.postgres_url) as url:
                 results["backends"][backend] = bench_backend(bench, backend, url)
+    results["catalog_scale"] = catalog_scale.run(config, backends)
     say("bare ASGI app (HTTP ceiling)")
     results["bare_asgi"] = bench_bare(bench)
     if prism:

@@ -273,6 +273,13 @@ class Settings(BaseSettings):
         description="Longest a scrobble waits for another scrobble of the same user to finish; "
         "then 400 RATE_LIMIT, as Simkl answers a collision with its per-user lock.",
     )
+    catalog_dir: Path | None = Field(
+        default=None,
+        description="Folder of catalog files downloaded by hand (IMDb, TMDB, anime "
+        "databases and id mappings, our .jsonl): `catalog import` with no file imports every "
+        "one in it, and a relative file name not found is looked for in it. Nothing is ever "
+        "fetched.",
+    )
     demo_data: bool = Field(
         default=False,
         description="On start, load the bundled demo catalog and create the demo app, user and "

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from simkl_server.catalog.interchange import MAX_COUNT, open_binary
+from simkl_server.catalog.interchange import MAX_COUNT, ByteMeter, open_binary
 from simkl_server.domain.catalog import CatalogRecord, Problem
 from simkl_server.domain.kinds import MediaType
 
@@ -39,6 +39,7 @@ _SOURCES: tuple[tuple[frozenset[str], re.Pattern[str], str], ...] = (
     (frozenset({"simkl.com"}), _ANIME_PATH, "simkl"),
 )
 _ANN_HOST = "animenewsnetwork.com"
+_STRING_STOP = re.compile(rb'["\\]')
 # Faster than urlsplit, which dominated the import of a full dump.
 _URL = re.compile(r"\s*https?://(?:www\.)?([^/?#:]+)(?::\d+)?([^?#]*)(?:\?([^#]*))?", re.I)
 
@@ -51,16 +52,31 @@ def looks_like_aod(path: Path) -> bool:
     return found is not None and found.group(1).decode("utf-8", "replace") in _META_KEYS
 
 
-def read_aod(path: Path) -> Iterator[CatalogRecord | Problem]:
-    """Records of an anime-offline-database dump (.jsonl is streamed line by line)."""
-    with open_binary(path) as stream:
-        first = stream.readline().removeprefix(codecs.BOM_UTF8)
-        meta = _loads(first)
-        if isinstance(meta, dict) and "data" not in meta:
+def read_aod(path: Path, meter: ByteMeter | None = None) -> Iterator[CatalogRecord | Problem]:
+    """Records of an anime-offline-database dump; both forms are streamed (the `data` array of
+    a `.json` document element by element), so memory stays flat whatever the file's size."""
+    if _is_jsonl(path):
+        with open_binary(path, meter) as stream:
+            stream.readline()
             yield from _read_lines(stream)
-            return
-        # A whole-document file: minified on one line, or pretty-printed over many.
-        yield from _read_document(meta if isinstance(meta, dict) else _loads(first + stream.read()))
+        return
+    with open_binary(path, meter) as stream:
+        elements = DataArray(stream)
+        for index, raw in enumerate(elements):
+            anime = _loads(raw)
+            where = f"data[{index}]"
+            yield Problem(where, "not valid JSON") if anime is None else anime_record(anime, where)
+        if not elements.found:
+            yield Problem("file", 'not valid JSON with a "data" array of anime')
+
+
+def _is_jsonl(path: Path) -> bool:
+    """A .jsonl dump starts with a short metadata line without `data`."""
+    with open_binary(path) as stream:
+        head = stream.read(_HEAD_BYTES).removeprefix(codecs.BOM_UTF8)
+    first, newline, _ = head.partition(b"\n")
+    meta = _loads(first) if newline else None
+    return isinstance(meta, dict) and "data" not in meta
 
 
 def _loads(raw: bytes) -> Any:
@@ -70,12 +86,57 @@ def _loads(raw: bytes) -> Any:
         return None
 
 
-def _read_document(document: Any) -> Iterator[CatalogRecord | Problem]:
-    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
-        yield Problem("file", 'not valid JSON with a "data" array of anime')
-        return
-    for index, anime in enumerate(document["data"]):
-        yield anime_record(anime, f"data[{index}]")
+class DataArray:
+    """The raw bytes of each element of the `data` array of a JSON document, read block by
+    block: only the element being read is held. `found` tells, once iterated, whether the
+    document had a `data` array at its top level."""
+
+    _BLOCK = 1 << 20
+    _STRUCTURE = re.compile(rb'[\[\]{}",]')
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.found = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        buf, pos, depth, key = b"", 0, 0, b""
+        element_start = -1  # inside `data`: where the current element starts
+        while True:
+            match = self._STRUCTURE.search(buf, pos)
+            closing = _string_end(buf, match.end()) if match and match.group() == b'"' else 0
+            if match is None or closing is None:
+                more = self._stream.read(self._BLOCK)
+                if not more:
+                    return
+                keep = min(pos, element_start) if element_start >= 0 else pos
+                buf, pos = buf[keep:] + more, pos - keep
+                element_start -= keep if element_start >= 0 else 0
+                continue
+            char, pos = match.group(), closing or match.end()
+            if char == b'"':
+                key = buf[match.end() : pos - 1] if depth == 1 else key
+            elif char in b"[{":
+                depth += 1
+                if depth == 2 and char == b"[" and key == b"data" and not self.found:
+                    self.found, element_start = True, pos
+            elif element_start >= 0 and depth == 2 and char in b",]":
+                if element := buf[element_start : match.start()].strip():
+                    yield element
+                if char == b"]":
+                    return
+                element_start = pos
+            elif char in b"]}":
+                depth -= 1
+
+
+def _string_end(buf: bytes, pos: int) -> int | None:
+    """Where the JSON string opened just before `pos` ends (after its quote), or None when
+    the buffer ends first."""
+    while match := _STRING_STOP.search(buf, pos):
+        if match.group() == b'"':
+            return match.end()
+        pos = match.end() + 1  # an escape: skip the escaped byte
+    return None
 
 
 def _read_lines(lines: Iterable[bytes]) -> Iterator[CatalogRecord | Problem]:

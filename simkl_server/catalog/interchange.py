@@ -28,11 +28,44 @@ MAX_COUNT = 2**31 - 1
 Binary = IO[bytes] | gzip.GzipFile
 
 
-def open_binary(path: Path) -> Binary:
+class ByteMeter:
+    """How far into a file (on disk, so before gunzipping) an import has read."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+
+    def watch(self, file: IO[bytes]) -> None:
+        """Follow this open file."""
+        self._file = file
+
+    def position(self) -> int:
+        """Bytes of the file read so far (0 before it is opened or after it is closed)."""
+        file = self._file
+        return 0 if file is None or file.closed else file.tell()
+
+
+def open_binary(path: Path, meter: ByteMeter | None = None) -> Binary:
     """Open a file for reading bytes, transparently gunzipping `.gz`."""
+    raw = path.open("rb")
+    if meter is not None:
+        meter.watch(raw)
     if path.name.endswith(".gz"):
-        return gzip.GzipFile(path, "rb")
-    return path.open("rb")
+        return _ClosingGzip(raw)
+    return raw
+
+
+class _ClosingGzip(gzip.GzipFile):
+    """A gzip reader over a file it closes with itself (GzipFile leaves a given file open)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
 
 
 @contextmanager

@@ -11,9 +11,24 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from simkl_server.catalog.load import export_file, file_problem, import_file
+from simkl_server.catalog.interchange import ByteMeter
+from simkl_server.catalog.load import (
+    CatalogFile,
+    catalog_files,
+    detect,
+    export_file,
+    file_problem,
+    import_file,
+)
 from simkl_server.cli._shared import CommandError, load, say, with_store
 from simkl_server.config import Settings
 from simkl_server.demo import demo_catalog
@@ -26,8 +41,9 @@ REPORT_EVERY_S = 5.0
 
 
 class ImportProgress:
-    """Records read so far and the rate: a live line on a terminal, a plain line every
-    REPORT_EVERY_S seconds elsewhere, so a long import never sits silent."""
+    """Records read so far, the rate and, when the file's size is known, how much of it is
+    read: a live bar on a terminal, a plain line every REPORT_EVERY_S seconds elsewhere, so a
+    long import never sits silent."""
 
     def __init__(
         self,
@@ -36,9 +52,13 @@ class ImportProgress:
         *,
         every_s: float = REPORT_EVERY_S,
         clock: Callable[[], float] = time.monotonic,
+        size: int | None = None,
+        meter: ByteMeter | None = None,
     ) -> None:
         self.name = name
         self.records = 0
+        self.meter = meter or ByteMeter()
+        self._size = size or None
         self._console = console
         self._every_s = every_s
         self._clock = clock
@@ -50,13 +70,15 @@ class ImportProgress:
         if self._console.is_terminal:
             self._live = Progress(
                 TextColumn("importing {task.description}:"),
-                TextColumn("{task.completed:,.0f} records read, {task.fields[rate]}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[records]:,} records read, {task.fields[rate]}"),
                 TimeElapsedColumn(),
                 console=self._console,
                 transient=True,
             )
             self._live.start()
-            self._task = self._live.add_task(self.name, total=None, rate="")
+            self._task = self._live.add_task(self.name, total=self._size, records=0, rate="")
         return self
 
     def __exit__(
@@ -73,34 +95,91 @@ class ImportProgress:
         self.records += records
         now = self._clock()
         rate = f"{self.records / max(now - self._started, 1e-9):,.0f} records/s"
+        done = self.meter.position()
         if self._live is not None:
-            self._live.update(self._task, completed=self.records, rate=rate)
+            self._live.update(self._task, completed=done, records=self.records, rate=rate)
         elif now - self._last_report >= self._every_s:
             self._last_report = now
-            say(f"importing {self.name}: {self.records:,} records read, {rate}")
+            share = f" ({100 * done / self._size:.0f} % of the file)" if self._size else ""
+            say(f"importing {self.name}: {self.records:,} records read, {rate}{share}")
 
 
 @catalog_cli.command("import")
 def catalog_import(
-    path: Annotated[
-        Path | None,
-        typer.Argument(help="Our .jsonl(.gz) format or an anime-offline-database file."),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Catalog files or folders: our .jsonl(.gz), anime-offline-database, anime id "
+            "mappings (Kometa anime_ids, bangumi-data, arm), IMDb title.basics / title.episode "
+            ".tsv(.gz), TMDB daily id exports. The format is read from the content.",
+            show_default=False,
+        ),
     ] = None,
     demo: Annotated[
         bool, typer.Option("--demo", help="Import the demo catalog shipped with the server.")
     ] = False,
+    catalog_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Folder of downloaded catalog files (default: SIMKL_SERVER_CATALOG_DIR). With no "
+            "PATH every catalog file in it is imported, items before the files that add to them.",
+        ),
+    ] = None,
 ) -> None:
-    """Import a catalog file (or the shipped demo catalog); re-importing changes nothing."""
-    if (path is None) != demo:
-        raise CommandError("give a catalog file to import, or --demo for the shipped demo catalog")
-    settings = load()
-    if path is None:
+    """Import catalog files (or the shipped demo catalog); re-importing changes nothing."""
+    settings = load(catalog_dir=catalog_dir)
+    if demo:
+        if paths:
+            raise CommandError(_GIVE_A_FILE)
         with demo_catalog() as source:
             report = _import(settings, source, name="the demo catalog")
-    else:
+        if not _report(report):
+            raise CommandError("nothing in the demo catalog is a catalog item")
+        return
+    folder = settings.catalog_dir
+    wanted = paths or ([folder] if folder is not None else [])
+    if not wanted:
+        raise CommandError(_GIVE_A_FILE)
+    files = [file for path in wanted for file in _catalog_files(_located(path, folder))]
+    failed = [
+        file.path
+        for file in files
+        if not _report(
+            _import(settings, file.path, name=file.path.name),
+            name=file.path.name if len(files) > 1 else None,
+        )
+    ]
+    if failed:
+        raise CommandError(
+            f"nothing in {', '.join(map(str, failed))} is a catalog item: is it a catalog file?"
+        )
+
+
+_GIVE_A_FILE = (
+    "give a catalog file to import, or --demo for the shipped demo catalog "
+    "(or a folder: --dir or SIMKL_SERVER_CATALOG_DIR)"
+)
+
+
+def _located(path: Path, folder: Path | None) -> Path:
+    """A relative path that is not here is looked for in the catalog folder."""
+    if folder is not None and not path.is_absolute() and not path.exists():
+        return folder / path
+    return path
+
+
+def _catalog_files(path: Path) -> list[CatalogFile]:
+    try:
+        if path.is_dir():
+            found = catalog_files(path)
+            if not found:
+                raise CommandError(f"no catalog files (.json, .jsonl, .tsv, .gz) in {path}")
+            return found
         _check_readable(path)
-        report = _import(settings, path, name=path.name)
-    _report(report, path or Path("the demo catalog"))
+        return [detect(path)]
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {file_problem(exc)}") from None
 
 
 @catalog_cli.command("export")
@@ -116,20 +195,24 @@ def catalog_export(
 
 def _import(settings: Settings, path: Path, *, name: str) -> ImportReport:
     console = Console(stderr=True, highlight=False, markup=False, emoji=False)
-    with ImportProgress(name, console) as progress:
+    with ImportProgress(name, console, size=path.stat().st_size) as progress:
         return with_store(
-            settings, lambda store: import_file(store, path, on_progress=progress.advance)
+            settings,
+            lambda store: import_file(
+                store, path, on_progress=progress.advance, meter=progress.meter
+            ),
         )
 
 
-def _report(report: ImportReport, path: Path) -> None:
-    say(report.summary())
+def _report(report: ImportReport, *, name: str | None = None) -> bool:
+    """Say what an import did; False when nothing in the file was a catalog item."""
+    say(f"{name}: {report.summary()}" if name else report.summary())
     for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
         say(f"  {problem}")
-    if len(report.problems) > MAX_PROBLEMS_SHOWN:
-        say(f"  ... and {len(report.problems) - MAX_PROBLEMS_SHOWN} more")
-    if report.problems and not (report.added or report.updated or report.unchanged):
-        raise CommandError(f"nothing in {path} is a catalog item: is it a catalog file?")
+    if report.skipped > MAX_PROBLEMS_SHOWN:
+        say(f"  ... and {report.skipped - MAX_PROBLEMS_SHOWN} more")
+    found = report.inserted + report.updated + report.unchanged + report.not_in_catalog
+    return not report.skipped or bool(found)
 
 
 def _check_readable(path: Path) -> None:

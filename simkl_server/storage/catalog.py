@@ -161,6 +161,14 @@ INSERT_EPISODES = statement(
         f"FROM ({d.json_rows('rows', _EPISODE_COLUMNS)}) AS r WHERE true"
     )
 )
+ADD_EPISODES = statement(
+    lambda d: (
+        "INSERT INTO catalog_episodes (item_id, season, number) SELECT r.item_id, r.season, "
+        "r.number FROM ("
+        + d.json_rows("rows", (("item_id", "BIGINT"), ("season", "INTEGER"), ("number", "INTEGER")))
+        + ") AS r WHERE true ON CONFLICT (item_id, season, number) DO NOTHING"
+    )
+)
 SIZE = statement("SELECT COUNT(*) FROM catalog_items")
 MAX_ID = statement("SELECT MAX(id) FROM catalog_items WHERE id >= :at_least")
 ANALYZE = statement("ANALYZE")
@@ -238,6 +246,11 @@ class CatalogQueries:
         rows = [(item_id, *astuple(e)) for item_id, eps in episodes.items() for e in eps]
         if rows:
             await self._conn.execute(INSERT_EPISODES, {"rows": json_text(rows)})
+
+    async def add_episodes(self, keys: Collection[tuple[int, int, int]]) -> None:
+        """Add bare episodes at these (item id, season, number) places; known ones stay."""
+        if keys:
+            await self._conn.execute(ADD_EPISODES, {"rows": json_text(sorted(keys))})
 
     async def owners(self, keys: Collection[str]) -> dict[str, int]:
         """Which item currently owns each of these index keys."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import jsonschema
 import orjson
 import pytest
 
-from simkl_server.catalog.aod import anime_record, looks_like_aod, read_aod, source_id
+from simkl_server.catalog.aod import DataArray, anime_record, looks_like_aod, read_aod, source_id
 from simkl_server.domain.catalog import LOCAL_ID_BASE, CatalogRecord, Problem
 from simkl_server.domain.kinds import MediaType
 from tests.catalog.support import catalog_items, import_path, owners
@@ -273,8 +274,8 @@ def test_an_aod_file_imports_and_reimports_unchanged(empty_database: str, tmp_pa
     path = write_jsonl(tmp_path / "anime-offline-database.jsonl.gz", RECORDS)
     first = import_path(empty_database, path)
     second = import_path(empty_database, path)
-    assert (first.added, first.updated, first.unchanged, first.problems) == (3, 0, 0, [])
-    assert (second.added, second.updated, second.unchanged, second.problems) == (0, 0, 3, [])
+    assert (first.inserted, first.updated, first.unchanged, first.problems) == (3, 0, 0, [])
+    assert (second.inserted, second.updated, second.unchanged, second.problems) == (0, 0, 3, [])
     items = catalog_items(empty_database)
     assert {i: item.title for i, item in items.items()} == {
         90003: "Test Series",
@@ -287,3 +288,31 @@ def test_an_aod_file_imports_and_reimports_unchanged(empty_database: str, tmp_pa
         "kitsu:90005": LOCAL_ID_BASE,
         "animeplanet:test-web-series": LOCAL_ID_BASE + 1,
     }
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 64, 1 << 20])
+def test_the_data_array_is_streamed_element_by_element_across_any_block_size(block: int) -> None:
+    tricky = [
+        {"title": 'brackets ] } [ { and "quotes", commas', "x": {"data": [1, 2]}},
+        "a string element, with a comma ]",
+        {"title": "escaped backslash \\", "n": [[], {}]},
+        17,
+        {"title": "\u00e9\u00e8 unicode \u3042"},
+    ]
+    body = orjson.dumps({"$schema": "x", "note": "data", "nested": {"data": [9]}, "data": tricky})
+
+    class Blocks(DataArray):
+        _BLOCK = block
+
+    elements = Blocks(io.BytesIO(body + b"\n"))
+    assert [orjson.loads(raw) for raw in elements] == tricky
+    assert elements.found
+    missing = Blocks(io.BytesIO(b'{"$schema": "x", "nested": {"data": [1]}}'))
+    assert list(missing) == []
+    assert not missing.found
+
+
+def test_a_pretty_printed_document_with_data_first_reads_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "db.json"
+    path.write_bytes(orjson.dumps({"data": RECORDS, **META}, option=orjson.OPT_INDENT_2))
+    assert summary(list(read_aod(path))) == EXPECTED

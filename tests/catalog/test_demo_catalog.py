@@ -21,8 +21,8 @@ def test_the_demo_catalog_imports_without_problems_and_reimports_unchanged(
     first = import_path(empty_database, DEMO_CATALOG)
     second = import_path(empty_database, DEMO_CATALOG)
     assert first.problems == []
-    assert first.added > 2000
-    assert (second.added, second.updated, second.unchanged) == (0, 0, first.added)
+    assert first.inserted > 2000
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, first.inserted)
     items = catalog_items(empty_database)
     t3, walking_dead, titan = items[53536], items[2090], items[39687]
     assert (t3.type, t3.title, t3.ids["imdb"]) == (

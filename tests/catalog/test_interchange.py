@@ -154,7 +154,7 @@ def test_export_import_export_gives_identical_bytes(
     assert export_path(empty_database, first) == len(ROUND_TRIP)
     for other in fresh_database(backend, tmp_path / "other"):
         report = import_path(other, first)
-        assert (report.added, report.problems) == (len(ROUND_TRIP), [])
+        assert (report.inserted, report.problems) == (len(ROUND_TRIP), [])
         assert export_path(other, second) == len(ROUND_TRIP)
         assert catalog_items(other) == catalog_items(empty_database)
     assert first.read_bytes() == second.read_bytes()
@@ -237,10 +237,10 @@ def test_episodes_round_trip_through_export_and_import(
 ) -> None:
     source, first, second = (tmp_path / name for name in ("in.jsonl", "a.jsonl", "b.jsonl"))
     source.write_bytes(b"".join(jsonl(WITH_EPISODES)))
-    assert import_path(empty_database, source).added == 1
+    assert import_path(empty_database, source).inserted == 1
     export_path(empty_database, first)
     for other in fresh_database(backend, tmp_path / "other"):
-        assert import_path(other, first).added == 1
+        assert import_path(other, first).inserted == 1
         export_path(other, second)
     assert first.read_bytes() == second.read_bytes()
     assert import_path(empty_database, first).unchanged == 1

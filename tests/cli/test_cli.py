@@ -50,11 +50,11 @@ def test_catalog_import_reports_and_export_writes_the_format(
     source = tmp_path / "in.jsonl"
     source.write_bytes(T3 + b"{broken\n" + b'{"type":"movie","title":"x","ids":{"[/x]":""}}\n')
     done = simkl_server(empty_database, "catalog", "import", str(source))
-    assert "added 1, updated 0, unchanged 0, skipped 2" in done.stderr
+    assert "inserted 1, updated 0, unchanged 0, conflicts 0, bad rows 2" in done.stderr
     assert "line 2: not valid JSON" in done.stderr
     assert 'line 3: "ids.[/x]" must be a string or an integer' in done.stderr
     again = simkl_server(empty_database, "catalog", "import", str(source))
-    assert "added 0, updated 0, unchanged 1, skipped 2" in again.stderr
+    assert "inserted 0, updated 0, unchanged 1, conflicts 0, bad rows 2" in again.stderr
     out = tmp_path / "out.jsonl.gz"
     done = simkl_server(empty_database, "catalog", "export", str(out))
     assert f"exported 1 items to {out}" in done.stderr
@@ -63,7 +63,7 @@ def test_catalog_import_reports_and_export_writes_the_format(
 
 def test_catalog_import_reads_anime_offline_database(empty_database: str) -> None:
     done = simkl_server(empty_database, "catalog", "import", str(AOD_EXAMPLE))
-    assert "added 1, updated 0, unchanged 0, skipped 0" in done.stderr
+    assert "inserted 1, updated 0, unchanged 0, conflicts 0, bad rows 0" in done.stderr
     assert catalog_items(empty_database)[40190].title == "Death Note"
 
 

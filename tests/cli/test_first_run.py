@@ -87,8 +87,10 @@ def run_all(url: str, commands: list[list[str]]) -> list[subprocess.CompletedPro
 
 
 def test_every_setting_has_a_refused_value_here() -> None:
-    # Any host and any key file path is a value to try (binding or reading it may still fail).
-    assert set(BAD_VALUES) | {"host", "secret_key_file"} == set(Settings.model_fields)
+    # Any host, key file path and catalog folder is a value to try (binding or reading it may
+    # still fail; `catalog import` says so when it does).
+    paths = {"host", "secret_key_file", "catalog_dir"}
+    assert set(BAD_VALUES) | paths == set(Settings.model_fields)
 
 
 @pytest.mark.parametrize(("name", "value"), BAD_VALUES.items())
@@ -200,15 +202,16 @@ def test_messages_never_wrap_whatever_the_path_length(tmp_path: Path, name: str)
 @pytest.mark.parametrize("kind", ["folder", "under-a-file"])
 def test_an_unreadable_import_path_is_refused(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "catalog"
-    if kind == "folder":
+    if kind == "folder":  # a folder is imported file by file; this one has no catalog file
         path.mkdir()
-        expected = "is a directory"
+        (path / "notes.txt").write_text("not a catalog file")
+        expected = f"no catalog files (.json, .jsonl, .tsv, .gz) in {path}"
     else:
         path.write_text("{}\n")
         path = path / "x.jsonl"
-        expected = "not a directory"
+        expected = f"cannot read {path}: not a directory"
     done = simkl_server(f"sqlite:///{tmp_path / 'x.db'}", "catalog", "import", str(path), code=1)
-    assert_one_line_error(done, f"cannot read {path}: {expected}")
+    assert_one_line_error(done, expected)
 
 
 def test_version() -> None:

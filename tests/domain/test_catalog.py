@@ -30,7 +30,7 @@ def movie(simkl: int | None, title: str, **ids: str) -> dict[str, Any]:
 
 def counts(report: ImportReport) -> tuple[int, int, int, list[str]]:
     """(added, updated, unchanged, problems as text) of a report."""
-    return report.added, report.updated, report.unchanged, [str(p) for p in report.problems]
+    return report.inserted, report.updated, report.unchanged, [str(p) for p in report.problems]
 
 
 def test_bad_lines_are_reported_with_their_line_number_and_the_rest_imports(
@@ -60,7 +60,7 @@ def test_bad_lines_are_reported_with_their_line_number_and_the_rest_imports(
     ]
     assert "title" in report.problems[1].reason
     assert "status" in report.problems[5].reason
-    assert (report.added, report.updated, report.unchanged) == (2, 0, 0)
+    assert (report.inserted, report.updated, report.unchanged) == (2, 0, 0)
     assert sorted(catalog_items(empty_database)) == [1, 6]
 
 
