@@ -12,10 +12,12 @@ from simkl_server.api import (
     history,
     library,
     lists,
+    media,
     meta,
     oauth,
     oauth2,
     ratings,
+    search,
     users,
     watched,
 )
@@ -31,4 +33,6 @@ ROUTES: list[Route] = [
     *oauth.ROUTES,
     *oauth2.ROUTES,
     *meta.ROUTES,
+    *search.ROUTES,
+    *media.ROUTES,
 ]

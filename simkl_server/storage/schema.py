@@ -294,3 +294,8 @@ activity = Table(
     Column("at", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
+
+# Title search (migration 0006) keeps its own objects outside this metadata: on SQLite an FTS5
+# table `catalog_search` (and the shadow tables FTS5 makes for it) with triggers on
+# catalog_items, on PostgreSQL an expression index (storage/search.py).
+UNDECLARED_PREFIX = "catalog_search"
