@@ -10,8 +10,8 @@ from starlette.routing import Route
 from simkl_server.api._http import JSONResponse, read_body, services
 from simkl_server.api.auth import client_id_of
 from simkl_server.domain import search
-from simkl_server.errors import UrlFailed, WrongParameter
-from simkl_server.wire.common import parse_json
+from simkl_server.errors import UrlFailed
+from simkl_server.wire.common import parse_json_object
 from simkl_server.wire.search import (
     SEARCH_TYPES,
     file_request,
@@ -65,35 +65,28 @@ async def search_text(request: Request) -> Response:
 
 async def search_file(request: Request) -> Response:
     """POST /search/file: the movie, show or episode a file name or path names (parsed with
-    guessit); `null` without a `file`, `[]` for no match.
+    guessit); `null` without a `file`, `[]` for no match; a body that is not a JSON object
+    is 400 wrong_parameter.
 
     Differs from Simkl: an episode's `ids` hold its TVDB id when the catalog has one (the
     catalog keeps no simkl ids of episodes)."""
     await _app(request)
     settings, store, _ = services(request)
-    body = await read_body(request, limit=settings.max_body_bytes)
-    try:
-        asked = file_request(parse_json(body, empty=None))
-    except WrongParameter:
-        asked = None  # Simkl answers a malformed body with null, as an empty one
+    asked = file_request(parse_json_object(await read_body(request, limit=settings.max_body_bytes)))
     if asked is None:
         return JSONResponse(None)
     return JSONResponse(file_response(await search.match_file(store, *asked)))
 
 
 async def search_random(request: Request) -> Response:
-    """POST /search/random (GET too): a random item `{simkl_id, simkl_url}`, filters from the
+    """POST /search/random: a random item `{simkl_id, simkl_url}`, filters from the
     query or a JSON body; a list with `limit`; `{"error": "not_found"}` (200) for none.
 
     Differs from Simkl: genre, country, rank, rating and service filters are accepted and
     ignored (the catalog has no such facts); without `type` every type may be picked."""
     await _app(request)
     settings, store, _ = services(request)
-    body = await read_body(request, limit=settings.max_body_bytes)
-    try:
-        document = parse_json(body, empty=None)
-    except WrongParameter:
-        document = None
+    document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
     wanted, limit = random_request(request.query_params, document)
     items = await search.random_items(store, wanted, limit or 1)
     return JSONResponse(random_response(items, many=limit is not None))
@@ -126,7 +119,7 @@ async def redirect(request: Request) -> Response:
 ROUTES = [
     Route("/search/id", search_id, methods=["GET"]),
     Route("/search/file", search_file, methods=["POST"]),
-    Route("/search/random", search_random, methods=["GET", "POST"]),
+    Route("/search/random", search_random, methods=["POST"]),
     Route("/search/{type}", search_text, methods=["GET"]),
     Route("/redirect", redirect, methods=["GET"]),
 ]

@@ -136,8 +136,7 @@ def _search_item(item: CatalogItem, media_type: MediaType, *, full: bool) -> dic
             out["type"] = item.anime_type
     out["year"] = item.year
     out["endpoint_type"] = _SEARCH_ENDPOINT[media_type]
-    if item.poster is not None:
-        out["poster"] = item.poster
+    out["poster"] = item.poster
     ids: dict[str, Any] = {"simkl_id": item.id, "slug": slug_of(item)}
     if "tmdb" in item.ids:
         ids["tmdb"] = item.ids["tmdb"]
@@ -183,11 +182,17 @@ def file_response(found: FileMatch | None) -> Any:
     if found.number is None:
         return {"type": "show", "show": media}
     episode: dict[str, Any] = {"season": found.season, "episode": found.number}
-    if found.episode is not None and found.episode.title is not None:
-        episode["title"] = found.episode.title
+    episode["title"] = _episode_title(found.episode, found.number)
     episode["multipart"] = False
     episode["ids"] = _episode_ids(found.episode)
     return {"type": "episode", "show": media, "episode": episode}
+
+
+def _episode_title(episode: CatalogEpisode | None, number: int) -> str:
+    """The episode's title, `Episode N` when the catalog has none (as Simkl names them)."""
+    if episode is not None and episode.title:
+        return episode.title
+    return f"Episode {number}"
 
 
 def _episode_ids(episode: CatalogEpisode | None) -> dict[str, Any]:
@@ -321,7 +326,7 @@ def episodes_response(
 
 def _episode(episode: CatalogEpisode, media_type: MediaType, now_ms: int) -> dict[str, Any]:
     special = episode.season == 0
-    out: dict[str, Any] = {"title": episode.title}
+    out: dict[str, Any] = {"title": _episode_title(episode, episode.number)}
     if not special:
         if media_type is MediaType.SHOW:
             out["season"] = episode.season
