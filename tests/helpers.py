@@ -94,7 +94,8 @@ def assert_documented_response(response: httpx.Response) -> Any:
     Returns the body (None for a redirect)."""
     if 300 <= response.status_code < 400:
         operation = documented_operation(response.request.method, response.request.url.path)
-        assert operation is not None and str(response.status_code) in operation["responses"]
+        assert operation is not None
+        assert str(response.status_code) in operation["responses"]
         assert response.headers.get("location"), "a redirect names where to"
         return None
     body = assert_json_response(response)

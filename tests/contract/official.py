@@ -149,7 +149,9 @@ def _adjusted(
     return (schema,)
 
 
-EPISODE_IDS_OPTIONAL = frozenset({"get-tv-episodes-id", "get-anime-episodes-id", "post-search-file"})
+EPISODE_IDS_OPTIONAL = frozenset(
+    {"get-tv-episodes-id", "get-anime-episodes-id", "post-search-file"}
+)
 
 
 def _episode_ids_optional(node: Any) -> Any:
