@@ -82,14 +82,14 @@ async def search_random(request: Request) -> Response:
     """POST /search/random: a random item `{simkl_id, simkl_url}`, filters from the
     query or a JSON body; a list with `limit`; `{"error": "not_found"}` (200) for none.
 
-    Differs from Simkl: genre, country, rank, rating and service filters are accepted and
-    ignored (the catalog has no such facts); without `type` every type may be picked."""
+    Differs from Simkl: genre, country, rank and rating filters are accepted and ignored (the
+    catalog has no such facts); without `type` every type may be picked."""
     await _app(request)
     settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
-    wanted, limit = random_request(request.query_params, document)
+    wanted, limit, service = random_request(request.query_params, document)
     items = await search.random_items(store, wanted, limit or 1)
-    return JSONResponse(random_response(items, many=limit is not None))
+    return JSONResponse(random_response(items, many=limit is not None, service=service))
 
 
 async def redirect(request: Request) -> Response:

@@ -238,8 +238,10 @@ async def match_file(store: Store, name: str, part: int) -> FileMatch | None:
     if item.type is MediaType.MOVIE or guess.episode is None:
         return FileMatch(item)
     season = guess.season if guess.season is not None else 1
-    found = await store.read.catalog.episodes_at([(item.id, season, guess.episode)])
-    return FileMatch(item, season, guess.episode, found.get((item.id, season, guess.episode)))
+    place = (item.id, season, guess.episode)
+    episode = (await store.read.catalog.episodes_at([place])).get(place)
+    # An episode the catalog does not list is answered with the show alone, as Simkl does.
+    return FileMatch(item, season, guess.episode, episode) if episode else FileMatch(item)
 
 
 async def _titled(store: Store, guess: FileGuess) -> CatalogItem | None:
@@ -250,14 +252,32 @@ async def _titled(store: Store, guess: FileGuess) -> CatalogItem | None:
     hits = await store.read.catalog.find(CatalogQuery(frozenset(), frozenset(), frozenset({key})))
     exact = [i for i in hits.by_title.get(key, ()) if _fits(i, guess, kinds)]
     if exact:
-        dated = [i for i in exact if guess.year is not None and i.year == guess.year]
-        return min(dated or exact, key=lambda item: item.id)
+        return _dated(exact, guess)
+    # File names lose apostrophes and the like ("Were.The.Fugawis"): titles equal once every
+    # non-word character is dropped, found through the title's longest word.
+    squashed = _squashed(guess.title)
+    longest = max(key.split(), key=len, default="")
+    for kind in kinds:
+        found = await search_titles(store, kind, longest, page=1, limit=MAX_LIMIT)
+        same = [item for item in found.items if _squashed(item.title) == squashed]
+        if same:
+            return _dated(same, guess)
     for kind in kinds:
         found = await search_titles(store, kind, guess.title, page=1, limit=5)
         for item in found.items:
             if guess.year is None or item.year in (None, guess.year):
                 return item
     return None
+
+
+def _dated(items: Sequence[CatalogItem], guess: FileGuess) -> CatalogItem:
+    """The item of the guessed year if any, else the oldest id."""
+    dated = [i for i in items if guess.year is not None and i.year == guess.year]
+    return min(dated or items, key=lambda item: item.id)
+
+
+def _squashed(title: str) -> str:
+    return "".join(title_key(title).split())
 
 
 def _fits(item: CatalogItem, guess: FileGuess, kinds: tuple[MediaType, ...]) -> bool:
@@ -276,6 +296,8 @@ class RandomFilter:
     media_type: MediaType | None = None
     year_from: int | None = RANDOM_YEAR_FROM
     year_to: int | None = None
+    # Only items with an id of this kind (`netflix`, `crunchyroll`, `hulu`).
+    service: str | None = None
 
 
 async def random_items(
@@ -291,6 +313,7 @@ async def random_items(
         type_=wanted.media_type.value if wanted.media_type else None,
         year_from=wanted.year_from,
         year_to=wanted.year_to,
+        service=wanted.service,
         limit=min(max(count, 1), MAX_RANDOM),
     )
     return list(items)

@@ -39,7 +39,9 @@ ID_RANGE = statement("SELECT MIN(id), MAX(id) FROM catalog_items")
 _PICK_FILTER = (
     "(CAST(:type AS TEXT) IS NULL OR c.type = CAST(:type AS TEXT)) "
     "AND (CAST(:year_from AS INTEGER) IS NULL OR c.year >= CAST(:year_from AS INTEGER)) "
-    "AND (CAST(:year_to AS INTEGER) IS NULL OR c.year <= CAST(:year_to AS INTEGER))"
+    "AND (CAST(:year_to AS INTEGER) IS NULL OR c.year <= CAST(:year_to AS INTEGER)) "
+    "AND (CAST(:service AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM catalog_ids k "
+    "WHERE k.item_id = c.id AND k.key LIKE CAST(:service AS TEXT) || ':%'))"
 )
 PICK_FROM = statement(
     f"SELECT {ITEM_COLUMNS} FROM catalog_items c WHERE c.id >= :pivot AND {_PICK_FILTER} "
@@ -93,6 +95,7 @@ class SearchQueries:
         type_: str | None,
         year_from: int | None,
         year_to: int | None,
+        service: str | None,
         limit: int,
     ) -> Sequence[CatalogItem]:
         """Up to `limit` items passing the filters, from `pivot` on, wrapping to the start."""
@@ -101,6 +104,7 @@ class SearchQueries:
             "type": type_,
             "year_from": year_from,
             "year_to": year_to,
+            "service": service,
             "limit": limit,
         }
         rows = await self._conn.fetch(PICK_FROM, params)

@@ -204,7 +204,9 @@ def _episode_ids(episode: CatalogEpisode | None) -> dict[str, Any]:
 # ---- /search/random --------------------------------------------------------------------------
 
 
-def random_request(params: Mapping[str, str], document: Any) -> tuple[RandomFilter, int | None]:
+def random_request(
+    params: Mapping[str, str], document: Any
+) -> tuple[RandomFilter, int | None, str | None]:
     """Filters from the query or a JSON body (either works); `limit` None: one item."""
     merged: dict[str, str] = dict(params)
     if isinstance(document, dict):
@@ -214,20 +216,41 @@ def random_request(params: Mapping[str, str], document: Any) -> tuple[RandomFilt
     kind = SEARCH_TYPES.get(merged.get("type", "").strip().lower())
     year_from = optional_int(merged, "year_from")
     limit = optional_int(merged, "limit")
+    service = _SERVICES.get(merged.get("service", "").strip().lower())
     wanted = RandomFilter(
+        service=service[0] if service else None,
         media_type=kind,
         year_from=year_from if "year_from" in merged else RANDOM_YEAR_FROM,
         year_to=optional_int(merged, "year_to"),
     )
-    return wanted, limit if limit is not None and limit > 0 else None
+    asked = merged.get("service", "").strip().lower()
+    return wanted, limit if limit is not None and limit > 0 else None, asked if service else None
 
 
-def random_response(items: Sequence[CatalogItem], *, many: bool) -> Any:
-    """`{simkl_id, simkl_url}`, a list of them with `limit`, `{"error": "not_found"}` for none."""
+def random_response(items: Sequence[CatalogItem], *, many: bool, service: str | None = None) -> Any:
+    """`{simkl_id, simkl_url}` (with the service's id and link when asked for one), a list of
+    them with `limit`, `{"error": "not_found"}` for none."""
     if not items:
         return {"error": "not_found"}
-    picked = [{"simkl_id": item.id, "simkl_url": page_url(item)} for item in items]
+    picked = [_random_pick(item, service) for item in items]
     return picked if many else picked[0]
+
+
+def _random_pick(item: CatalogItem, service: str | None) -> dict[str, Any]:
+    pick: dict[str, Any] = {"simkl_id": item.id, "simkl_url": page_url(item)}
+    link = _SERVICES.get(service or "")
+    if link is not None and link[0] in item.ids:
+        pick[f"{service}_id"] = item.ids[link[0]]
+        pick[f"{service}_url"] = link[1].format(item.ids[link[0]])
+    return pick
+
+
+# `service` of /search/random: the id kind it needs, and the link to a title there.
+_SERVICES = {
+    "netflix": ("netflix", "http://www.netflix.com/title/{}"),
+    "crunchy": ("crunchyroll", "https://www.crunchyroll.com/series/{}"),
+    "hulu": ("hulu", "https://www.hulu.com/watch/{}"),
+}
 
 
 # ---- /redirect -------------------------------------------------------------------------------
