@@ -34,6 +34,8 @@ async def movie(request: Request) -> Response:
 
 
 async def _detail(request: Request, media_type: MediaType) -> Response:
+    if request.path_params["id"] == "episodes":
+        raise EmptyId  # `/tv/episodes/` without its id (the trailing slash is dropped first)
     item_id = await _item_id(request)
     if item_id is None:
         return JSONResponse([])
@@ -57,8 +59,6 @@ async def anime(request: Request) -> Response:
 
 
 async def _episodes(request: Request, media_type: MediaType) -> Response:
-    if not request.path_params.get("id", "").strip():
-        raise EmptyId
     item_id = await _item_id(request)
     store = services(request).store
     found = await search.episodes_of(store, item_id, media_type) if item_id else None
@@ -85,8 +85,8 @@ async def anime_episodes(request: Request) -> Response:
 
 ROUTES = [
     Route("/movies/{id}", movie, methods=["GET"]),
-    Route("/tv/episodes/{id:path}", show_episodes, methods=["GET"]),
-    Route("/anime/episodes/{id:path}", anime_episodes, methods=["GET"]),
+    Route("/tv/episodes/{id}", show_episodes, methods=["GET"]),
+    Route("/anime/episodes/{id}", anime_episodes, methods=["GET"]),
     Route("/tv/{id}", show, methods=["GET"]),
     Route("/anime/{id}", anime, methods=["GET"]),
 ]

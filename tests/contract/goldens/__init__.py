@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 from tests.contract.goldens import (
     activities,
+    catalog_reads,
     history,
     library,
     lists,
@@ -90,6 +91,7 @@ REGISTRY = _registry(
     library.GOLDENS,
     lists.GOLDENS,
     watched.GOLDENS,
+    catalog_reads.GOLDENS,
 )
 
 
