@@ -9,8 +9,9 @@ from starlette.routing import Route
 
 from simkl_server.api._http import JSONResponse, read_body, services
 from simkl_server.api.auth import client_id_of
+from simkl_server.api.errors import error_response
 from simkl_server.domain import search
-from simkl_server.errors import UrlFailed
+from simkl_server.errors import UrlFailed, WrongMethod
 from simkl_server.wire.common import parse_json_object
 from simkl_server.wire.search import (
     SEARCH_TYPES,
@@ -49,6 +50,10 @@ async def search_text(request: Request) -> Response:
     Differs from Simkl: only the titles the catalog holds are searched (no alternative
     titles), `extended=full` adds what the catalog has (`url`, `ep_count`, `status`,
     `rank: null`), and an unknown type answers 404 url_failed."""
+    if request.path_params["type"] in ("file", "random"):  # their POST routes lose to this one
+        refused = error_response(WrongMethod())
+        refused.headers["Allow"] = "POST"
+        return refused
     await _app(request)
     media_type = SEARCH_TYPES.get(request.path_params["type"])
     if media_type is None:

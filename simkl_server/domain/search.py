@@ -203,9 +203,22 @@ def _guessit() -> Any:
     return guessit
 
 
+# guessit's time grows faster than the text (a 255-digit name takes seconds): it is given the
+# file name and two folders above it, each cut to a file name's length, digit runs cut to 8.
+_MAX_PART = 120
+_SEPARATORS = re.compile(r"[\\/]+")
+_LONG_DIGITS = re.compile(r"[0-9]{9,}")
+
+
+def parse_target(name: str) -> str:
+    """What guessit is given of a file name or path."""
+    parts = [part[:_MAX_PART] for part in _SEPARATORS.split(name) if part.strip()][-3:]
+    return _LONG_DIGITS.sub(lambda digits: digits.group(0)[:8], "/".join(parts))
+
+
 def guess_file(name: str, part: int) -> FileGuess | None:
     """Parse a file name or path (guessit); `part` picks one episode of a multi-episode file."""
-    guess = _guessit()(name)
+    guess = _guessit()(parse_target(name))
     title = guess.get("title")
     if not isinstance(title, str) or not title.strip():
         return None

@@ -297,5 +297,5 @@ activity = Table(
 
 # Title search (migration 0006) keeps its own objects outside this metadata: on SQLite an FTS5
 # table `catalog_search` (and the shadow tables FTS5 makes for it) with triggers on
-# catalog_items, on PostgreSQL an expression index (storage/search.py).
+# catalog_items, on PostgreSQL the expression index `catalog_search_title` (storage/search.py).
 UNDECLARED_PREFIX = "catalog_search"

@@ -159,6 +159,9 @@ def test_odd_queries_find_nothing_and_unknown_types_are_404(api: Api) -> None:
     for q in ["", "!!!", '"', "*", "AND", "a:b", "'; DROP TABLE catalog_items; --"]:
         assert titles(api, "movie", q) == [] or q == "AND", q
     assert_simkl_error(api.get("/search/books", params={"q": "x"}), 404, "url_failed")
+    for post_only in ("/search/file", "/search/random"):
+        refused = assert_simkl_error(api.get(post_only), 405, "wrong_method")
+        assert refused["code"] == 405
     too_long = api.get("/search/movie", params={"q": "x" * 1001})
     assert_simkl_error(too_long, 400, "wrong_parameter")
 

@@ -45,8 +45,8 @@ def _differences(connection: Connection) -> list[Any]:
 
 
 def _declared(name: str | None, kind: str, parents: dict[str, Any]) -> bool:
-    """Whether metadata declares it: the full-text index's own tables are undeclared."""
-    return not (kind == "table" and name is not None and name.startswith(UNDECLARED_PREFIX))
+    """Whether metadata declares it: the title search's own tables and index are undeclared."""
+    return name is None or not name.startswith(UNDECLARED_PREFIX)
 
 
 def schema_differences(database_url: str) -> list[Any]:

@@ -39,10 +39,10 @@ _SQLITE_DOWN = (
     "DROP TABLE catalog_search",
 )
 _POSTGRES_UP = (
-    "CREATE INDEX ix_catalog_items_search ON catalog_items USING gin "
+    "CREATE INDEX catalog_search_title ON catalog_items USING gin "
     f"(({SEARCH_VECTOR_SQL.replace('c.title_key', 'title_key')}))",
 )
-_POSTGRES_DOWN = ("DROP INDEX ix_catalog_items_search",)
+_POSTGRES_DOWN = ("DROP INDEX catalog_search_title",)
 
 
 def upgrade() -> None:
