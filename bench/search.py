@@ -30,7 +30,15 @@ from typing import Any
 import asyncpg
 from starlette.testclient import TestClient
 
-from bench.datagen import CATALOG_CHUNK, SEED, _catalog, _catalog_upsert
+from bench.datagen import (
+    _ADJECTIVES,
+    _NOUNS,
+    CATALOG_CHUNK,
+    SEED,
+    _catalog,
+    _catalog_upsert,
+    _words,
+)
 from simkl_server.app import create_app, open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
@@ -41,6 +49,40 @@ from simkl_server.storage import migrate
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 _SEARCH_TYPE = {MediaType.MOVIE: "movie", MediaType.SHOW: "tv", MediaType.ANIME: "anime"}
+
+
+_SYLLABLES = _words("ka ro mi ne su ta li vo den mar el an ist or ber gan tho quel ris sa")
+_TYPES = (MediaType.MOVIE,) * 45 + (MediaType.SHOW,) * 30 + (MediaType.ANIME,) * 25
+
+
+def fast_catalog(rng: random.Random, size: int) -> list[CatalogItem]:
+    """A catalog of `size` items in seconds: titles of one to four words drawn with a long
+    tail (a few words are common, as "the" and "of" are, most are rare) from the generator's
+    English words and some 15,000 made-up ones; one tmdb id each. Titles may repeat."""
+    made_up = {
+        "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))).title()
+        for _ in range(25_000)
+    }
+    vocabulary = ["The", "of", *_ADJECTIVES, *_NOUNS, *sorted(made_up)]
+    last = len(vocabulary) - 1
+    items = []
+    for position in range(size):
+        count = rng.choice((1, 2, 2, 3, 3, 4))
+        words = [
+            vocabulary[min(int((rng.paretovariate(1.1) - 1) * 60), last)] for _ in range(count)
+        ]
+        media_type = rng.choice(_TYPES)
+        items.append(
+            CatalogItem(
+                id=position + 1,
+                type=media_type,
+                title=" ".join(words),
+                year=rng.randint(1950, 2026),
+                ids={"tmdb": str(position + 1)},
+                anime_type="tv" if media_type is MediaType.ANIME else None,
+            )
+        )
+    return items
 
 
 async def _load(url: str, items: list[CatalogItem]) -> float:
@@ -138,19 +180,26 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument(
+        "--generator", choices=("fast", "datagen"), default="fast", help="whose catalog"
+    )
     args = parser.parse_args()
     rng = random.Random(SEED)
-    items = _catalog(rng, args.items)
+    items = (fast_catalog if args.generator == "fast" else _catalog)(rng, args.items)
     queries = _queries(rng, items, args.requests)
-    print(f"catalog: {args.items:,} items; {args.requests} requests per kind, one at a time")
+    print(
+        f"catalog: {args.items:,} items ({args.generator}); {args.requests} requests per kind, "
+        "one at a time",
+        flush=True,
+    )
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory() as folder:
             for url in _database(backend, Path(folder)):
                 seconds = asyncio.run(_load(url, items))
-                print(f"{backend}: loaded in {seconds:.0f} s")
+                print(f"{backend}: loaded in {seconds:.0f} s", flush=True)
                 for label, numbers in _measure(url, queries).items():
                     shown = " / ".join(f"{numbers[k]:.1f}" for k in ("p50", "p99", "max"))
-                    print(f"  {label:12} p50 / p99 / max ms: {shown}")
+                    print(f"  {label:12} p50 / p99 / max ms: {shown}", flush=True)
 
 
 if __name__ == "__main__":
