@@ -224,3 +224,19 @@ class OAuth2Error(Exception):
         self.status = status
         # A failed HTTP Basic client authentication names the scheme to retry with.
         self.basic_challenge = False
+
+
+class IdError(SimklError):
+    """A detail endpoint's id that cannot be a Simkl id."""
+
+    error = "id_err"
+    status = 404
+    default_message = "The requested item ID or URL does not exist"
+
+
+class EmptyId(SimklError):
+    """An episode list asked for without the parent's id."""
+
+    error = "empty_id"
+    status = 400
+    default_message = "Provide the Simkl ID of the show or anime in the path"

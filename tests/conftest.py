@@ -209,6 +209,7 @@ class Api:
         headers.setdefault("User-Agent", "simkl-server-tests/1.0")
         params.setdefault("app-name", "simkl-server-tests")
         params.setdefault("app-version", "1.0")
+        kwargs.setdefault("follow_redirects", False)  # /redirect's Location is the answer
         return self.client.request(method, path, params=params, headers=headers, **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> Any:

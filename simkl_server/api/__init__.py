@@ -12,11 +12,13 @@ from simkl_server.api import (
     history,
     library,
     lists,
+    media,
     meta,
     oauth,
     oauth2,
     ratings,
     scrobble,
+    search,
     users,
     watched,
 )
@@ -33,4 +35,6 @@ ROUTES: list[Route] = [
     *oauth2.ROUTES,
     *meta.ROUTES,
     *scrobble.ROUTES,
+    *search.ROUTES,
+    *media.ROUTES,
 ]

@@ -34,6 +34,7 @@ from simkl_server.storage.meta import MetaQueries
 from simkl_server.storage.playbacks import PlaybackQueries
 from simkl_server.storage.ratings import RatingsQueries
 from simkl_server.storage.rewatches import RewatchQueries
+from simkl_server.storage.search import SearchQueries
 from simkl_server.storage.sessions import SessionQueries
 
 __all__ = ["DatabaseBusy", "DatabaseUnavailable", "Session", "Store", "WriteTx"]
@@ -81,6 +82,7 @@ class Session:
     ratings = _Area(RatingsQueries)
     rewatches = _Area(RewatchQueries)
     sessions = _Area(SessionQueries)
+    search = _Area(SearchQueries)
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

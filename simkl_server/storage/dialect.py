@@ -7,6 +7,7 @@ compiled for both dialects when that module is imported, so no request ever comp
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -126,3 +127,53 @@ def statement(source: str | Callable[[SqlDialect], str]) -> Statement:
 def json_text(values: Iterable[Any]) -> str:
     """Rows for a `json_rows` parameter: one JSON array of arrays, on both databases."""
     return orjson.dumps(list(values)).decode()
+
+
+# Accented Latin letters and their base letters, for text search on PostgreSQL: `translate()`
+# with fixed strings is immutable, so an expression index can hold the folded titles (SQLite's
+# FTS5 tokenizer folds diacritics itself). Queries are folded in Python with the same table.
+def _accent_table() -> tuple[str, str]:
+    accented, plain = [], []
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        parts = unicodedata.normalize("NFKD", char)
+        base = "".join(c for c in parts if not unicodedata.combining(c))
+        if len(base) == 1 and base.isascii() and base != char:
+            accented.append(char)
+            plain.append(base)
+    return "".join(accented), "".join(plain)
+
+
+ACCENTED, UNACCENTED = _accent_table()
+_UNACCENT = str.maketrans(ACCENTED, UNACCENTED)
+
+
+def _title_search_sqlite(match: str) -> str:
+    return (
+        "catalog_items c JOIN catalog_search s ON s.rowid = c.id "
+        f"WHERE catalog_search MATCH :{match}"
+    )
+
+
+def _title_search_postgres(match: str) -> str:
+    return f"catalog_items c WHERE {SEARCH_VECTOR_SQL} @@ to_tsquery('simple', :{match})"
+
+
+# The indexed expression (migration 0006 builds its GIN index on exactly this text).
+SEARCH_VECTOR_SQL = f"to_tsvector('simple', translate(c.title_key, '{ACCENTED}', '{UNACCENTED}'))"
+
+
+def title_search_source(dialect: SqlDialect, match: str) -> str:
+    """`FROM ... WHERE ...` of catalog items (alias `c`) whose folded title holds every word of
+    the `:match` parameter as a word prefix (see `title_search_query`)."""
+    if dialect.name == "sqlite":
+        return _title_search_sqlite(match)
+    return _title_search_postgres(match)
+
+
+def title_search_query(dialect_name: str, words: list[str]) -> str:
+    """The `:match` parameter for `title_search_source`: every word (folded titles' words,
+    which hold no quote or operator), each as a prefix."""
+    if dialect_name == "sqlite":
+        return " AND ".join(f'"{word}"*' for word in words)
+    return " & ".join(f"{word.translate(_UNACCENT)}:*" for word in words)

@@ -328,3 +328,7 @@ scrobble_locks = Table(
     Column("held_until", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
+# Title search (migration 0006) keeps its own objects outside this metadata: on SQLite an FTS5
+# table `catalog_search` (and the shadow tables FTS5 makes for it) with triggers on
+# catalog_items, on PostgreSQL the expression index `catalog_search_title` (storage/search.py).
+UNDECLARED_PREFIX = "catalog_search"

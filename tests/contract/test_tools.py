@@ -40,7 +40,7 @@ def official_like(*operation_ids: str) -> dict[str, Any]:
 
 def test_the_extractor_writes_a_fixture_per_operation_both_documents_have(tmp_path: Path) -> None:
     source = tmp_path / "official.json"
-    source.write_text(json.dumps(official_like("get-sync-activities", "get-search-type")))
+    source.write_text(json.dumps(official_like("get-sync-activities", "get-calendar-dvd")))
     out = tmp_path / "fixtures"
 
     run = subprocess.run(

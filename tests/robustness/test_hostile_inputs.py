@@ -725,6 +725,52 @@ REQUESTS: list[HostileRequest] = [
         params={"rating": "\x00"},
         body=movies({"ids": {"simkl": MALEFICENT}}),
     ),
+    # The catalog reads: search words, ids, file names and pages a stranger sends.
+    *[
+        HostileRequest(f"search q {name}", "GET", "/search/movie", (200, None), params={"q": q})
+        for name, q in [
+            ("FTS operators", '" OR * NEAR( ) AND NOT ^ col:x'),
+            ("tsquery operators", "a & b | !c <-> d:* ' \\"),
+            ("SQL", "'; DROP TABLE catalog_items; --"),
+            ("1,000 one-letter words", "a " * 499),
+            ("U+FDFA x 1000", "\ufdfa" * 1000),
+            ("LIKE wildcards", "%_%_%"),
+        ]
+    ],
+    HostileRequest("search q NUL", "GET", "/search/tv", WRONG, params={"q": "a\x00b"}),
+    HostileRequest("search q 5,000", "GET", "/search/tv", WRONG, params={"q": LONG}),
+    HostileRequest(
+        "search page/limit huge",
+        "GET",
+        "/search/tv",
+        (200, None),
+        params={"q": "dead", "page": LONG, "limit": "-" + LONG},
+    ),
+    *[
+        HostileRequest(f"search/id {kind} 5,000", "GET", "/search/id", (200, None), params=p)
+        for kind, p in [
+            ("simkl", {"simkl": LONG}),
+            ("tvdb", {"tvdb": LONG}),
+            ("imdb", {"imdb": "tt" + LONG}),
+        ]
+    ],
+    HostileRequest("search/id title NUL", "GET", "/search/id", WRONG, params={"title": "x\x00"}),
+    HostileRequest(
+        "search/file NUL", "POST", "/search/file", WRONG, body=b'{"file": "a\\u0000.mkv"}'
+    ),
+    HostileRequest(
+        "search/file deep path",
+        "POST",
+        "/search/file",
+        (200, None),
+        body=b'{"file": "' + b"../" * 300 + b'x.S01E01.mkv", "part": 1' + b"0" * 30 + b"}",
+    ),
+    HostileRequest(
+        "search/random limit huge", "POST", "/search/random", (200, None), params={"limit": LONG}
+    ),
+    HostileRequest("redirect to 5,000", "GET", "/redirect", WRONG, params={"to": LONG}),
+    HostileRequest("movies id 5,000", "GET", "/movies/" + LONG, (404, "id_err")),
+    HostileRequest("episodes id 5,000", "GET", "/tv/episodes/" + LONG, (200, None)),
 ]
 
 

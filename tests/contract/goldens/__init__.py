@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 from tests.contract.goldens import (
     activities,
+    catalog_reads,
     history,
     library,
     lists,
@@ -92,6 +93,7 @@ REGISTRY = _registry(
     lists.GOLDENS,
     watched.GOLDENS,
     scrobble.GOLDENS,
+    catalog_reads.GOLDENS,
 )
 
 
