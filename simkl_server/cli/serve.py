@@ -34,9 +34,20 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Load the demo catalog and demo app, user and token.")
     ] = False,
+    learn: Annotated[
+        bool | None,
+        typer.Option(
+            "--learn/--strict",
+            help="Learn unknown items from clients' writes, or answer not_found as Simkl does "
+            "(default: SIMKL_SERVER_CATALOG_LEARN, else learn).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the server (migrating the database first)."""
-    settings = load(host=host, port=port)
+    settings = load(host=host, port=port, catalog_learn=learn)
+    if settings.catalog_learn is None:  # the server learns unless told to emulate strictly
+        settings = settings.model_copy(update={"catalog_learn": True})
     # Bound before anything else, so a taken port fails before a banner or a migration.
     sock = server.listen(settings.host, settings.port)
     try:
