@@ -295,8 +295,14 @@ class Settings(BaseSettings):
     catalog_learn_per_user_day: int = Field(
         default=10_000,
         ge=0,
-        description="Most catalog items one user may teach in a rolling day (shared by every "
-        "server process); further unknown items stay not_found.",
+        description="Most catalog items one user may teach in a day (shared by every server "
+        "process); further unknown items stay not_found.",
+    )
+    catalog_learn_per_day: int = Field(
+        default=100_000,
+        ge=0,
+        description="Most catalog items all users together may teach in a day; further unknown "
+        "items stay not_found.",
     )
 
     @field_validator("database_url")

@@ -15,4 +15,5 @@ def learn_policy(settings: Settings) -> LearnPolicy:
         enabled=True,
         per_request=settings.catalog_learn_per_request,
         per_user_day=settings.catalog_learn_per_user_day,
+        per_day=settings.catalog_learn_per_day,
     )

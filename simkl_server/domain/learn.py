@@ -14,9 +14,10 @@ Episodes a client names are recorded in the user's history, not as the item's ep
 list in the catalog is authoritative (episodes outside it are `not_found`), and a list built
 from the first write would refuse the next episode.
 
-Budget: at most `per_request` new items per request and `per_user_day` per user in a rolling
-day (counted in the database, so every server process shares it); items past it stay
-`not_found`. Enrichment needs no budget: an item holds one id per kind.
+Budget: at most `per_request` new items per request, `per_user_day` per user and `per_day` in
+all in a fixed day-long window (counted in the database, so every server process shares it);
+items past it stay `not_found`. A learned title is cut at 250 characters. Enrichment needs no
+budget: an item holds one id per kind.
 
 Every write path calls `resolve_items` (find, resolve, learn) instead of looking items up
 itself; a write that resolved items its own way calls `learn` with them.
@@ -60,6 +61,8 @@ _TYPE_OF_WRAPPER = {
     Wrapper.ANIME: MediaType.ANIME,
 }
 DAY_MS = 86_400_000
+# Real titles are far shorter; a learned one is cut here, so junk titles cannot bloat the catalog.
+MAX_LEARNED_TITLE_CHARS = 250
 _EXAMPLES_LOGGED = 5
 
 
@@ -70,10 +73,12 @@ class LearnPolicy:
     enabled: bool = False
     per_request: int = 1_000
     per_user_day: int = 10_000
+    per_day: int = 100_000
 
-    def budget_key(self, user_id: int) -> str:
-        """The attempt counter a user's learned items are counted under."""
-        return f"catalog-learn:{user_id}"
+    def budget_keys(self, user_id: int) -> tuple[tuple[str, int], tuple[str, int]]:
+        """The counters learned items are counted under, with their daily limits: the user's,
+        then everyone's."""
+        return ((f"catalog-learn:{user_id}", self.per_user_day), ("catalog-learn", self.per_day))
 
 
 STRICT = LearnPolicy()
@@ -156,9 +161,12 @@ def _well_formed(kind: str, value: str) -> bool:
 
 
 async def _allowance(tx: WriteTx, user_id: int, policy: LearnPolicy) -> int:
-    spent = await tx.sessions.attempts(policy.budget_key(user_id), now=tx.now_ms, window_ms=DAY_MS)
-    left = policy.per_user_day - (spent[0] if spent else 0)
-    return max(0, min(policy.per_request, left))
+    """New items this request may still add: its own cap, the user's and everyone's day."""
+    allowance = policy.per_request
+    for key, limit in policy.budget_keys(user_id):
+        spent = await tx.sessions.attempts(key, now=tx.now_ms, window_ms=DAY_MS)
+        allowance = min(allowance, limit - (spent[0] if spent else 0))
+    return max(0, allowance)
 
 
 def _named_by_id(ref: ItemRef, item: CatalogItem, hits: CatalogHits) -> bool:
@@ -246,9 +254,8 @@ class _Plan:
         """Write the new items, the added ids and the spent budget; log what was left out."""
         if self.new:
             await tx.catalog.insert_new(list(self.new.values()))
-            await tx.sessions.add_attempts(
-                policy.budget_key(user_id), len(self.new), now=tx.now_ms, window_ms=DAY_MS
-            )
+            for key, _ in policy.budget_keys(user_id):
+                await tx.sessions.add_attempts(key, len(self.new), now=tx.now_ms, window_ms=DAY_MS)
         await tx.catalog.add_ids(self.added)
         if self.new or self.added:
             log.info(
@@ -267,11 +274,12 @@ class _Plan:
         if self.over_budget:
             log.warning(
                 "learning budget spent: %d unknown items stay not_found (user %d; at most %d "
-                "per request, %d per day)",
+                "per request, %d per user and %d in all per day)",
                 self.over_budget,
                 user_id,
                 policy.per_request,
                 policy.per_user_day,
+                policy.per_day,
             )
 
 
@@ -288,7 +296,7 @@ def _item_from(sent: SyncItem, item_id: int) -> CatalogItem:
     return CatalogItem(
         id=item_id,
         type=media_type,
-        title=title.strip() if isinstance(title, str) else "",
+        title=title.strip()[:MAX_LEARNED_TITLE_CHARS] if isinstance(title, str) else "",
         year=year if (year := sent.ref.year) is not None and year in _YEARS else None,
         anime_type=(
             anime_type if media_type is MediaType.ANIME and anime_type in _ANIME_TYPES else None

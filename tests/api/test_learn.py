@@ -24,7 +24,7 @@ from tests.helpers import StatementLog
 UNKNOWN_MOVIE = {"title": "A Film Nobody Imported", "year": 2021, "ids": {"imdb": "tt9900001"}}
 UNKNOWN_SHOW = {"title": "A Show Nobody Imported", "year": 2019, "ids": {"tvdb": "9900002"}}
 UNKNOWN_ANIME = {"title": "An Anime Nobody Imported", "year": 2020, "ids": {"mal": "9900003"}}
-NO_NOT_FOUND = {"movies": [], "shows": []}
+NO_NOT_FOUND: dict[str, list[Any]] = {"movies": [], "shows": []}
 
 
 @pytest.fixture
@@ -268,7 +268,12 @@ def test_one_unknown_item_twice_in_a_batch_is_learned_once(learning: Api) -> Non
 def unknown_movies(count: int, start: int = 9_800_000) -> dict[str, Any]:
     return {
         "movies": [
-            {"title": f"Unknown {start + n}", "year": 2000, "ids": {"tmdb": str(start + n)}, "rating": 5}
+            {
+                "title": f"Unknown {start + n}",
+                "year": 2000,
+                "ids": {"tmdb": str(start + n)},
+                "rating": 5,
+            }
             for n in range(count)
         ]
     }
@@ -300,12 +305,28 @@ def test_a_user_learns_at_most_the_daily_budget(learn_database: str) -> None:
         assert rate(api, unknown_movies(2, 9_500_000))["added"]["movies"] == 2
 
 
+def test_all_users_together_learn_at_most_the_daily_budget(learn_database: str) -> None:
+    with serve_api(learn_database, catalog_learn=True, catalog_learn_per_day=3) as api:
+        assert rate(api, unknown_movies(2))["added"]["movies"] == 2
+        api.token = api.new_user("bob")
+        assert rate(api, unknown_movies(2, 9_600_000))["added"]["movies"] == 1
+
+
+def test_a_learned_title_is_cut_to_250_characters(learning: Api) -> None:
+    item = {"title": "x" * 1_000, "ids": {"imdb": "tt9900040"}, "rating": 5}
+
+    rate(learning, {"movies": [item]})
+
+    assert only_row(read(learning), "movies")["movie"]["title"] == "x" * 250
+
+
 # --- concurrency --------------------------------------------------------------------------
 
 
 def test_two_writers_learning_one_item_at_once_leave_one_item(learning: Api) -> None:
     learning.new_user("bob")
-    users = [learning.call(learning.store.read.accounts.find_user, name) for name in ("alice", "bob")]
+    found = [learning.call(learning.store.read.accounts.find_user, n) for n in ("alice", "bob")]
+    users = [user_id for user_id in found if user_id is not None]
     ref = ItemRef(Wrapper.MOVIES, external=(("imdb", "tt9900030"),))
     item = SyncItem({"ids": {"imdb": "tt9900030"}}, ref)
     policy = LearnPolicy(enabled=True)
