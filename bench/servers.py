@@ -120,10 +120,11 @@ class Server:
             self._process.wait()
 
 
-def simkl_server(database_url: str, *, log: Path) -> Server:
+def simkl_server(database_url: str, *, log: Path, extra: dict[str, str] | None = None) -> Server:
     """`simkl-server serve` on a database, with every setting at its default but the access
     log: off, as Prism runs at `warn`, so per-request log lines are not part of what is
-    compared (`python -m bench.access_log` measures what they cost)."""
+    compared (`python -m bench.access_log` measures what they cost); learn mode off (the
+    scenarios' unknown items stay not_found, as on Simkl) unless `extra` settings say."""
     script = Path(sys.executable).with_name("simkl-server")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "simkl_server"]
     return Server(
@@ -135,6 +136,8 @@ def simkl_server(database_url: str, *, log: Path) -> Server:
             "SIMKL_SERVER_HOST": HOST,
             "SIMKL_SERVER_PORT": "{port}",
             "SIMKL_SERVER_ACCESS_LOG": "false",
+            "SIMKL_SERVER_CATALOG_LEARN": "false",
+            **(extra or {}),
         },
     )
 
