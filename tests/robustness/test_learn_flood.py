@@ -47,3 +47,12 @@ def test_a_flood_of_unknown_ids_learns_only_the_budget(launch: Launch, empty_dat
     assert answers == [(201, 1_000), (201, 1_000), (201, 500), (201, 0)]
     assert catalog_shape(empty_database) == (CATALOG + PER_USER_DAY, 250)
     assert_unharmed(seen)
+
+
+def test_serve_emulates_strictly_when_told(launch: Launch, empty_database: str) -> None:
+    target = start(launch, empty_database, env={"SIMKL_SERVER_CATALOG_LEARN": "false"})
+
+    answers = attacks.learn_flood(target, requests=1, items=3, title_chars=20)
+
+    assert answers == [(201, 0)]
+    assert catalog_shape(empty_database)[0] == CATALOG
