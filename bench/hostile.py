@@ -115,6 +115,11 @@ ATTACKS = [
         movies=100_000,
         prepare=lambda t: attacks.fill_library(t, t.account.movies),
     ),
+    Attack(
+        "10. learn mode: 12 batches of 10,000 unknown ids, 750-character titles, 4 at once",
+        lambda t: attacks.learn_flood(t, requests=12, items=10_000, title_chars=750, concurrency=4),
+        {},
+    ),
 ]
 
 

@@ -37,6 +37,7 @@ from bench import (
     catalog_scale,
     ceiling,
     datagen,
+    learn,
     library,
     loadgen,
     report,
@@ -346,6 +347,7 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
         out["library"] = library.run(bench, server, database_url, bench.library_pools, restore)
         say(f"[{backend}] scrobble scenarios")
         out["scrobble"] = scrobble.run(bench, server, bench.scrobble_pools, restore)
+    out["learn"] = learn_mode(bench, backend, database_url, restore)
     out["workers"] = {str(WORKERS): more_workers(bench, backend, database_url, restore)}
     return out
 
@@ -367,6 +369,31 @@ def more_workers(
                 restore()
             out[scenario.name] = {"runs": bench.scenario_runs(server, scenario, after_run=restore)}
     return out
+
+
+def learn_mode(
+    bench: Bench, backend: str, database_url: str, restore: Callable[[], None]
+) -> Result:
+    """The learn scenario on a server with learn mode on."""
+    say(f"[{backend}] learn mode")
+    scenario = learn.LEARN_100
+    bench.pools.scenarios.setdefault(
+        scenario.name,
+        learn.write_learn_pool(bench.config.work_dir, bench.dataset, batch=scenario.items),
+    )
+    forget = learn.restorer(database_url, restore)
+    log = bench.config.work_dir / f"server-{backend}-learn.log"
+    with servers.simkl_server(database_url, log=log, extra=learn.SERVER_SETTINGS) as server:
+        captured = bench.capture(server, scenario, 0)
+        if captured.status >= 300 or b'"not_found":{"movies":[],"shows":[]}' not in captured.body:
+            raise RuntimeError(f"{scenario.name}: {captured.status} {captured.body[:300]!r}")
+        forget()
+        return {
+            "label": scenario.label,
+            "status": captured.status,
+            "items_per_request": scenario.items,
+            "runs": bench.scenario_runs(server, scenario, after_run=forget),
+        }
 
 
 def storage_ceiling(bench: Bench, database_url: str, restore: Callable[[], None]) -> Result:

@@ -127,10 +127,14 @@ class Server:
             self._process.wait()
 
 
-def simkl_server(database_url: str, *, log: Path, workers: int = 1) -> Server:
+def simkl_server(
+    database_url: str, *, log: Path, workers: int = 1, extra: dict[str, str] | None = None
+) -> Server:
     """`simkl-server serve` on a database, with every setting at its default but the access
     log: off, as Prism runs at `warn`, so per-request log lines are not part of what is
-    compared (`python -m bench.access_log` measures what they cost); `workers` processes."""
+    compared (`python -m bench.access_log` measures what they cost); learn mode off (the
+    scenarios' unknown items stay not_found, as on Simkl) unless `extra` settings say;
+    `workers` processes."""
     script = Path(sys.executable).with_name("simkl-server")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "simkl_server"]
     return Server(
@@ -143,6 +147,8 @@ def simkl_server(database_url: str, *, log: Path, workers: int = 1) -> Server:
             "SIMKL_SERVER_PORT": "{port}",
             "SIMKL_SERVER_ACCESS_LOG": "false",
             "SIMKL_SERVER_WORKERS": str(workers),
+            "SIMKL_SERVER_CATALOG_LEARN": "false",
+            **(extra or {}),
         },
     )
 

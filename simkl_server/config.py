@@ -310,6 +310,30 @@ class Settings(BaseSettings):
         description="Whether anyone may create an account on the sign-up page; false: only "
         "`simkl-server users create` makes users.",
     )
+    catalog_learn: bool | None = Field(
+        default=None,
+        description="Learn mode: a sync write naming an item the catalog lacks by a well-formed "
+        "external id adds it to the catalog (Simkl would answer not_found). Unset: on for "
+        "`serve`, off for apps made in-process (tests: strict emulation).",
+    )
+    catalog_learn_per_request: int = Field(
+        default=1_000,
+        ge=0,
+        description="Most catalog items one request may teach; further unknown items stay "
+        "not_found.",
+    )
+    catalog_learn_per_user_day: int = Field(
+        default=10_000,
+        ge=0,
+        description="Most catalog items one user may teach in a day (shared by every server "
+        "process); further unknown items stay not_found.",
+    )
+    catalog_learn_per_day: int = Field(
+        default=100_000,
+        ge=0,
+        description="Most catalog items all users together may teach in a day; further unknown "
+        "items stay not_found.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from simkl_server.api._http import JSONResponse, query_value, read_body, services
 from simkl_server.api.auth import require_user
+from simkl_server.api.learning import learn_policy
 from simkl_server.domain import history
 from simkl_server.domain.kinds import Wrapper
 from simkl_server.wire.common import parse_json_object, sync_items
@@ -19,7 +20,8 @@ async def add(request: Request) -> Response:
     applied item's resulting status, and the unmatched items; with `allow_rewatch=yes`, PRO
     and VIP accounts record rewatch sessions.
 
-    Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
+    Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items); in learn
+    mode unknown items with a well-formed external id are learned instead of not_found."""
     caller = await require_user(request)
     settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
@@ -35,6 +37,7 @@ async def add(request: Request) -> Response:
         inputs=history_inputs(items),
         skip_auto_watching=_yes(request, "skip_auto_watching"),
         allow_rewatch=_yes(request, "allow_rewatch"),
+        learning=learn_policy(settings),
     )
     return JSONResponse(history_response(outcome), status_code=201)
 

@@ -15,6 +15,7 @@ from simkl_server.api._http import (
     services,
 )
 from simkl_server.api.auth import require_user
+from simkl_server.api.learning import learn_policy
 from simkl_server.domain import ratings
 from simkl_server.domain.library import LibraryRead
 from simkl_server.wire.common import parse_json_object, sync_items
@@ -45,7 +46,8 @@ async def remove(request: Request) -> Response:
 async def add(request: Request) -> Response:
     """POST /sync/ratings: 201 with applied counts, statuses and unmatched echoes.
 
-    Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items)."""
+    Differs from Simkl: a batch over `max_batch_items` is refused (400 max_items); in learn
+    mode unknown items with a well-formed external id are learned instead of not_found."""
     caller = await require_user(request)
     settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
@@ -53,7 +55,9 @@ async def add(request: Request) -> Response:
         document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars
     )
     inputs = rating_inputs(items, query_rating=request.query_params.get("rating"))
-    outcome = await ratings.add_ratings(store, user_id=caller.user_id, inputs=inputs)
+    outcome = await ratings.add_ratings(
+        store, user_id=caller.user_id, inputs=inputs, learning=learn_policy(settings)
+    )
     return JSONResponse(add_response(outcome), status_code=201)
 
 

@@ -38,9 +38,20 @@ def serve(
         int | None,
         typer.Option(help="Server processes sharing the port.", show_default="1", min=1, max=64),
     ] = None,
+    learn: Annotated[
+        bool | None,
+        typer.Option(
+            "--learn/--strict",
+            help="Learn unknown items from clients' writes, or answer not_found as Simkl does "
+            "(default: SIMKL_SERVER_CATALOG_LEARN, else learn).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the server (migrating the database first)."""
-    settings = load(host=host, port=port, workers=workers)
+    settings = load(host=host, port=port, workers=workers, catalog_learn=learn)
+    if settings.catalog_learn is None:  # the server learns unless told to emulate strictly
+        settings = settings.model_copy(update={"catalog_learn": True})
     # Bound before anything else, so a taken port fails before a banner or a migration.
     sock = server.listen(settings.host, settings.port)
     try:

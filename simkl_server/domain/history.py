@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.episodes import EpisodeIndex, episode_targets
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper
+from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.library import (
     completable_status,
     finished_airing,
@@ -100,10 +101,12 @@ async def add_history(
     inputs: Sequence[HistoryInput],
     skip_auto_watching: bool,
     allow_rewatch: bool = False,
+    learning: LearnPolicy = STRICT,
 ) -> HistoryOutcome:
     """Record the watches of a request, in order, as one transaction. With `allow_rewatch`, a
     PRO or VIP account's watches of what is already watched go to rewatch sessions; a free
-    account's request then changes nothing (as Simkl answers it)."""
+    account's request then changes nothing (as Simkl answers it). Items the catalog lacks are
+    learned as `learning` allows."""
 
     async def work(tx: WriteTx) -> HistoryOutcome:
         return await record_history(
@@ -112,6 +115,7 @@ async def add_history(
             inputs=inputs,
             skip_auto_watching=skip_auto_watching,
             allow_rewatch=allow_rewatch,
+            learning=learning,
         )
 
     return await store.write(user_id, work, size=len(inputs))
@@ -125,13 +129,21 @@ async def record_history(
     skip_auto_watching: bool,
     allow_rewatch: bool = False,
     plan_checked: bool = False,
+    learning: LearnPolicy = STRICT,
 ) -> HistoryOutcome:
     """`add_history` inside a transaction the caller holds (scrobbles record their watches
     through it, with their own state in the same transaction); `plan_checked`: the account
     was PRO or VIP when the rewatch was asked for (a check-in maturing later)."""
-    items = await _resolve(tx, [entry.item for entry in inputs])
+    changes_nothing = allow_rewatch and not plan_checked and tx.account_type not in PAID_PLANS
+    items = await resolve_items(
+        tx,
+        user_id=user_id,
+        items=[entry.item for entry in inputs],
+        policy=STRICT if changes_nothing else learning,
+        may_learn=[not entry.item.bad_date for entry in inputs],
+    )
     outcome = HistoryOutcome()
-    if allow_rewatch and not plan_checked and tx.account_type not in PAID_PLANS:
+    if changes_nothing:
         outcome.not_found = [e for e, i in zip(inputs, items, strict=True) if i is None]
         return outcome
     known = _known(items)

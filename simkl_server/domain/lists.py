@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType
+from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.library import completable_status, movie_status
-from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import CatalogItem, SyncItem
 from simkl_server.storage.base import Store, WriteTx
 
@@ -43,12 +43,24 @@ class ListOutcome:
     not_found: list[SyncItem] = field(default_factory=list)
 
 
-async def add_to_list(store: Store, *, user_id: int, inputs: Sequence[ListInput]) -> ListOutcome:
-    """Move every item to its list, in request order, as one transaction."""
+async def add_to_list(
+    store: Store,
+    *,
+    user_id: int,
+    inputs: Sequence[ListInput],
+    learning: LearnPolicy = STRICT,
+) -> ListOutcome:
+    """Move every item to its list, in request order, as one transaction; items the catalog
+    lacks are learned as `learning` allows (never those sent to `remove`)."""
 
     async def work(tx: WriteTx) -> ListOutcome:
-        hits = await tx.catalog.find(catalog_query([entry.item.ref for entry in inputs]))
-        items = [resolve(entry.item.ref, hits) for entry in inputs]
+        items = await resolve_items(
+            tx,
+            user_id=user_id,
+            items=[entry.item for entry in inputs],
+            policy=learning,
+            may_learn=[entry.to != REMOVE and not entry.item.bad_date for entry in inputs],
+        )
         known = {item.id: item for item in items if item is not None}
         changes = await LibraryChanges.load(tx, user_id, known.values())
         outcome = ListOutcome()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, rated_bucket
+from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.library import LibraryRead, auto_status, library_details
 from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import CatalogItem, LibraryView, RatingsQuery, SyncItem
@@ -90,13 +91,19 @@ async def remove_ratings(store: Store, *, user_id: int, items: Sequence[SyncItem
     return await store.write(user_id, work, size=len(items))
 
 
-async def add_ratings(store: Store, *, user_id: int, inputs: Sequence[RatingInput]) -> AddOutcome:
-    """Set ratings in request order (the last of duplicates wins), filing new items."""
+async def add_ratings(
+    store: Store,
+    *,
+    user_id: int,
+    inputs: Sequence[RatingInput],
+    learning: LearnPolicy = STRICT,
+) -> AddOutcome:
+    """Set ratings in request order (the last of duplicates wins), filing new items; items
+    the catalog lacks are learned as `learning` allows."""
 
     async def work(tx: WriteTx) -> AddOutcome:
-        wanted = [entry.item.ref for entry in inputs if entry.acceptable]
-        hits = await tx.catalog.find(catalog_query(wanted))
-        items = [resolve(entry.item.ref, hits) if entry.acceptable else None for entry in inputs]
+        wanted = [entry.item if entry.acceptable else None for entry in inputs]
+        items = await resolve_items(tx, user_id=user_id, items=wanted, policy=learning)
         known = {item.id: item for item in items if item is not None}
         # A new entry has no episodes yet, and an old one keeps its own: no episode reads.
         changes = await LibraryChanges.load(tx, user_id, known.values(), episodes=False)

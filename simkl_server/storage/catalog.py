@@ -174,6 +174,26 @@ MAX_ID = statement("SELECT MAX(id) FROM catalog_items WHERE id >= :at_least")
 ANALYZE = statement("ANALYZE")
 
 
+# Learned items are plain inserts: an id or key another transaction took meanwhile fails the
+# write with a unique violation, which the driver replays (never an overwrite).
+INSERT_ITEMS = statement(
+    lambda d: (
+        f"INSERT INTO catalog_items ({', '.join(n for n, _ in _UPSERT_COLUMNS)}) "
+        f"SELECT {', '.join(n for n, _ in _UPSERT_COLUMNS)} "
+        f"FROM ({d.json_rows('rows', _UPSERT_COLUMNS)}) AS r"
+    )
+)
+# Ids added to known items are merged in the database, so two writes adding different ids to
+# one item at once both keep theirs.
+FILL_IDS = statement(
+    lambda d: (
+        f"UPDATE catalog_items SET ids = {d.json_fill('catalog_items.ids', 'r.patch')} "
+        f"FROM ({d.json_rows('rows', (('item_id', 'BIGINT'), ('patch', 'TEXT')))}) AS r "
+        "WHERE catalog_items.id = r.item_id"
+    )
+)
+
+
 class CatalogQueries:
     """Catalog statements on one connection."""
 
@@ -283,6 +303,29 @@ class CatalogQueries:
     async def refresh_statistics(self) -> None:
         """Let the query planner see the tables' current sizes (after bulk loads)."""
         await self._conn.execute(ANALYZE, {})
+
+    async def insert_new(self, items: Sequence[CatalogUpsert]) -> None:
+        """Create catalog items with their index keys; an id or key already taken fails the
+        transaction (a unique violation) instead of overwriting anything."""
+        if not items:
+            return
+        await self._conn.execute(INSERT_ITEMS, {"rows": json_text(map(_upsert_row, items))})
+        key_rows = json_text((key, u.item.id) for u in items for key in u.keys)
+        await self._conn.execute(INSERT_ITEM_KEYS, {"rows": key_rows})
+
+    async def add_ids(
+        self, additions: Mapping[int, tuple[Mapping[str, str], Sequence[str]]]
+    ) -> None:
+        """Give known items more external ids: item id -> (ids by kind, their index keys).
+        Ids an item already has keep their value."""
+        if not additions:
+            return
+        keys = json_text((key, item_id) for item_id, (_, ks) in additions.items() for key in ks)
+        await self._conn.execute(INSERT_ITEM_KEYS, {"rows": keys})
+        patches = json_text(
+            (item_id, orjson.dumps(dict(ids)).decode()) for item_id, (ids, _) in additions.items()
+        )
+        await self._conn.execute(FILL_IDS, {"rows": patches})
 
 
 def _upsert_row(upsert: CatalogUpsert) -> tuple[Any, ...]:

@@ -96,6 +96,13 @@ class SqlDialect:
             f"FROM generate_series(1, CAST(:{count_param} AS INTEGER))"
         )
 
+    def json_fill(self, base: str, patch: str) -> str:
+        """JSON object text `base` with the members of the JSON object text `patch` it lacks
+        (members `base` already has are kept)."""
+        if self.name == "sqlite":
+            return f"json_patch({patch}, {base})"
+        return f"CAST(CAST({patch} AS JSONB) || CAST({base} AS JSONB) AS TEXT)"
+
     @property
     def lock_suffix(self) -> str:
         """Row lock for the per-user write lock; SQLite's BEGIN IMMEDIATE already locks."""

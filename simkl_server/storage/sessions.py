@@ -25,6 +25,15 @@ COUNT_ATTEMPT = statement(
     "THEN excluded.window_start ELSE attempts.window_start END "
     "RETURNING count, window_start"
 )
+# COUNT_ATTEMPT by more than one at once (a budget spent in bulk).
+ADD_ATTEMPTS = statement(
+    "INSERT INTO attempts (key, window_start, count) VALUES (:key, :now, :n) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "count = CASE WHEN attempts.window_start <= CAST(:stale AS BIGINT) THEN excluded.count "
+    "ELSE attempts.count + excluded.count END, "
+    "window_start = CASE WHEN attempts.window_start <= CAST(:stale AS BIGINT) "
+    "THEN excluded.window_start ELSE attempts.window_start END"
+)
 ATTEMPTS = statement(
     "SELECT count, window_start FROM attempts WHERE key = :key AND window_start > :stale"
 )
@@ -81,3 +90,8 @@ class SessionQueries:
     async def purge_attempts(self, *, before: int) -> None:
         """Forget windows that began before `before`."""
         await self._conn.execute(OLD_ATTEMPTS, {"before": before})
+
+    async def add_attempts(self, key: str, count: int, *, now: int, window_ms: int) -> None:
+        """Count `count` attempts at once (a window older than `window_ms` starts again)."""
+        params = {"key": key, "now": now, "n": count, "stale": now - window_ms}
+        await self._conn.execute(ADD_ATTEMPTS, params)

@@ -386,3 +386,43 @@ def library_reads(target: Target, readers: int, rounds: int) -> list[int | None]
         return rows
 
     return in_parallel(readers, read)
+
+
+# --- 11. Learn mode: a flood of unknown ids -------------------------------------------------
+
+
+def unknown_items_body(count: int, *, first: int, title_chars: int) -> bytes:
+    """A ratings body of `count` distinct items no catalog has (imdb ids from tt8800000000),
+    each with a title of `title_chars` characters."""
+    items = [
+        {"title": f"{n:08d}".ljust(title_chars, "x"), "year": 2000, "ids": {"imdb": f"tt88{n:08d}"}}
+        for n in range(first, first + count)
+    ]
+    for item in items:
+        item["rating"] = 5
+    return json.dumps({"movies": items}).encode()
+
+
+def learn_flood(
+    target: Target, *, requests: int, items: int, title_chars: int, concurrency: int = 1
+) -> list[tuple[int, int]]:
+    """`requests` ratings writes of `items` distinct unknown items each (none repeated), sent
+    `concurrency` at a time; (status, items added) of each."""
+    bodies = [
+        unknown_items_body(items, first=index * items, title_chars=title_chars)
+        for index in range(requests)
+    ]
+
+    def send(index: int) -> tuple[int, int]:
+        with httpx2.Client(base_url=target.url, timeout=_TIMEOUT_S) as client:
+            answer = client.post(
+                "/sync/ratings", params=target.query, headers=target.auth, content=bodies[index]
+            )
+            added = answer.json()["added"]["movies"] if answer.status_code == 201 else 0
+            return answer.status_code, added
+
+    results: list[tuple[int, int]] = []
+    for start in range(0, requests, concurrency):
+        with ThreadPoolExecutor(concurrency) as pool:
+            results += list(pool.map(send, range(start, min(requests, start + concurrency))))
+    return results
