@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 import uvicorn
 import uvloop
 
-from simkl_server.app import create_app, open_store
+from simkl_server.app import controlled, create_app, open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.protocol import ConnectionLimits, protocol_class
@@ -67,7 +67,7 @@ def run(
 async def _serve(
     settings: Settings, sock: socket.socket, prepare: Callable[[Store], Awaitable[None]]
 ) -> None:
-    store = await open_store(settings, SystemClock())
+    store = await open_store(settings, controlled(settings, SystemClock()))
     try:
         await prepare(store)
     except BaseException:

@@ -26,6 +26,8 @@ API_MAY_IMPORT = (
     "clock",
     "storage.base",
     "openapi",
+    # The control plane's seed reads catalog interchange lines, as `catalog import` does.
+    "catalog.interchange",
 )
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
     ROOT: (),
