@@ -79,7 +79,7 @@ def _pg_type(table: Table, name: str) -> str:
 
 
 def _insert_rows(table: Table) -> Statement:
-    names = [column.name for column in table.columns]
+    names = [str(column.name) for column in table.columns]
 
     def build(dialect: SqlDialect) -> str:
         rows = dialect.json_rows("rows", [(name, _pg_type(table, name)) for name in names])
@@ -135,7 +135,7 @@ class StateRefused(ValueError):
 
 def state_columns() -> dict[str, tuple[str, ...]]:
     """Every table of the state document and its columns, in load order."""
-    return {table.name: tuple(c.name for c in table.columns) for table in STATE_TABLES}
+    return {str(table.name): tuple(str(c.name) for c in table.columns) for table in STATE_TABLES}
 
 
 def _fault(row: Row) -> Fault:
@@ -251,10 +251,10 @@ class ControlQueries:
         """Every row of every state table, by primary key, as column -> value."""
         tables: dict[str, list[dict[str, Any]]] = {}
         for table in STATE_TABLES:
-            names = [column.name for column in table.columns]
+            names = [str(column.name) for column in table.columns]
             booleans, floats = _BOOLEANS[table.name], _FLOATS[table.name]
             rows = await self._conn.fetch(_SELECT_ALL[table.name], {})
-            tables[table.name] = [
+            tables[str(table.name)] = [
                 {
                     name: _plain(value, name in booleans, name in floats)
                     for name, value in zip(names, row, strict=True)
@@ -267,7 +267,7 @@ class ControlQueries:
         """Insert the rows of a state document into empty tables (StateRefused when the
         database refuses a row), and move id sequences past them."""
         for table in STATE_TABLES:
-            names = [column.name for column in table.columns]
+            names = [str(column.name) for column in table.columns]
             rows = [[row.get(name) for name in names] for row in tables.get(table.name, ())]
             for chunk in _slices(rows):
                 try:

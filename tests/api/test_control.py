@@ -1,0 +1,288 @@
+"""The control plane over HTTP on both databases: off by default, reset, state, seed, clock,
+journal and faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from simkl_server.storage import schema
+from tests.api.support import TERMINATOR_3, WALKING_DEAD, by_simkl, rate
+from tests.conftest import START_MS, Api, serve_api
+
+
+@pytest.fixture
+def api(catalog_database: str) -> Iterator[Api]:
+    """The app with the control plane on."""
+    with serve_api(catalog_database, control=True) as api:
+        yield api
+
+
+def control(api: Api, method: str, path: str, **kwargs: Any) -> Any:
+    """A control request: no credentials."""
+    return api.client.request(method, f"/_control/{path}", **kwargs)
+
+
+def rated(api: Api) -> None:
+    rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=8)]})
+
+
+def test_the_control_plane_is_off_unless_enabled(catalog_database: str) -> None:
+    with serve_api(catalog_database) as api:
+        for method, path in (("POST", "reset"), ("GET", "state"), ("GET", "journal")):
+            response = control(api, method, path)
+            assert response.status_code == 404
+            assert response.json()["error"] == "url_failed"
+
+
+def test_unknown_control_paths_and_methods_are_refused(api: Api) -> None:
+    assert control(api, "GET", "nothing").json()["error"] == "url_failed"
+    response = control(api, "DELETE", "state")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, PUT"
+
+
+def test_reset_clears_user_data_and_keeps_catalog_and_accounts(api: Api) -> None:
+    rated(api)
+    assert control(api, "POST", "reset").status_code == 200
+    tables = control(api, "GET", "state").json()["tables"]
+    assert tables["library"] == [] and tables["activity"] == [] and tables["grants"] == []
+    assert [user["username"] for user in tables["users"]] == ["alice"]
+    assert tables["apps"] and tables["catalog_items"]
+    assert api.get("/sync/ratings").status_code == 401  # the token went with its grant
+
+
+def test_reset_can_take_the_catalog_and_accounts_too(empty_database: str) -> None:
+    with serve_api(empty_database, control=True) as api:
+        control(api, "POST", "seed", json={"catalog": [SEEDED_MOVIE]})
+        check_full_reset(api)
+
+
+def check_full_reset(api: Api) -> None:
+    response = control(api, "POST", "reset", json={"catalog": True, "accounts": True})
+    assert response.json() == {"reset": True, "catalog": True, "accounts": True}
+    tables = control(api, "GET", "state").json()["tables"]
+    assert all(rows == [] for rows in tables.values())
+    assert control(api, "POST", "reset", json={"catalog": "yes"}).status_code == 400
+
+
+def test_state_covers_every_table_the_schema_declares(api: Api) -> None:
+    tables = control(api, "GET", "state").json()["tables"]
+    expected = {table.name for table in schema.metadata.sorted_tables} - schema.CONTROL_TABLES
+    assert set(tables) == expected
+
+
+def test_state_round_trips_exactly(api: Api) -> None:
+    rated(api)
+    rate(api, {"shows": [by_simkl(WALKING_DEAD, rating=9)]})
+    dumped = control(api, "GET", "state").json()
+    assert any(dumped["tables"][name] for name in ("library", "tokens", "activity"))
+    control(api, "POST", "reset", json={"catalog": True, "accounts": True})
+    loaded = control(api, "PUT", "state", json=dumped)
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json() == dumped
+    assert control(api, "GET", "state").json() == dumped
+    assert api.get("/sync/ratings").status_code == 200  # the same token works again
+    api.new_user("bob")  # ids go on after the loaded ones
+
+
+def test_a_bad_state_document_changes_nothing(api: Api) -> None:
+    rated(api)
+    before = control(api, "GET", "state").json()
+    broken = {**before, "tables": {**before["tables"], "users": [{"id": 1}]}}
+    for document in ({"format": "x"}, {**before, "tables": {"nope": []}}, broken):
+        response = control(api, "PUT", "state", json=document)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == "wrong_parameter"
+    assert control(api, "GET", "state").json() == before
+
+
+SEEDED_MOVIE = {"type": "movie", "title": "Seeded", "year": 2020, "ids": {"simkl": 777}}
+
+
+def test_seed_creates_what_a_test_needs_in_one_call(empty_database: str) -> None:
+    with serve_api(empty_database, control=True) as api:
+        check_seed(api)
+
+
+def check_seed(api: Api) -> None:
+    body = {
+        "apps": [{"name": "my app", "client_id": "my-client", "client_secret": "s3cret"}],
+        "users": [{"username": "carol"}],
+        "tokens": [
+            {"username": "carol", "client_id": "my-client", "access_token": "carol-token"},
+            {"username": "alice", "client_id": "my-client"},
+        ],
+        "catalog": [SEEDED_MOVIE],
+    }
+    response = control(api, "POST", "seed", json=body)
+    assert response.status_code == 201, response.text
+    seeded = response.json()
+    assert seeded["apps"][0]["client_id"] == "my-client"
+    assert seeded["apps"][0]["client_secret"] == "s3cret"
+    assert seeded["users"][0]["username"] == "carol"
+    assert seeded["tokens"][0]["access_token"] == "carol-token"
+    assert seeded["catalog"]["added"] == 1
+    alice = seeded["tokens"][1]["access_token"]
+    answer = rate(
+        api, {"movies": [by_simkl(777, rating=7)]}, token=alice, client_id="my-client"
+    )
+    assert answer["added"]["movies"] == 1
+    settings = api.get("/users/settings", token="carol-token", client_id="my-client")
+    assert settings.json()["user"]["name"] == "carol"
+
+
+def test_a_seed_that_cannot_be_made_makes_nothing(api: Api) -> None:
+    before = control(api, "GET", "state").json()
+    body = {"users": [{"username": "dave"}], "tokens": [{"username": "dave", "client_id": "x"}]}
+    response = control(api, "POST", "seed", json=body)
+    assert response.status_code == 400
+    assert "no app" in response.json()["message"]
+    assert control(api, "GET", "state").json() == before
+
+
+def test_the_clock_can_be_fixed_shifted_and_restored(api: Api) -> None:
+    assert control(api, "GET", "clock").json()["now_ms"] == START_MS
+    fixed = control(api, "PUT", "clock", json={"now": "2027-05-01T18:00:00Z"}).json()
+    assert fixed["now"] == "2027-05-01T18:00:00.000Z" and fixed["fixed"] is True
+    rated(api)
+    row = api.get("/sync/ratings/movies").json()["movies"][0]
+    assert row["user_rated_at"] == "2027-05-01T18:00:00.000Z"
+    shifted = control(api, "PUT", "clock", json={"offset_s": 3600}).json()
+    assert shifted["now"] == "2027-05-01T19:00:00.000Z"
+    moved = control(api, "PUT", "clock", json={"advance_s": 60}).json()
+    assert moved["now"] == "2027-05-01T19:01:00.000Z"
+    restored = control(api, "PUT", "clock", json={"system": True}).json()
+    assert restored["now_ms"] == START_MS and restored["system"] is True
+    assert control(api, "PUT", "clock", json={"now": "yesterday"}).status_code == 400
+    assert control(api, "PUT", "clock", json={}).status_code == 400
+
+
+def test_a_pin_expires_when_the_clock_moves_past_it(api: Api) -> None:
+    code = api.get("/oauth/pin", token=None).json()["user_code"]
+    control(api, "PUT", "clock", json={"advance_s": 901})
+    poll = api.get(f"/oauth/pin/{code}", token=None).json()
+    assert poll.get("user_code") != code  # a gone code is answered with a fresh one
+
+
+def test_the_journal_keeps_requests_newest_first_with_secrets_masked(api: Api) -> None:
+    rated(api)
+    api.get("/sync/activities", params={"client_secret": "hush"})
+    api.client.post(
+        "/oauth/token",
+        json={"code": "abc", "client_id": api.client_id, "client_secret": "hush"},
+    )
+    entries = control(api, "GET", "journal", params={"limit": 3}).json()
+    assert [entry["path"] for entry in entries] == [
+        "/oauth/token",
+        "/sync/activities",
+        "/sync/ratings",
+    ]
+    token_call, read, write = entries
+    assert token_call["body"]["client_secret"] == "***" and token_call["body"]["code"] == "***"
+    assert "hush" not in read["query"] and "client_secret=***" in read["query"]
+    assert write["headers"]["authorization"] == "Bearer ***"
+    assert write["body"] == {"movies": [{"ids": {"simkl": TERMINATOR_3}, "rating": 8}]}
+    assert write["status"] == 201 and write["response_body"]["added"]["movies"] == 1
+    assert api.token not in str(entries)
+    assert control(api, "DELETE", "journal").status_code == 204
+    assert control(api, "GET", "journal").json() == []
+
+
+def test_the_journal_is_a_bounded_ring(catalog_database: str) -> None:
+    with serve_api(catalog_database, control=True, journal_size=3) as api:
+        for _ in range(5):
+            api.get("/sync/activities")
+        entries = control(api, "GET", "journal", params={"limit": 3}).json()
+        assert len(entries) == 3
+        assert entries[0]["id"] > entries[1]["id"] > entries[2]["id"]
+        assert control(api, "GET", "journal", params={"limit": 4}).status_code == 400
+
+
+def test_a_rate_limit_fault_fails_the_next_write_once_and_applies_nothing(api: Api) -> None:
+    fault = {"method": "POST", "path": "/sync/ratings*", "respond": "rate_limit",
+             "retry_after_s": 2}  # fmt: skip
+    assert control(api, "POST", "faults", json=fault).status_code == 201
+    response = api.post("/sync/ratings", json={"movies": [by_simkl(TERMINATOR_3, rating=8)]})
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "2"
+    assert response.json()["error"] == "rate_limit"
+    assert api.get("/sync/ratings/movies").json() == {}  # not applied
+    rated(api)  # the fault was used up
+    listed = control(api, "GET", "faults").json()
+    assert listed[0]["times"] == 0 and listed[0]["hits"] == 1
+    assert control(api, "GET", "journal", params={"limit": 3}).json()[-1]["fault"] == "rate_limit"
+
+
+@pytest.mark.parametrize(
+    ("respond", "status", "body"),
+    [
+        ("client_id_failed", 412, {"error": "client_id_failed"}),
+        ("user_token_failed", 401, {"error": "user_token_failed"}),
+        ("server_error", 500, {"error": "internal"}),
+        ("empty", 201, None),
+        ("null", 201, "null"),
+    ],
+)
+def test_each_fault_answers_as_simkl_does(
+    api: Api, respond: str, status: int, body: Any
+) -> None:
+    control(api, "POST", "faults", json={"path": "/sync/ratings", "respond": respond})
+    response = api.post("/sync/ratings", json={"movies": [by_simkl(TERMINATOR_3, rating=8)]})
+    assert response.status_code == status
+    if body is None:
+        assert response.content == b""
+    elif body == "null":
+        assert response.content == b"null"
+    else:
+        assert body.items() <= response.json().items()
+    assert api.get("/sync/ratings/movies").json() == {}
+
+
+def test_a_delay_only_fault_lets_the_request_through(api: Api) -> None:
+    control(api, "POST", "faults", json={"path": "/sync/*", "respond": "none", "delay_ms": 1})
+    assert api.get("/sync/activities").status_code == 200
+
+
+def test_probability_faults_follow_their_seed(api: Api) -> None:
+    fault = {"method": "GET", "path": "/sync/activities", "respond": "server_error",
+             "probability": 0.5, "seed": 7}  # fmt: skip
+    outcomes = []
+    for _ in range(2):
+        control(api, "DELETE", "faults")
+        control(api, "POST", "faults", json=fault)
+        outcomes.append([api.get("/sync/activities").status_code for _ in range(12)])
+    assert outcomes[0] == outcomes[1]
+    assert set(outcomes[0]) == {200, 500}
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"respond": "explode"},
+        {"respond": "empty", "times": 1, "probability": 0.5},
+        {"respond": "empty", "probability": 2},
+        {"respond": "empty", "delay_ms": -1},
+        {"respond": "empty", "surprise": 1},
+        [],
+    ],
+)
+def test_a_bad_fault_is_refused(api: Api, fault: Any) -> None:
+    response = control(api, "POST", "faults", json=fault)
+    assert response.status_code == 400
+    assert control(api, "GET", "faults").json() == []
+
+
+def test_rate_limits_answer_429_past_one_write_a_second(catalog_database: str) -> None:
+    with serve_api(catalog_database, control=True, rate_limits=True) as api:
+        control(api, "PUT", "clock", json={"now": "2027-05-01T18:00:00Z"})
+        rated(api)
+        again = api.post("/sync/ratings", json={"movies": [by_simkl(TERMINATOR_3, rating=9)]})
+        assert again.status_code == 429
+        assert again.headers["retry-after"] == "1"
+        control(api, "PUT", "clock", json={"advance_s": 1})
+        rated(api)
+        statuses = [api.get("/sync/activities").status_code for _ in range(11)]
+        assert statuses == [200] * 10 + [429]
