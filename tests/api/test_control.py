@@ -48,9 +48,12 @@ def test_reset_clears_user_data_and_keeps_catalog_and_accounts(api: Api) -> None
     rated(api)
     assert control(api, "POST", "reset").status_code == 200
     tables = control(api, "GET", "state").json()["tables"]
-    assert tables["library"] == [] and tables["activity"] == [] and tables["grants"] == []
+    assert tables["library"] == []
+    assert tables["activity"] == []
+    assert tables["grants"] == []
     assert [user["username"] for user in tables["users"]] == ["alice"]
-    assert tables["apps"] and tables["catalog_items"]
+    assert tables["apps"]
+    assert tables["catalog_items"]
     assert api.get("/sync/ratings").status_code == 401  # the token went with its grant
 
 
@@ -126,9 +129,7 @@ def check_seed(api: Api) -> None:
     assert seeded["tokens"][0]["access_token"] == "carol-token"
     assert seeded["catalog"]["added"] == 1
     alice = seeded["tokens"][1]["access_token"]
-    answer = rate(
-        api, {"movies": [by_simkl(777, rating=7)]}, token=alice, client_id="my-client"
-    )
+    answer = rate(api, {"movies": [by_simkl(777, rating=7)]}, token=alice, client_id="my-client")
     assert answer["added"]["movies"] == 1
     settings = api.get("/users/settings", token="carol-token", client_id="my-client")
     assert settings.json()["user"]["name"] == "carol"
@@ -146,7 +147,8 @@ def test_a_seed_that_cannot_be_made_makes_nothing(api: Api) -> None:
 def test_the_clock_can_be_fixed_shifted_and_restored(api: Api) -> None:
     assert control(api, "GET", "clock").json()["now_ms"] == START_MS
     fixed = control(api, "PUT", "clock", json={"now": "2027-05-01T18:00:00Z"}).json()
-    assert fixed["now"] == "2027-05-01T18:00:00.000Z" and fixed["fixed"] is True
+    assert fixed["now"] == "2027-05-01T18:00:00.000Z"
+    assert fixed["fixed"] is True
     rated(api)
     row = api.get("/sync/ratings/movies").json()["movies"][0]
     assert row["user_rated_at"] == "2027-05-01T18:00:00.000Z"
@@ -155,7 +157,8 @@ def test_the_clock_can_be_fixed_shifted_and_restored(api: Api) -> None:
     moved = control(api, "PUT", "clock", json={"advance_s": 60}).json()
     assert moved["now"] == "2027-05-01T19:01:00.000Z"
     restored = control(api, "PUT", "clock", json={"system": True}).json()
-    assert restored["now_ms"] == START_MS and restored["system"] is True
+    assert restored["now_ms"] == START_MS
+    assert restored["system"] is True
     assert control(api, "PUT", "clock", json={"now": "yesterday"}).status_code == 400
     assert control(api, "PUT", "clock", json={}).status_code == 400
 
@@ -181,11 +184,14 @@ def test_the_journal_keeps_requests_newest_first_with_secrets_masked(api: Api) -
         "/sync/ratings",
     ]
     token_call, read, write = entries
-    assert token_call["body"]["client_secret"] == "***" and token_call["body"]["code"] == "***"
-    assert "hush" not in read["query"] and "client_secret=***" in read["query"]
+    assert token_call["body"]["client_secret"] == "***"
+    assert token_call["body"]["code"] == "***"
+    assert "hush" not in read["query"]
+    assert "client_secret=***" in read["query"]
     assert write["headers"]["authorization"] == "Bearer ***"
     assert write["body"] == {"movies": [{"ids": {"simkl": TERMINATOR_3}, "rating": 8}]}
-    assert write["status"] == 201 and write["response_body"]["added"]["movies"] == 1
+    assert write["status"] == 201
+    assert write["response_body"]["added"]["movies"] == 1
     assert api.token not in str(entries)
     assert control(api, "DELETE", "journal").status_code == 204
     assert control(api, "GET", "journal").json() == []
@@ -212,7 +218,8 @@ def test_a_rate_limit_fault_fails_the_next_write_once_and_applies_nothing(api: A
     assert api.get("/sync/ratings/movies").json() == {}  # not applied
     rated(api)  # the fault was used up
     listed = control(api, "GET", "faults").json()
-    assert listed[0]["times"] == 0 and listed[0]["hits"] == 1
+    assert listed[0]["times"] == 0
+    assert listed[0]["hits"] == 1
     assert control(api, "GET", "journal", params={"limit": 3}).json()[-1]["fault"] == "rate_limit"
 
 
@@ -226,9 +233,7 @@ def test_a_rate_limit_fault_fails_the_next_write_once_and_applies_nothing(api: A
         ("null", 201, "null"),
     ],
 )
-def test_each_fault_answers_as_simkl_does(
-    api: Api, respond: str, status: int, body: Any
-) -> None:
+def test_each_fault_answers_as_simkl_does(api: Api, respond: str, status: int, body: Any) -> None:
     control(api, "POST", "faults", json={"path": "/sync/ratings", "respond": respond})
     response = api.post("/sync/ratings", json={"movies": [by_simkl(TERMINATOR_3, rating=8)]})
     assert response.status_code == status
