@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import uvicorn
 import uvloop
 
+from simkl_server.api._http import SimklApp
 from simkl_server.app import controlled, create_app, open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
@@ -75,7 +76,20 @@ async def _serve(
         raise
     app = create_app(settings, store=store, close_store=True)
     _allow_open_files(settings.max_connections + _SPARE_FILES)
-    config = uvicorn.Config(
+    config = uvicorn_config(settings, app)
+    host, port = sock.getsockname()[:2]
+    log.info("listening on http://%s:%d (Ctrl+C to stop)", _url_host(host), port)
+    # What start-up loaded lives as long as the process: frozen out of the collector's
+    # generations, a full collection (which a large read's many objects set off, in a worker
+    # thread holding the interpreter lock) traces what requests allocate, not the program.
+    gc.freeze()
+    await uvicorn.Server(config).serve(sockets=[sock])
+
+
+def uvicorn_config(settings: Settings, app: SimklApp) -> uvicorn.Config:
+    """How uvicorn serves the app: this server's protocol (its connection limits), no
+    WebSockets, our own log format and access lines."""
+    return uvicorn.Config(
         app,
         http=protocol_class(ConnectionLimits.from_settings(settings)),
         ws="none",  # no WebSocket endpoints: an Upgrade request is answered as plain HTTP
@@ -84,13 +98,6 @@ async def _serve(
         access_log=False,  # the app writes its own access lines, secrets masked
         backlog=_BACKLOG,
     )
-    host, port = sock.getsockname()[:2]
-    log.info("listening on http://%s:%d (Ctrl+C to stop)", _url_host(host), port)
-    # What start-up loaded lives as long as the process: frozen out of the collector's
-    # generations, a full collection (which a large read's many objects set off, in a worker
-    # thread holding the interpreter lock) traces what requests allocate, not the program.
-    gc.freeze()
-    await uvicorn.Server(config).serve(sockets=[sock])
 
 
 def _allow_open_files(wanted: int) -> None:

@@ -64,6 +64,7 @@ class ControlMiddleware:
             f"{PREFIX}/reset": {"POST": _reset},
             f"{PREFIX}/state": {"GET": _get_state, "PUT": _put_state},
             f"{PREFIX}/seed": {"POST": _seed},
+            f"{PREFIX}/approve": {"POST": _approve},
             f"{PREFIX}/clock": {"GET": _get_clock, "PUT": _put_clock},
             f"{PREFIX}/journal": {"GET": self._get_journal, "DELETE": _clear_journal},
             f"{PREFIX}/faults": {"GET": _get_faults, "POST": _add_fault, "DELETE": _clear_faults},
@@ -204,6 +205,15 @@ async def _seed(request: Request) -> Response:
     wanted = wire.seed(await _json(request), parse_line)
     seeded = await control.seed(_store(request), services(request).keys, wanted)
     return JSONResponse(wire.seeded_answer(seeded), status_code=201)
+
+
+async def _approve(request: Request) -> Response:
+    user_code, username, allowed = wire.decision(await _json(request))
+    app_name = await control.decide_code(
+        _store(request), user_code=user_code, username=username, allowed=allowed
+    )
+    return JSONResponse({"user_code": user_code, "username": username, "allowed": allowed,
+                         "app": app_name})  # fmt: skip
 
 
 async def _get_clock(request: Request) -> Response:

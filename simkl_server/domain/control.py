@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from simkl_server.clock import ControlledClock, new_secret
-from simkl_server.domain import grants, redirects
+from simkl_server.domain import grants, pin, redirects
 from simkl_server.domain.auth import AccountError, create_user_in
 from simkl_server.domain.catalog import CatalogRecord, ImportReport, import_records
 from simkl_server.domain.models import AppKind, Fault, JournalEntry
@@ -342,3 +342,18 @@ async def _seed_token(tx: WriteTx, keys: Keys, wanted: SeedToken) -> dict[str, A
         now=tx.now_ms,
     )
     return {**answer, "access_token": wanted.access_token}
+
+
+async def decide_code(store: Store, *, user_code: str, username: str, allowed: bool) -> str:
+    """Approve (or decline) a PIN or device code for a user, as the user would on the /pin
+    page; the app's name."""
+    user_id = await store.read.accounts.find_user(username)
+    if user_id is None:
+        raise ControlError(f"no user named {username!r}")
+    try:
+        approval = await pin.decide(
+            store, typed=user_code, user_id=user_id, allowed=allowed, address="control"
+        )
+    except pin.UnknownCode:
+        raise ControlError(f"no live code {user_code!r} is waiting") from None
+    return approval.app.name

@@ -60,6 +60,19 @@ def reset_flags(body: Any) -> tuple[bool, bool]:
     return _flag(found, "catalog"), _flag(found, "accounts")
 
 
+def decision(body: Any) -> tuple[str, str, bool]:
+    """(user_code, username, allow) of `{"user_code", "username", "allow": true}`."""
+    found = _object(body, "an approval")
+    allowed = found.get("allow", True)
+    if not isinstance(allowed, bool):
+        raise ControlError("allow is true or false")
+    return (
+        _text(found.get("user_code"), "user_code", max_chars=64),
+        _text(found.get("username"), "username"),
+        allowed,
+    )
+
+
 def clock_change(body: Any) -> ClockChange:
     """`{"now": ISO}`, `{"offset_s": N}`, `{"advance_s": N}` or `{"system": true}`."""
     found = _object(body, "a clock body")
