@@ -14,7 +14,9 @@ import requests
 from simkl_server.testing import ControlError, SimklServer
 
 TERMINATOR_3 = 53536  # in the demo catalog the fixture's server holds
-MOVIE: dict[str, Any] = {"movies": [{"ids": {"simkl": TERMINATOR_3}, "watched_at": "2024-05-01T18:00:00Z"}]}
+MOVIE: dict[str, Any] = {
+    "movies": [{"ids": {"simkl": TERMINATOR_3}, "watched_at": "2024-05-01T18:00:00Z"}]
+}
 
 
 def test_the_fixture_gives_a_server_with_an_app_a_user_and_a_token(

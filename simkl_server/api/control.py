@@ -126,6 +126,7 @@ class ControlMiddleware:
 
         try:
             if fault is not None and fault.respond != control.ONLY_DELAY:
+                await _drain(receiving)  # what the app sent belongs in the journal too
                 await self._fault_response(scope, fault)(scope, receiving, sending)
             else:
                 await self.app(scope, receiving, sending)
@@ -160,6 +161,17 @@ class ControlMiddleware:
             raise control.ControlError(f"limit is a number from 1 to {self.journal_size}")
         entries = await _store(request).read.control.journal(int(raw))
         return JSONResponse([wire.journal_answer(entry) for entry in entries])
+
+
+async def _drain(receive: Receive) -> None:
+    """Read the request's body for the journal, up to what it keeps (the rest is left
+    unread: the server discards it)."""
+    size = 0
+    while size <= JOURNAL_BODY_BYTES:
+        message = await receive()
+        size += len(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 def _success_status(document: dict[str, Any], method: str, path: str) -> int:
@@ -290,13 +302,13 @@ def masked_body(body: bytes, content_type: str) -> str | None:
         return None
     if len(body) > JOURNAL_BODY_BYTES:
         return f"<{len(body)} bytes not kept>"
-    if content_type.startswith(_FORM):
-        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
-        return urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs])
     try:
         return orjson.dumps(_masked(orjson.loads(body))).decode()
     except orjson.JSONDecodeError:
         pass
+    if content_type.startswith(_FORM):
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        return urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs], safe="*")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

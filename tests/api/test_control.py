@@ -197,6 +197,13 @@ def test_the_journal_keeps_requests_newest_first_with_secrets_masked(api: Api) -
     assert control(api, "GET", "journal").json() == []
 
 
+def test_form_bodies_are_masked_in_the_journal(api: Api) -> None:
+    form = {"grant_type": "authorization_code", "code": "abc", "client_secret": "hush"}
+    api.client.post("/oauth/token", data=form)
+    body = control(api, "GET", "journal", params={"limit": 1}).json()[0]["body"]
+    assert body == "grant_type=authorization_code&code=***&client_secret=***"
+
+
 def test_the_journal_is_a_bounded_ring(catalog_database: str) -> None:
     with serve_api(catalog_database, control=True, journal_size=3) as api:
         for _ in range(5):
@@ -220,7 +227,9 @@ def test_a_rate_limit_fault_fails_the_next_write_once_and_applies_nothing(api: A
     listed = control(api, "GET", "faults").json()
     assert listed[0]["times"] == 0
     assert listed[0]["hits"] == 1
-    assert control(api, "GET", "journal", params={"limit": 3}).json()[-1]["fault"] == "rate_limit"
+    faulted = control(api, "GET", "journal", params={"limit": 3}).json()[-1]
+    assert faulted["fault"] == "rate_limit"
+    assert faulted["body"] == {"movies": [by_simkl(TERMINATOR_3, rating=8)]}
 
 
 @pytest.mark.parametrize(
