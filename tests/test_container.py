@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # (no stubs in the lock)
 from typer.testing import CliRunner
 
 from simkl_server.cli import cli
