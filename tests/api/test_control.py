@@ -8,6 +8,10 @@ from typing import Any
 
 import pytest
 
+from simkl_server.api.control import ControlMiddleware
+from simkl_server.api.rate_limits import RateLimitMiddleware
+from simkl_server.app import create_app
+from simkl_server.config import Settings
 from simkl_server.storage import schema
 from tests.api.support import TERMINATOR_3, WALKING_DEAD, by_simkl, rate
 from tests.conftest import START_MS, Api, serve_api
@@ -35,6 +39,16 @@ def test_the_control_plane_is_off_unless_enabled(catalog_database: str) -> None:
             response = control(api, method, path)
             assert response.status_code == 404
             assert response.json()["error"] == "url_failed"
+
+
+def test_nothing_of_the_control_plane_runs_when_it_is_off() -> None:
+    def installed(**settings: Any) -> set[type]:
+        app = create_app(Settings(database_url="sqlite:///never-opened.db", **settings))
+        return {middleware.cls for middleware in app.user_middleware}  # type: ignore[misc]
+
+    assert ControlMiddleware not in installed()
+    assert RateLimitMiddleware not in installed()
+    assert {ControlMiddleware, RateLimitMiddleware} <= installed(control=True, rate_limits=True)
 
 
 def test_unknown_control_paths_and_methods_are_refused(api: Api) -> None:
