@@ -27,7 +27,7 @@ from simkl_server.config import Settings
 from simkl_server.demo import DEMO_CLIENT_ID, DEMO_TOKEN, ensure_demo
 from simkl_server.storage import migrate
 
-BENCH_KEY = "bench-only-secret-key-0123456789abcdefABCDEF"  # noqa: S105 -- a throwaway database
+BENCH_KEY = "bench-only-secret-key-0123456789abcdefABCDEF"
 
 REQUEST = {
     "type": "http",
