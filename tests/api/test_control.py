@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from starlette.testclient import TestClient
+
 from simkl_server.api.control import ControlMiddleware
 from simkl_server.api.rate_limits import RateLimitMiddleware
 from simkl_server.app import create_app
@@ -92,10 +94,18 @@ def test_state_covers_every_table_the_schema_declares(api: Api) -> None:
 
 
 def test_state_round_trips_exactly(api: Api) -> None:
-    rated(api)
-    rate(api, {"shows": [by_simkl(WALKING_DEAD, rating=9)]})
+    memo = {"text": "again", "is_private": True}
+    history = {
+        "movies": [by_simkl(TERMINATOR_3, rating=8, memo=memo)],
+        "shows": [by_simkl(WALKING_DEAD, seasons=[{"number": 1, "episodes": [{"number": 1}]}])],
+    }
+    assert api.post("/sync/history", json=history).status_code == 201
+    api.get("/oauth/pin", token=None)  # a code waiting for approval
     dumped = control(api, "GET", "state").json()
-    assert any(dumped["tables"][name] for name in ("library", "tokens", "activity"))
+    filled = {"library", "user_episodes", "tokens", "grants", "activity", "user_codes",
+              "catalog_items", "catalog_ids", "catalog_episodes"}  # fmt: skip
+    assert all(dumped["tables"][name] for name in filled)
+    assert any(row["memo_private"] is True for row in dumped["tables"]["library"])
     control(api, "POST", "reset", json={"catalog": True, "accounts": True})
     loaded = control(api, "PUT", "state", json=dumped)
     assert loaded.status_code == 200, loaded.text
@@ -103,6 +113,18 @@ def test_state_round_trips_exactly(api: Api) -> None:
     assert control(api, "GET", "state").json() == dumped
     assert api.get("/sync/ratings").status_code == 200  # the same token works again
     api.new_user("bob")  # ids go on after the loaded ones
+
+
+def test_processes_sharing_a_database_share_the_clock_and_faults(
+    api: Api, catalog_database: str
+) -> None:
+    other = create_app(Settings(database_url=catalog_database, control=True))
+    with TestClient(other) as second:
+        control(api, "PUT", "clock", json={"now": "2027-05-01T18:00:00Z"})
+        assert second.get("/_control/clock").json()["now"] == "2027-05-01T18:00:00.000Z"
+        second.post("/_control/faults", json={"path": "/sync/activities", "respond": "null"})
+        assert api.get("/sync/activities").content == b"null"
+        assert second.get("/_control/journal").json()[0]["fault"] == "null"
 
 
 def test_a_bad_state_document_changes_nothing(api: Api) -> None:
