@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from starlette.testclient import TestClient
 
 from simkl_server.api.control import ControlMiddleware
