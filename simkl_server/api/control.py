@@ -10,6 +10,7 @@ middleware is not installed at all, so it costs the API nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -36,9 +37,10 @@ from simkl_server.errors import (
     WrongMethod,
     WrongParameter,
 )
-from simkl_server.storage.base import Store, state_columns
+from simkl_server.storage.base import DatabaseUnavailable, Store, state_columns
 from simkl_server.wire import control as wire
 
+log = logging.getLogger("simkl_server")
 PREFIX = "/_control"
 # Bodies the journal keeps, request and response alike; a larger one is noted by its size
 # (it cannot be masked reliably once cut).
@@ -132,7 +134,10 @@ class ControlMiddleware:
                 await self.app(scope, receiving, sending)
         finally:
             entry = _entry(scope, (bytes(sent_body), bytes(answer)), status, fault)
-            await control.record(store, entry, cap=self.journal_size)
+            try:
+                await control.record(store, entry, cap=self.journal_size)
+            except DatabaseUnavailable as exc:  # answered already: only the entry is lost
+                log.warning("journal entry lost: %s", exc)
 
     def _fault_response(self, scope: Scope, fault: Fault) -> Response:
         """Simkl's own answer for the failure the fault names."""
