@@ -170,6 +170,20 @@ def check_seed(api: Api) -> None:
     assert settings.json()["user"]["name"] == "carol"
 
 
+def test_seed_gives_an_auth_v2_app_its_token_pair(api: Api) -> None:
+    body = {
+        "apps": [{"name": "v2", "client_id": "v2-client", "auth_version": 2}],
+        "tokens": [{"username": "alice", "client_id": "v2-client"}],
+    }
+    token = control(api, "POST", "seed", json=body).json()["tokens"][0]
+    assert token["access_token"].startswith("simkl_at_")
+    assert token["refresh_token"].startswith("simkl_rt_")
+    settings = api.get("/users/settings", token=token["access_token"], client_id="v2-client")
+    assert settings.status_code == 200
+    body["tokens"][0]["access_token"] = "chosen"
+    assert control(api, "POST", "seed", json={"tokens": body["tokens"]}).status_code == 400
+
+
 def test_a_seed_that_cannot_be_made_makes_nothing(api: Api) -> None:
     before = control(api, "GET", "state").json()
     body = {"users": [{"username": "dave"}], "tokens": [{"username": "dave", "client_id": "x"}]}
@@ -200,9 +214,13 @@ def test_the_clock_can_be_fixed_shifted_and_restored(api: Api) -> None:
 
 def test_a_pin_expires_when_the_clock_moves_past_it(api: Api) -> None:
     code = api.get("/oauth/pin", token=None).json()["user_code"]
+    control(api, "PUT", "clock", json={"advance_s": 5})
+    pending = api.get(f"/oauth/pin/{code}", token=None).json()
+    assert pending == {"result": "KO", "message": "Authorization pending"}
     control(api, "PUT", "clock", json={"advance_s": 901})
-    poll = api.get(f"/oauth/pin/{code}", token=None).json()
-    assert poll.get("user_code") != code  # a gone code is answered with a fresh one
+    expired = api.get(f"/oauth/pin/{code}", token=None).json()
+    assert expired["result"] == "OK"
+    assert expired["user_code"] != code  # a gone code is answered with a fresh one
 
 
 def test_the_journal_keeps_requests_newest_first_with_secrets_masked(api: Api) -> None:
