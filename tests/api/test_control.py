@@ -171,7 +171,7 @@ def check_seed(api: Api) -> None:
 
 
 def test_seed_gives_an_auth_v2_app_its_token_pair(api: Api) -> None:
-    body = {
+    body: dict[str, Any] = {
         "apps": [{"name": "v2", "client_id": "v2-client", "auth_version": 2}],
         "tokens": [{"username": "alice", "client_id": "v2-client"}],
     }
@@ -180,8 +180,8 @@ def test_seed_gives_an_auth_v2_app_its_token_pair(api: Api) -> None:
     assert token["refresh_token"].startswith("simkl_rt_")
     settings = api.get("/users/settings", token=token["access_token"], client_id="v2-client")
     assert settings.status_code == 200
-    body["tokens"][0]["access_token"] = "chosen"
-    assert control(api, "POST", "seed", json={"tokens": body["tokens"]}).status_code == 400
+    chosen = [{"username": "alice", "client_id": "v2-client", "access_token": "chosen"}]
+    assert control(api, "POST", "seed", json={"tokens": chosen}).status_code == 400
 
 
 def test_a_seed_that_cannot_be_made_makes_nothing(api: Api) -> None:
