@@ -12,9 +12,11 @@ from contextlib import asynccontextmanager
 from simkl_server import logs, web
 from simkl_server.api import ROUTES
 from simkl_server.api._http import BodyBudget, LargeReads, Services, SimklApp
+from simkl_server.api.control import ControlMiddleware
 from simkl_server.api.edge import ACCESS_LOGGER, EdgeMiddleware
 from simkl_server.api.errors import install_error_handlers
-from simkl_server.clock import Clock, SystemClock
+from simkl_server.api.rate_limits import RateLimitMiddleware
+from simkl_server.clock import Clock, ControlledClock, SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain.scrobble import complete_checkins
 from simkl_server.domain.tokens import Keys
@@ -57,6 +59,14 @@ async def open_store(settings: Settings, clock: Clock) -> Store:
     )
 
 
+def controlled(settings: Settings, clock: Clock) -> Clock:
+    """The clock the store reads: with the control plane on, one the control plane can set
+    (kept in the database, followed by every process)."""
+    if settings.control and not isinstance(clock, ControlledClock):
+        return ControlledClock(clock)
+    return clock
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -67,7 +77,7 @@ def create_app(
     """The ASGI app; it opens its own store unless one is given (tests share theirs, the
     server hands over one it opened, with `close_store`, for the app to close on shutdown)."""
     settings = settings or Settings()
-    clock = clock or SystemClock()
+    clock = controlled(settings, clock or SystemClock())
     keys = Keys(load_secret_key(settings))
 
     @asynccontextmanager
@@ -95,6 +105,11 @@ def create_app(
     app.large_reads = LargeReads()
     install_error_handlers(app)
     app.router.redirect_slashes = False
+    # Inside the edge (which logs every request and answers any failure), innermost first.
+    if settings.rate_limits:
+        app.add_middleware(RateLimitMiddleware)
+    if settings.control:
+        app.add_middleware(ControlMiddleware, journal_size=settings.journal_size)
     app.add_middleware(
         EdgeMiddleware,
         access_log=settings.access_log,

@@ -41,3 +41,25 @@ class FrozenClock:
 def new_secret(nbytes: int = 32) -> str:
     """Return a random hex string suitable for client ids, secrets and access tokens."""
     return secrets.token_hex(nbytes)
+
+
+class ControlledClock:
+    """A clock a test can set: fixed at an instant, shifted by an offset, or the base clock.
+
+    The setting lives in the database (the control plane writes it); each request copies it
+    here before anything reads the time, so every process sharing the database follows it."""
+
+    def __init__(self, base: Clock) -> None:
+        self.base = base
+        self.fixed_ms: int | None = None
+        self.offset_ms = 0
+
+    def now_ms(self) -> int:
+        """The fixed instant or the base clock's time, plus the offset."""
+        start = self.base.now_ms() if self.fixed_ms is None else self.fixed_ms
+        return start + self.offset_ms
+
+    def follow(self, fixed_ms: int | None, offset_ms: int) -> None:
+        """Take the setting the database holds."""
+        self.fixed_ms = fixed_ms
+        self.offset_ms = offset_ms

@@ -334,6 +334,23 @@ class Settings(BaseSettings):
         description="Most catalog items all users together may teach in a day; further unknown "
         "items stay not_found.",
     )
+    control: bool = Field(
+        default=False,
+        description="Serve the control plane under /_control/ (reset, state, seed, clock, "
+        "journal, faults) for client developers' tests; no credentials: never on a server "
+        "others reach.",
+    )
+    journal_size: int = Field(
+        default=1000,
+        gt=0,
+        le=100_000,
+        description="Requests the control plane's journal keeps (the oldest go first).",
+    )
+    rate_limits: bool = Field(
+        default=False,
+        description="Apply Simkl's documented rate limits: per access token (or per client_id "
+        "without one) 10 GET and 1 POST a second, over them 429 rate_limit with Retry-After.",
+    )
 
     @field_validator("database_url")
     @classmethod

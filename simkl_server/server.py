@@ -22,7 +22,8 @@ from collections.abc import Awaitable, Callable
 import uvicorn
 import uvloop
 
-from simkl_server.app import create_app, open_store
+from simkl_server.api._http import SimklApp
+from simkl_server.app import controlled, create_app, open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.keys import load_secret_key
@@ -87,7 +88,7 @@ def _serve_here(settings: Settings, sock: socket.socket, prepare: Prepare | None
 
 async def _prepare_once(settings: Settings, prepare: Prepare) -> None:
     load_secret_key(settings)  # made here, once, if missing: not by each worker
-    store = await open_store(settings, SystemClock())
+    store = await open_store(settings, controlled(settings, SystemClock()))
     try:
         await prepare(store)
     finally:
@@ -163,7 +164,7 @@ def _signal_quietly(pid: int, signum: int) -> None:
 
 
 async def _serve(settings: Settings, sock: socket.socket, prepare: Prepare | None) -> None:
-    store = await open_store(settings, SystemClock())
+    store = await open_store(settings, controlled(settings, SystemClock()))
     if prepare is not None:
         try:
             await prepare(store)
@@ -172,7 +173,18 @@ async def _serve(settings: Settings, sock: socket.socket, prepare: Prepare | Non
             raise
     app = create_app(settings, store=store, close_store=True)
     _allow_open_files(settings.max_connections + _SPARE_FILES)
-    config = uvicorn.Config(
+    config = uvicorn_config(settings, app)
+    # What start-up loaded lives as long as the process: frozen out of the collector's
+    # generations, a full collection (which a large read's many objects set off, in a worker
+    # thread holding the interpreter lock) traces what requests allocate, not the program.
+    gc.freeze()
+    await uvicorn.Server(config).serve(sockets=[sock])
+
+
+def uvicorn_config(settings: Settings, app: SimklApp) -> uvicorn.Config:
+    """How uvicorn serves the app: this server's protocol (its connection limits), no
+    WebSockets, our own log format and access lines."""
+    return uvicorn.Config(
         app,
         http=protocol_class(ConnectionLimits.from_settings(settings)),
         ws="none",  # no WebSocket endpoints: an Upgrade request is answered as plain HTTP
@@ -181,11 +193,6 @@ async def _serve(settings: Settings, sock: socket.socket, prepare: Prepare | Non
         access_log=False,  # the app writes its own access lines, secrets masked
         backlog=_BACKLOG,
     )
-    # What start-up loaded lives as long as the process: frozen out of the collector's
-    # generations, a full collection (which a large read's many objects set off, in a worker
-    # thread holding the interpreter lock) traces what requests allocate, not the program.
-    gc.freeze()
-    await uvicorn.Server(config).serve(sockets=[sock])
 
 
 def _allow_open_files(wanted: int) -> None:

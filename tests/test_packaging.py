@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -56,3 +60,43 @@ def test_the_lock_pins_every_requirement_within_its_range(
         if version is None or not requirement.specifier.contains(version, prereleases=True):
             stale.append(f"{text} (locked: {version})")
     assert not stale, f"{lock} is out of date, run `make lock`: {', '.join(stale)}"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    """The wheel built from the files the Dockerfile copies (offline: no build isolation, no
+    dependencies), in a folder of its own so the checkout gets no build output."""
+    source, out = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "simkl_server", source / "simkl_server",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+         "--wheel-dir", str(out), str(source)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    (built,) = out.glob("simkl_server-*.whl")
+    return zipfile.ZipFile(built)
+
+
+def test_the_wheel_starts_the_server_and_registers_the_pytest_plugin(
+    wheel: zipfile.ZipFile,
+) -> None:
+    (entry_points,) = [name for name in wheel.namelist() if name.endswith("entry_points.txt")]
+    text = wheel.read(entry_points).decode()
+    assert "simkl-server = simkl_server.cli:main" in text
+    assert "[pytest11]\nsimkl_server = simkl_server.testing" in text
+
+
+def test_the_wheel_holds_what_serve_demo_control_needs(wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    package = ROOT / "simkl_server"
+    for needed in (
+        *package.glob("storage/migrations/versions/*.py"),
+        *package.glob("openapi/*.json"),
+        package / "data" / "demo-catalog.jsonl.gz",
+        package / "testing.py",
+    ):
+        assert needed.relative_to(ROOT).as_posix() in names, needed

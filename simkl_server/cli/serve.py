@@ -47,9 +47,25 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    control: Annotated[
+        bool,
+        typer.Option(
+            help="Serve the control plane under /_control/ (for client tests; no credentials)."
+        ),
+    ] = False,
+    rate_limits: Annotated[
+        bool, typer.Option(help="Apply Simkl's rate limits (10 GET and 1 POST a second).")
+    ] = False,
 ) -> None:
     """Run the server (migrating the database first)."""
-    settings = load(host=host, port=port, workers=workers, catalog_learn=learn)
+    settings = load(
+        host=host,
+        port=port,
+        workers=workers,
+        catalog_learn=learn,
+        control=control or None,
+        rate_limits=rate_limits or None,
+    )
     if settings.catalog_learn is None:  # the server learns unless told to emulate strictly
         settings = settings.model_copy(update={"catalog_learn": True})
     # Bound before anything else, so a taken port fails before a banner or a migration.
@@ -65,6 +81,11 @@ def serve(
 async def _prepare(store: Store, settings: Settings, sock: socket.socket, demo: bool) -> None:
     """Load the demo data and print its banner, or warn when nothing fills the catalog."""
     log.info("database: %s", settings.database.describe())
+    if settings.control:
+        log.warning(
+            "control plane on: anyone who reaches this server can reset, read and change all "
+            "of its data at /_control/ (a test server: keep it on loopback)"
+        )
     if demo:
         credentials = await ensure_demo(store)
         say(credentials.banner(settings.host, sock.getsockname()[1]))

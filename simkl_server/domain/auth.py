@@ -106,16 +106,22 @@ async def create_user(store: Store, *, username: str, password: str | None = Non
         except passwords.PasswordError as exc:
             raise AccountError(str(exc)) from None
 
-    async def work(tx: WriteTx) -> int:
-        if await tx.accounts.find_user(username) is not None:
-            raise AccountError(f"user {username!r} already exists")
-        user_id = await tx.accounts.create_user(
-            username=username, created_at=tx.now_ms, password_hash=password_hash
-        )
-        await tx.activities.touch(user_id, [SETTINGS_BUCKET], at=tx.now_ms)
-        return user_id
+    return await store.transaction(
+        lambda tx: create_user_in(tx, username=username, password_hash=password_hash)
+    )
 
-    return await store.transaction(work)
+
+async def create_user_in(tx: WriteTx, *, username: str, password_hash: str | None) -> int:
+    """Create a user inside a transaction (the name checked, unique)."""
+    if not _USERNAME.fullmatch(username):
+        raise AccountError(f"invalid username {username!r}: use 1-64 of A-Z a-z 0-9 _ . -")
+    if await tx.accounts.find_user(username) is not None:
+        raise AccountError(f"user {username!r} already exists")
+    user_id = await tx.accounts.create_user(
+        username=username, created_at=tx.now_ms, password_hash=password_hash
+    )
+    await tx.activities.touch(user_id, [SETTINGS_BUCKET], at=tx.now_ms)
+    return user_id
 
 
 async def issue_token(store: Store, keys: Keys, *, username: str, client_id: str) -> str:

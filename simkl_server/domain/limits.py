@@ -67,3 +67,26 @@ async def clear(store: Store, limit: Limit, who: str) -> None:
 
 def _retry_after(limit: Limit, window_start: int, now: int) -> int:
     return max(1, (window_start + limit.window_ms - now + 999) // 1000)
+
+
+# Simkl's documented request limits (off unless the rate_limits setting is on): per access
+# token, or per client_id for requests without one, 10 GETs and 1 POST a second.
+API_GETS = Limit("api-gets", 10, 1000)
+API_WRITES = Limit("api-writes", 1, 1000)
+
+
+async def count_request(store: Store, limit: Limit, who: str) -> None:
+    """Count one request against `who`'s window; 429 rate_limit past the limit (the
+    request is counted either way, as Simkl's throttle counts every call)."""
+
+    async def work(tx: WriteTx) -> tuple[int, int]:
+        return await tx.sessions.count_attempt(
+            limit.key(who), now=tx.now_ms, window_ms=limit.window_ms
+        )
+
+    count, window_start = await store.transaction(work)
+    if count > limit.attempts:
+        raise RateLimited(
+            "Too many requests: slow down",
+            retry_after=_retry_after(limit, window_start, store.clock.now_ms()),
+        )

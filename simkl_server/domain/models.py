@@ -471,3 +471,35 @@ class PausedQuery:
     movies: bool
     episodes: bool
     limit: int
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A failure on demand: requests whose method and path match get `respond` instead of
+    being applied, `times_left` more times (None: each with `probability`, drawn from
+    `seed`), after `delay_ms`."""
+
+    id: int
+    method: str
+    path: str
+    respond: str
+    times_left: int | None
+    probability: float | None
+    seed: int
+    delay_ms: int
+    retry_after_s: int
+    hits: int
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One request as the journal keeps it, secrets already masked."""
+
+    id: int
+    at: int
+    method: str
+    path: str
+    query: str
+    headers: Sequence[tuple[str, str]]
+    body: str | None
+    status: int
+    response_body: str | None
+    fault: str | None

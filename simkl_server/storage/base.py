@@ -9,7 +9,7 @@ module only; adding an area adds one property here.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from simkl_server.clock import Clock
@@ -19,6 +19,7 @@ from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.catalog import CatalogQueries
 from simkl_server.storage.codes import CodeQueries
+from simkl_server.storage.control import ControlQueries, StateRefused, state_columns
 from simkl_server.storage.dialect import Statement, statement
 from simkl_server.storage.drivers import (
     Connection,
@@ -37,10 +38,19 @@ from simkl_server.storage.rewatches import RewatchQueries
 from simkl_server.storage.search import SearchQueries
 from simkl_server.storage.sessions import SessionQueries
 
-__all__ = ["DatabaseBusy", "DatabaseUnavailable", "Session", "Store", "WriteTx"]
+__all__ = [
+    "DatabaseBusy",
+    "DatabaseUnavailable",
+    "Session",
+    "StateRefused",
+    "Store",
+    "WriteTx",
+    "state_columns",
+]
 T = TypeVar("T")
 A = TypeVar("A")
 _CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids", "catalog_episodes"})
+_ACCOUNT_TABLES = frozenset({"users", "apps"})
 # Children before parents, so foreign keys never stop a reset.
 _RESET_ORDER = [table.name for table in reversed(schema.metadata.sorted_tables)]
 _DELETE_ALL: dict[str, Statement] = {
@@ -74,6 +84,7 @@ class Session:
     activities = _Area(ActivityQueries)
     catalog = _Area(CatalogQueries)
     codes = _Area(CodeQueries)
+    control = _Area(ControlQueries)
     grants = _Area(GrantQueries)
     history = _Area(HistoryQueries)
     library = _Area(LibraryQueries)
@@ -161,12 +172,30 @@ class Store:
 
         return await self._driver.transaction(run, offload=offload)
 
-    async def reset(self, *, keep_catalog: bool) -> None:
-        """Delete all user state and accounts (and the catalog unless kept)."""
+    async def reset(self, *, keep_catalog: bool, keep_accounts: bool = False) -> None:
+        """Delete every table's rows but the catalog's and the accounts' (users, apps) when
+        kept; tables are read from the schema, so every new table is covered."""
+        kept = (_CATALOG_TABLES if keep_catalog else frozenset()) | (
+            _ACCOUNT_TABLES if keep_accounts else frozenset()
+        )
 
         async def wipe(tx: WriteTx) -> None:
-            for name in _RESET_ORDER:
-                if not (keep_catalog and name in _CATALOG_TABLES):
-                    await tx.conn.execute(_DELETE_ALL[name], {})
+            await _delete_all(tx, kept)
 
         await self.transaction(wipe)
+
+    async def replace_state(self, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        """Make the state tables hold exactly these rows (one transaction; StateRefused,
+        with nothing changed, when the database refuses a row)."""
+
+        async def replace(tx: WriteTx) -> None:
+            await _delete_all(tx, schema.CONTROL_TABLES)
+            await tx.control.load(tables)
+
+        await self.transaction(replace, offload=True)
+
+
+async def _delete_all(tx: WriteTx, kept: frozenset[str]) -> None:
+    for name in _RESET_ORDER:
+        if name not in kept:
+            await tx.conn.execute(_DELETE_ALL[name], {})

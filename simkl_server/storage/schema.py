@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -328,7 +329,56 @@ scrobble_locks = Table(
     Column("held_until", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
-# Title search (migration 0006) keeps its own objects outside this metadata: on SQLite an FTS5
+# Title search (migration 0005) keeps its own objects outside this metadata: on SQLite an FTS5
 # table `catalog_search` (and the shadow tables FTS5 makes for it) with triggers on
 # catalog_items, on PostgreSQL the expression index `catalog_search_title` (storage/search.py).
 UNDECLARED_PREFIX = "catalog_search"
+# The control plane (off unless enabled; for client developers' tests). Its tables hold the
+# test harness's own state, not the service's: the state document and the reset leave them
+# to their own endpoints.
+# One row per setting, such as the clock ({"fixed_ms", "offset_ms"}), JSON in `value`.
+control_settings = Table(
+    "control_settings",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Failures on demand: the first live fault whose method and path pattern match answers.
+# `times_left` NULL: decided by `probability` (drawn from `seed` and the hit count).
+control_faults = Table(
+    "control_faults",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("method", String(16), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("respond", String(32), nullable=False),
+    Column("times_left", Integer),
+    Column("probability", Float),
+    Column("seed", BigInteger, nullable=False, server_default="0"),
+    Column("delay_ms", Integer, nullable=False, server_default="0"),
+    Column("retry_after_s", Integer, nullable=False, server_default="1"),
+    Column("hits", Integer, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# The last requests the server received, newest last by id; a ring of at most the configured
+# number of rows (older ones are deleted as new ones come). Secrets masked before they land.
+control_journal = Table(
+    "control_journal",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("body", Text),
+    Column("status", Integer, nullable=False),
+    Column("response_body", Text),
+    Column("fault", String(32)),
+)
+
+# The control plane's own tables: kept out of the state document and cleared by their own
+# endpoints (and by a reset, which starts a test afresh).
+CONTROL_TABLES = frozenset({"control_settings", "control_faults", "control_journal"})

@@ -4,7 +4,7 @@ kind, random picks.
 Title search runs on an index that stays current by itself whatever writes the catalog (the
 importers, learn mode, anything later): on SQLite an FTS5 table that triggers on
 `catalog_items` keep in step, on PostgreSQL a GIN index on an expression of `title_key`
-(migration 0006). The one difference in SQL is `dialect.title_search_source`.
+(migration 0005). The one difference in SQL is `dialect.title_search_source`.
 """
 
 from __future__ import annotations

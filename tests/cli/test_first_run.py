@@ -41,6 +41,9 @@ BAD_VALUES = {
     "max_connections": "0",
     "max_connections_per_client": "lots",
     "write_wait_ms": "-5",
+    "control": "maybe",
+    "journal_size": "0",
+    "rate_limits": "sometimes",
 }
 
 

@@ -1,6 +1,6 @@
 """Scrobbling: playback sessions (started, paused, checked in) and the per-user scrobble lock.
 
-Revision ID: 0004_scrobble
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-05
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_scrobble"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -1,8 +1,8 @@
 """Title search: an FTS5 table kept in step with `catalog_items` by triggers (SQLite), or a GIN
 index on the folded titles (PostgreSQL); both index what is already stored.
 
-Revision ID: 0006
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-05
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from simkl_server.storage.dialect import SEARCH_VECTOR_SQL
 
-revision = "0006"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
