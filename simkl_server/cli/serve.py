@@ -24,7 +24,7 @@ EMPTY_CATALOG = (
 )
 
 
-def serve(
+def serve(  # noqa: PLR0917 - typer passes every option by keyword; one per option
     host: Annotated[
         str | None, typer.Option(help="Address to bind.", show_default="127.0.0.1")
     ] = None,

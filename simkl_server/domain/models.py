@@ -471,6 +471,8 @@ class PausedQuery:
     movies: bool
     episodes: bool
     limit: int
+
+
 @dataclass(frozen=True, slots=True)
 class Fault:
     """A failure on demand: requests whose method and path match get `respond` instead of

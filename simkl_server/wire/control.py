@@ -214,9 +214,11 @@ def seeded_answer(seeded: Seeded) -> dict[str, Any]:
     answer: dict[str, Any] = {"apps": seeded.apps, "users": seeded.users, "tokens": seeded.tokens}
     if seeded.catalog is not None:
         answer["catalog"] = {
-            "added": seeded.catalog.added,
+            "inserted": seeded.catalog.inserted,
             "updated": seeded.catalog.updated,
             "unchanged": seeded.catalog.unchanged,
+            "conflicts": seeded.catalog.conflicts,
+            "bad_rows": seeded.catalog.bad_rows,
             "problems": [str(problem) for problem in seeded.catalog.problems],
         }
     return answer

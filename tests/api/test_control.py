@@ -162,7 +162,7 @@ def check_seed(api: Api) -> None:
     assert seeded["apps"][0]["client_secret"] == "s3cret"
     assert seeded["users"][0]["username"] == "carol"
     assert seeded["tokens"][0]["access_token"] == "carol-token"
-    assert seeded["catalog"]["added"] == 1
+    assert seeded["catalog"]["inserted"] == 1
     alice = seeded["tokens"][1]["access_token"]
     answer = rate(api, {"movies": [by_simkl(777, rating=7)]}, token=alice, client_id="my-client")
     assert answer["added"]["movies"] == 1
