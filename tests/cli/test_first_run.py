@@ -44,6 +44,14 @@ BAD_VALUES = {
     "control": "maybe",
     "journal_size": "0",
     "rate_limits": "sometimes",
+    "playback_retention_days_free": "0",
+    "playback_retention_days_pro": "a month",
+    "playback_retention_days_vip": "-90",
+    "scrobble_lock_wait_ms": "-1",
+    "catalog_learn": "sometimes",
+    "catalog_learn_per_request": "-1",
+    "catalog_learn_per_user_day": "unlimited",
+    "catalog_learn_per_day": "-3",
 }
 
 
