@@ -149,11 +149,11 @@ async def scrobble(
             Action.SCROBBLE, playback_id, progress, target, item, episode, report
         )
 
-    async with user_lock(store, user_id, lock_wait_ms):
+    async with UserLock(store, user_id, lock_wait_ms):
         return await store.write(user_id, work, size=1)
 
 
-class user_lock:  # noqa: N801 - used as `async with user_lock(...)`
+class UserLock:
     """The user's scrobble lock, held in the database for the body of the `async with`."""
 
     def __init__(self, store: Store, user_id: int, wait_ms: int) -> None:

@@ -146,9 +146,8 @@ def duplicate_stop_body(conflict: AlreadyScrobbled) -> dict[str, Any]:
 
 
 def playback_filter(kind: str | None, query: dict[str, str]) -> PlaybackFilter:
-    """The list's `{type}` segment (`movies`, `episodes`) and query parameters."""
-    if kind is not None and kind not in {"movies", "episodes"}:
-        raise UrlFailed()
+    """The list's `{type}` segment (`movies`, `episodes`; None: every type) and query
+    parameters."""
     return PlaybackFilter(
         movies=kind != "episodes",
         episodes=kind != "movies",
