@@ -40,6 +40,10 @@ BAD_VALUES = {
     "max_connections": "0",
     "max_connections_per_client": "lots",
     "write_wait_ms": "-5",
+    "catalog_learn": "sometimes",
+    "catalog_learn_per_request": "-1",
+    "catalog_learn_per_user_day": "unlimited",
+    "catalog_learn_per_day": "-3",
 }
 
 
