@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from simkl_server.api._http import JSONResponse, query_value, read_body, services
 from simkl_server.api.auth import require_user
+from simkl_server.api.learning import learn_policy
 from simkl_server.domain.playback import delete_playback, list_playbacks
 from simkl_server.domain.scrobble import AlreadyScrobbled, Call, scrobble
 from simkl_server.wire.common import parse_json_object
@@ -67,6 +68,7 @@ async def _scrobble(request: Request, call: Call) -> Response:
             progress=progress,
             allow_rewatch=rewatch is not None and rewatch.strip().lower() == "yes",
             lock_wait_ms=settings.scrobble_lock_wait_ms,
+            learning=learn_policy(settings),
         )
     except AlreadyScrobbled as conflict:
         return JSONResponse(duplicate_stop_body(conflict), status_code=409)

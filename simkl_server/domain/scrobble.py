@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from simkl_server.domain.history import HistoryInput, record_history
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, is_movie_like
-from simkl_server.domain.matching import catalog_query, resolve
+from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.models import (
     MOVIE_KEY,
     CatalogEpisode,
@@ -83,6 +83,7 @@ class ScrobbleTarget:
     sent_as: str
     ref: ItemRef
     episode: EpisodeRef | None
+    sent: Mapping[str, Any] = field(default_factory=dict)  # the media object as sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +125,13 @@ async def scrobble(
     progress: int,
     allow_rewatch: bool,
     lock_wait_ms: int,
+    learning: LearnPolicy = STRICT,
 ) -> ScrobbleOutcome:
-    """Run one scrobble call under the user's scrobble lock."""
+    """Run one scrobble call under the user's scrobble lock; an item the catalog lacks is
+    learned as `learning` allows (as every sync write does)."""
 
     async def work(tx: WriteTx) -> ScrobbleOutcome:
-        item, key, episode = await identify(tx, target)
+        item, key, episode = await identify(tx, target, user_id=user_id, learning=learning)
         await mature_checkins(tx, user_id)
         if call in {Call.START, Call.CHECKIN}:
             await _settle_open(tx, user_id, (item.id, key), allow_rewatch=allow_rewatch)
@@ -186,11 +189,17 @@ class UserLock:
 
 
 async def identify(
-    tx: WriteTx, target: ScrobbleTarget
+    tx: WriteTx,
+    target: ScrobbleTarget,
+    *,
+    user_id: int,
+    learning: LearnPolicy = STRICT,
 ) -> tuple[CatalogItem, EpisodeKey, CatalogEpisode | None]:
     """The catalog item, the playback key and the catalog's episode a scrobble names
     (404 id_err when there is none; 400 empty_field for a show without its episode)."""
-    item = resolve(target.ref, await tx.catalog.find(catalog_query([target.ref])))
+    (item,) = await resolve_items(
+        tx, user_id=user_id, items=[SyncItem(target.sent, target.ref)], policy=learning
+    )
     if item is None:
         raise IdNotFound()
     if is_movie_like(item.type, item.anime_type) and (

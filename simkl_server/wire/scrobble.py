@@ -40,7 +40,7 @@ def scrobble_body(
     if not isinstance(media, dict):
         raise WrongParameter(f'"{key}" must be an object')
     ref = parse_ref(media, _MEDIA_KEYS[key], where=key, max_title_chars=max_title_chars)
-    target = ScrobbleTarget(key, ref, _episode(document.get("episode")))
+    target = ScrobbleTarget(key, ref, _episode(document.get("episode")), media)
     return target, _progress(document.get("progress"), required=progress_required)
 
 

@@ -159,6 +159,31 @@ def test_add_to_list_in_strict_mode_answers_not_found(strict: Api) -> None:
     assert answer["not_found"]["shows"] == [{**item, "type": "show"}]
 
 
+def test_a_scrobble_of_an_unknown_movie_learns_it_and_its_stop_marks_it_watched(
+    learning: Api,
+) -> None:
+    started = post(learning, "/scrobble/start", {"movie": UNKNOWN_MOVIE, "progress": 5})
+    assert started["action"] == "start"
+    assert started["movie"]["ids"]["imdb"] == "tt9900001"
+    learning.clock.advance(60_000)  # past the user's 20-second scrobble lock
+    stopped = post(learning, "/scrobble/stop", {"movie": UNKNOWN_MOVIE, "progress": 95})
+
+    assert stopped["action"] == "scrobble"
+    row = only_row(all_items(learning), "movies")
+    assert row["status"] == "completed"
+    assert row["movie"]["title"] == UNKNOWN_MOVIE["title"]
+
+
+def test_a_scrobble_in_strict_mode_is_404_and_learns_nothing(strict: Api) -> None:
+    before = catalog_size(strict)
+
+    response = strict.post("/scrobble/start", json={"movie": UNKNOWN_MOVIE, "progress": 5})
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "id_err"
+    assert catalog_size(strict) == before
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
