@@ -147,8 +147,7 @@ async def import_records(
 ) -> ImportReport:
     """Import records chunk by chunk, each chunk in a fixed number of queries."""
     report = ImportReport()
-    highest = await store.read.catalog.max_id(at_least=LOCAL_ID_BASE)
-    minter = _Minter(highest + 1 if highest is not None else LOCAL_ID_BASE)
+    minter = _Minter(LOCAL_ID_BASE)  # each chunk moves it past the highest id stored
     for chunk in _chunks(records, CHUNK):
         await _import_chunk(store, chunk, report, minter)
         if on_progress is not None:
@@ -234,6 +233,8 @@ async def _import_chunk(
     minter: _Minter,
 ) -> None:
     records = [entry for entry in chunk if isinstance(entry, CatalogRecord)]
+    # Learn mode mints local ids too, on a running server: start past whatever it took since.
+    minter.reserve(await store.read.catalog.max_id(at_least=LOCAL_ID_BASE))
     for record in records:
         minter.reserve(record.simkl)
     state = await _ChunkState.load(store, records)
