@@ -1,5 +1,6 @@
 """Catalog scale: a 100-item batch of mixed ids resolved against catalogs of 10k, 100k and 1M
-items, on each backend, without HTTP.
+items, on each backend, without HTTP; and at each size the latency of `GET /search/{type}` and
+`POST /search/file` through the whole app in process (`bench.search`'s queries).
 
 The catalog is the synthetic one of `bench.catalog_file`, grown step by step through the real
 import path (`import_records`, as `catalog import` runs it), so the import rate at each size is
@@ -24,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from bench import search
 from bench.catalog_file import document, item_type
 from bench.progress import say
 from simkl_server.app import open_store
@@ -31,7 +33,9 @@ from simkl_server.catalog.interchange import parse_line
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain.catalog import import_records
+from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.matching import catalog_query, resolve
+from simkl_server.domain.models import CatalogItem
 from simkl_server.storage import migrate
 from simkl_server.storage.base import Store
 from simkl_server.wire.common import parse_json_object, sync_items
@@ -42,6 +46,8 @@ QUICK_SIZES = (1_000, 10_000)
 BATCH = 100
 BATCHES = 300
 MISSING_SHARE = 0.05
+# Title searches and file names per query kind at each catalog size.
+SEARCHES = 50
 _WRAPPERS = {"movie": "movies", "show": "shows", "anime": "anime"}
 
 
@@ -86,6 +92,18 @@ def _documents(start: int, stop: int) -> Iterator[dict[str, Any]]:
         yield document(index)
 
 
+def search_latency(database_url: str, size: int, *, seed: int) -> Result:
+    """p50 / p99 / max ms of SEARCHES title searches of each kind and file names, one at a
+    time, for items of the synthetic catalog of `size` items."""
+    rng = random.Random(seed)
+    docs = [document(index) for index in rng.sample(range(size), SEARCHES)]
+    items = [
+        CatalogItem(id=0, type=MediaType(doc["type"]), title=doc["title"], year=doc.get("year"))
+        for doc in docs
+    ]
+    return search._measure(database_url, search._queries(rng, items, len(items)))
+
+
 async def resolve_batches(store: Store, size: int, batches: int, seed: int) -> Result:
     """Time `batches` mixed-id batches: parse, one catalog query, resolve every item."""
     rng = random.Random(seed)
@@ -115,13 +133,15 @@ async def run_backend(database_url: str, sizes: tuple[int, ...], batches: int = 
     settings = Settings(database_url=database_url)
     await asyncio.to_thread(migrate.upgrade, settings.database)
     store = await open_store(settings, SystemClock())
-    out: Result = {"imports": [], "resolve": []}
+    out: Result = {"imports": [], "resolve": [], "search": []}
     try:
         have = 0
         for size in sizes:
             out["imports"].append({"to": size, **await grow(store, have, size)})
             have = size
             out["resolve"].append(await resolve_batches(store, size, batches, seed=size))
+            latency = await asyncio.to_thread(search_latency, database_url, size, seed=size)
+            out["search"].append({"catalog_items": size, **latency})
     finally:
         await store.close()
     return out
@@ -166,6 +186,14 @@ def markdown(results: Result) -> str:
         rows.append(_row([names.get(backend, backend), *cells]))
         rates = [f"{step['rate']:,} items/s" for step in runs["imports"]]
         rows.append(_row([f"{names.get(backend, backend)}: import rate while growing", *rates]))
+    for backend, runs in block.items():
+        for kind in ("one word", "two words", "whole title", "file"):
+            cells = [f"{r[kind]['p50']:.1f} / {r[kind]['p99']:.1f}" for r in runs.get("search", [])]
+            if cells:
+                what = (
+                    "`POST /search/file`" if kind == "file" else f"`GET /search/{{type}}`, {kind}"
+                )
+                rows.append(_row([f"{names.get(backend, backend)}: {what}, p50 / p99 ms", *cells]))
     return "\n".join(rows)
 
 

@@ -269,6 +269,8 @@ def markdown(results: Result, *, chart: str, data: str) -> str:
         _curve_table(results, backends),
         _targets_table(results, backends),
         _workers_table(results, backends),
+        _scrobble_table(results, backends),
+        _learn_table(results, backends),
         _generator_note(results, backends),
         _library_table(results, backends),
         _library_ceiling_table(results, backends),
@@ -355,6 +357,73 @@ def _workers_table(results: Result, backends: list[str]) -> str:
                 mark = "" if ratio is None or c == 1 else (" ✓" if ratio >= target else " ✗")
                 cells.append(_times(ratio) + mark)
             rows.append(_row(cells))
+    return "\n".join(rows)
+
+
+def _scrobble_table(results: Result, backends: list[str]) -> str:
+    """Scrobble start → pause → stop cycles, one request per call, beside the bare ASGI app
+    answering the same requests."""
+    measured = [name for name in backends if results["backends"][name].get("scrobble")]
+    if not measured:
+        return ""
+    rows = [
+        "Scrobbling: start → pause → stop cycles of movies, one request per call (each stop "
+        "marks a movie watched), one user on one connection and every user at once on a "
+        "connection each; the bare ASGI app answers the same requests.",
+        "",
+        _row(["scrobble", "database", "conn.", "req/s", "cycles/s", "ms", "bare ASGI req/s", "÷"]),
+        _row(["---", "---"] + ["--:"] * 6),
+    ]
+    for name in measured:
+        for scenario, block in results["backends"][name]["scrobble"].items():
+            server = block["server"]
+            rows.append(
+                _row(
+                    [
+                        scenario.replace("_", " "),
+                        BACKEND_LABELS.get(name, name),
+                        str(block["connections"]),
+                        _n(server["rps"]),
+                        _n(server.get("cycles_per_s")),
+                        _ms(server),
+                        _n(block["bare_asgi"]["rps"]),
+                        _percent(block.get("ratio_to_bare")),
+                    ]
+                )
+            )
+    return "\n".join(rows)
+
+
+def _learn_table(results: Result, backends: list[str]) -> str:
+    """Learn mode: 100 unknown items a request, each learned into the catalog."""
+    measured = [name for name in backends if results["backends"][name].get("learn")]
+    if not measured:
+        return ""
+    rows = [
+        "Learn mode: `POST /sync/ratings` of 100 items the catalog lacks (each learned: "
+        "catalog rows and ids written with the ratings), on a server started with learn mode "
+        "on; beside it the same server's 100-item add of known items.",
+        "",
+        _row(
+            [
+                "conn.",
+                *(
+                    f"{BACKEND_LABELS.get(n, n)} {what}"
+                    for n in measured
+                    for what in ("learn items/s", "known items/s")
+                ),
+            ]
+        ),
+        _row(["--:"] * (1 + 2 * len(measured))),
+    ]
+    for c in results["config"]["concurrency"]:
+        cells = [str(c)]
+        for name in measured:
+            backend = results["backends"][name]
+            learned = backend["learn"]["runs"].get(str(c))
+            cells.append(_n(None if learned is None else learned["rps"] * 100))
+            cells.append(_n(_items_per_s(backend, "add_100", c)))
+        rows.append(_row(cells))
     return "\n".join(rows)
 
 
