@@ -114,7 +114,10 @@ class EdgeMiddleware:
             self._note_identification(request.identity)
 
     def _note_identification(self, caller: Identity) -> None:
-        """Log, once per app, which identification it omits (if any)."""
+        """Log, once per app, which identification it omits (if any); a request that names no
+        app (a health check, a page, a search without client_id) is no app to note."""
+        if not caller.client_id:
+            return
         missing = [
             name
             for name, value in (("app-name", caller.app_name), ("app-version", caller.app_version))
@@ -133,7 +136,7 @@ class EdgeMiddleware:
             self._reported.popitem(last=False)
         log.info(
             "client_id %r calls without %s (accepted; not logged again for this app)",
-            (caller.client_id or "(none)")[:MAX_NAME_CHARS],  # %r escapes what it shows
+            caller.client_id[:MAX_NAME_CHARS],  # %r escapes what it shows
             ", ".join(missing),
         )
 

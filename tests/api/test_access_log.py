@@ -102,6 +102,12 @@ def test_a_client_refused_for_its_client_id_is_not_noted_as_accepted(
     assert [line["status"] for line in access_lines(logs)] == ["412", "200"]
 
 
+def test_a_request_naming_no_app_is_not_noted(api: Api, logs: pytest.LogCaptureFixture) -> None:
+    assert api.client.get("/health").status_code == 200
+    assert not [r for r in logs.records if "calls without" in r.getMessage()]
+    assert [line["status"] for line in access_lines(logs)] == ["200"]
+
+
 def test_the_access_log_can_be_turned_off(
     catalog_database: str, logs: pytest.LogCaptureFixture
 ) -> None:
