@@ -8,16 +8,18 @@ import asyncio
 import gc
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote_plus, urlsplit
 
 import orjson
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Scope
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simkl_server.api.cors import SimklCors
 from simkl_server.config import Settings
@@ -267,6 +269,42 @@ class Services(NamedTuple):
     keys: Keys
 
 
+class FixedPathRouter(Router):
+    """Starlette's router, with the routes of fixed paths found in one lookup: its scan tried
+    a dozen routes before `/sync/activities` (about 22 µs a request). A path goes in the index
+    only when no earlier route could claim it, so every request reaches the route the scan
+    would have; anything the index does not answer in full is left to the scan."""
+
+    def __init__(self, routes: Sequence[BaseRoute], **options: Any) -> None:
+        super().__init__(list(routes), **options)
+        self.fixed: dict[str, Route] = {}
+        for position, route in enumerate(self.routes):
+            if isinstance(route, Route) and not route.param_convertors:
+                earlier = self.routes[:position]
+                if not any(_may_claim(other, route.path) for other in earlier):
+                    self.fixed.setdefault(route.path, route)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The indexed route when it matches in full; else Starlette's scan."""
+        if scope["type"] == "http":
+            route = self.fixed.get(get_route_path(scope))
+            if route is not None:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
+
+
+def _may_claim(route: BaseRoute, path: str) -> bool:
+    """Whether `route` could match a request for `path` (unknown kinds of route: yes)."""
+    pattern = getattr(route, "path_regex", None)
+    return pattern is None or pattern.match(path) is not None
+
+
 class SimklApp(Starlette):
     """The Starlette app with its services as a plain attribute: every handler reaches them,
     and Starlette's `state` costs a `__getattr__` call per lookup."""
@@ -274,6 +312,10 @@ class SimklApp(Starlette):
     services: Services
     bodies: BodyBudget
     large_reads: LargeReads
+
+    def __init__(self, *, routes: Sequence[BaseRoute], lifespan: Any) -> None:
+        super().__init__(routes=routes, lifespan=lifespan)
+        self.router = FixedPathRouter(routes, lifespan=lifespan)
 
     def build_middleware_stack(self) -> ASGIApp:
         """CORS outermost, so even an unexpected failure's 500 is readable from a browser."""
