@@ -19,6 +19,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from simkl_server.api._http import base_url, read_body, services
 from simkl_server.domain import sessions
+from simkl_server.domain.kinds import MediaType, Wrapper
+from simkl_server.domain.models import ItemRef, SyncItem
 from simkl_server.domain.sessions import SignedIn
 from simkl_server.wire.oauth import ParamError, parameters
 
@@ -107,6 +109,15 @@ async def form(request: Request, current: Page) -> dict[str, str]:
     if not services(request).keys.csrf_matches(token, current.binding):
         raise FormRefused("This form has expired or did not come from this site. Reload it.")
     return fields
+
+
+def posted_item(fields: dict[str, str]) -> SyncItem:
+    """The catalog item a page's remove form names by `simkl` and `type` (ValueError: none),
+    as a sync write would send it."""
+    simkl = int(fields.get("simkl", ""))
+    media_type = MediaType(fields.get("type", ""))
+    wrapper = Wrapper.MOVIES if media_type is MediaType.MOVIE else Wrapper.SHOWS
+    return SyncItem({"ids": {"simkl": simkl}}, ItemRef(wrapper=wrapper, simkl=simkl))
 
 
 def set_cookie(

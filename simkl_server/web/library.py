@@ -14,10 +14,18 @@ from starlette.routing import Route
 
 from simkl_server.api._http import services
 from simkl_server.domain import history
-from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper
+from simkl_server.domain.kinds import ListStatus, MediaType
 from simkl_server.domain.library import read_library
-from simkl_server.domain.models import ItemRef, LibraryQuery, LibraryRow, LibraryView, SyncItem
-from simkl_server.web._pages import FormRefused, Page, form, page, redirect, sign_in_first
+from simkl_server.domain.models import LibraryQuery, LibraryRow, LibraryView
+from simkl_server.web._pages import (
+    FormRefused,
+    Page,
+    form,
+    page,
+    posted_item,
+    redirect,
+    sign_in_first,
+)
 
 LISTS = {
     ListStatus.WATCHING: "Watching",
@@ -124,15 +132,11 @@ async def remove(request: Request) -> Response:
     if current.user is None:
         return sign_in_first(request)
     try:
-        fields = await form(request, current)
-        simkl = int(fields.get("simkl", ""))
-        media_type = MediaType(fields.get("type", ""))
+        item = posted_item(await form(request, current))
     except FormRefused as exc:
         return await _render(current, error=str(exc), status=403)
     except ValueError:
         return await _render(current, error="No such item.", status=400)
-    wrapper = Wrapper.MOVIES if media_type is MediaType.MOVIE else Wrapper.SHOWS
-    item = SyncItem({"ids": {"simkl": simkl}}, ItemRef(wrapper=wrapper, simkl=simkl))
     await history.remove_history(
         services(request).store, user_id=current.user.user_id, items=[item]
     )

@@ -15,9 +15,17 @@ from starlette.routing import Route
 
 from simkl_server.api._http import services
 from simkl_server.domain import ratings
-from simkl_server.domain.kinds import MediaType, Wrapper
-from simkl_server.domain.models import ItemRef, LibraryRow, LibraryView, RatingsQuery, SyncItem
-from simkl_server.web._pages import FormRefused, Page, form, page, redirect, sign_in_first
+from simkl_server.domain.kinds import MediaType
+from simkl_server.domain.models import LibraryRow, LibraryView, RatingsQuery
+from simkl_server.web._pages import (
+    FormRefused,
+    Page,
+    form,
+    page,
+    posted_item,
+    redirect,
+    sign_in_first,
+)
 from simkl_server.web.library import RECENT_ON_RATINGS, library_rows, summary
 
 ALL_RATINGS = frozenset(range(1, 11))
@@ -108,15 +116,11 @@ async def remove(request: Request) -> Response:
     if current.user is None:
         return sign_in_first(request)
     try:
-        fields = await form(request, current)
-        simkl = int(fields.get("simkl", ""))
-        media_type = MediaType(fields.get("type", ""))
+        item = posted_item(await form(request, current))
     except FormRefused as exc:
         return await _render(current, error=str(exc), status=403)
     except ValueError:
         return await _render(current, error="No such item.", status=400)
-    wrapper = Wrapper.MOVIES if media_type is MediaType.MOVIE else Wrapper.SHOWS
-    item = SyncItem({"ids": {"simkl": simkl}}, ItemRef(wrapper=wrapper, simkl=simkl))
     await ratings.remove_ratings(
         services(request).store, user_id=current.user.user_id, items=[item]
     )
