@@ -494,7 +494,17 @@ def _pg_pool(database: DatabaseUrl, *, size: int) -> Any:
         max_size=size,
         timeout=database.connect_timeout,
         server_settings=_PG_SESSION,
+        reset=_keep_session,
     )
+
+
+async def _keep_session(raw: Any) -> None:
+    """What a connection needs on its way back to the pool: nothing. asyncpg's default runs
+    `RESET ALL; UNLISTEN *; CLOSE ALL; pg_advisory_unlock_all()`, a round trip after every
+    pooled call (two of a read's four); this server sets no session state, listens to
+    nothing, keeps no cursor past its transaction and takes no advisory lock, and asyncpg
+    still rolls back an open transaction itself."""
+    del raw
 
 
 class _ReadThread:
