@@ -22,8 +22,9 @@ from simkl_server.api import (
     users,
     watched,
 )
+from simkl_server.api.auth import credentials_checked
 
-ROUTES: list[Route] = [
+_AREA_ROUTES: list[Route] = [
     *ratings.ROUTES,
     *history.ROUTES,
     *library.ROUTES,
@@ -38,3 +39,5 @@ ROUTES: list[Route] = [
     *search.ROUTES,
     *media.ROUTES,
 ]
+
+ROUTES: list[Route] = [credentials_checked(route) for route in _AREA_ROUTES]

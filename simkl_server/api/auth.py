@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from simkl_server.api._http import query_value, services
-from simkl_server.domain.auth import authenticate
+from simkl_server.domain.auth import authenticate, refusal
 from simkl_server.domain.models import Caller
+from simkl_server.errors import SimklError
+from simkl_server.storage.base import CredentialChanged, request_credentials
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def client_id_of(request: Request) -> str | None:
@@ -46,3 +54,27 @@ async def require_user(request: Request) -> Caller:
         token=bearer_token(request),
         needs_write=is_write(request),
     )
+
+
+def credentials_checked(route: Route) -> Route:
+    """The route, with its request's deferred authentication (a write answered from the
+    credential cache) settled before any answer leaves: by the request's first transaction,
+    else after the handler; a credential that stopped holding meanwhile turns the answer into
+    the 401 it now earns, an error answer included."""
+    endpoint: Endpoint = route.endpoint
+
+    async def checked(request: Request) -> Response:
+        store = services(request).store
+        with request_credentials():
+            try:
+                try:
+                    response = await endpoint(request)
+                except SimklError:
+                    await store.settle()  # a refusal must not hide that the token is gone
+                    raise
+                await store.settle()
+            except CredentialChanged as changed:
+                raise refusal(changed, now=store.clock.now_ms()) from None
+            return response
+
+    return Route(route.path, checked, methods=route.methods, name=route.name)

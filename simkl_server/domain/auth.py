@@ -15,10 +15,11 @@ from simkl_server.errors import (
     ClientIdFailed,
     InsufficientScope,
     InvalidToken,
+    SimklError,
     UserTokenFailed,
     UserTokenRequired,
 )
-from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.base import Authentication, CredentialChanged, Store, WriteTx
 
 _USERNAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 MAX_APP_NAME = 100
@@ -31,28 +32,52 @@ class AccountError(Exception):
 async def authenticate(
     store: Store, *, client_id: str | None, token: str | None, needs_write: bool = False
 ) -> Caller:
-    """The app and user behind a request, in one indexed lookup: 412 client_id_failed for a
-    missing or unknown app; 401 for a missing, unknown, revoked or expired token or one of
-    another app (`user_token_failed`, or for AUTH V2 apps `user_token_required` without a
-    token and `invalid_token` with a bad one); 403 insufficient_scope for a write with a
-    read-only token."""
+    """The app and user behind a request, from one indexed lookup (or this process's cache
+    of it): 412 client_id_failed for a missing or unknown app; 401 for a missing, unknown,
+    revoked or expired token or one of another app (`user_token_failed`, or for AUTH V2 apps
+    `user_token_required` without a token and `invalid_token` with a bad one); 403
+    insufficient_scope for a write with a read-only token. A write's cached answer is checked
+    again by its own transaction (see `refusal`)."""
     if not client_id:
         raise ClientIdFailed
-    found = await store.read.grants.authenticate(
-        client_id, None if token is None else token_hash(token)
+    found = await store.authenticate(
+        client_id, None if token is None else token_hash(token), defer=needs_write
     )
+    return caller_of(
+        found, has_token=token is not None, needs_write=needs_write, now=store.clock.now_ms()
+    )
+
+
+def caller_of(
+    found: Authentication | None, *, has_token: bool, needs_write: bool, now: int
+) -> Caller:
+    """The caller an authentication names, or the error it earns."""
     if found is None:
         raise ClientIdFailed
     if found.user_id is None:
         if found.auth_version != 2:
             raise UserTokenFailed
-        raise UserTokenRequired if token is None else InvalidToken
-    if found.expires_at is not None and found.expires_at <= store.clock.now_ms():
+        raise InvalidToken if has_token else UserTokenRequired
+    if found.expires_at is not None and found.expires_at <= now:
         raise InvalidToken("Access token has expired")
     can_write = grants_write(found.scope)
     if needs_write and not can_write:
         raise InsufficientScope
     return Caller(app_id=found.app_id, user_id=found.user_id, can_write=can_write)
+
+
+def refusal(changed: CredentialChanged, *, now: int) -> SimklError:
+    """The error for a request whose cached authentication stopped holding while it ran: what
+    the fresh lookup earns (a token that now names someone else counts as unknown)."""
+    try:
+        caller_of(changed.found, has_token=True, needs_write=True, now=now)
+    except SimklError as error:
+        return error
+    return (
+        UserTokenFailed()
+        if changed.found is None or changed.found.auth_version != 2
+        else InvalidToken()
+    )
 
 
 async def create_app(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection
@@ -19,13 +20,24 @@ TOUCH = statement(
 ALL = statement("SELECT bucket, at FROM activity WHERE user_id = :user_id")
 # Taken first in every write of a user: serialises that user's writes across processes, and
 # reads the newest stamp so a write's `now` never falls behind one already recorded (and the
-# account's plan, which decides what some writes may do, at no extra cost).
+# account's plan, which decides what some writes may do, and the auth stamp, which tells
+# whether the request's cached authentication still holds, at no extra cost).
 LOCK_USER = statement(
     lambda d: (
-        "SELECT (SELECT MAX(at) FROM activity WHERE user_id = :user_id), account_type "
+        "SELECT (SELECT MAX(at) FROM activity WHERE user_id = :user_id), account_type, "
+        "(SELECT n FROM auth_stamp WHERE id = 1) "
         f"FROM users WHERE id = :user_id{d.lock_suffix}"
     )
 )
+
+
+class UserLock(NamedTuple):
+    """What taking a user's write lock tells: the newest stamp the user has (0 when none),
+    the account's plan (`free`, `pro`, `vip`) and the auth stamp."""
+
+    latest: int
+    account_type: str
+    auth_stamp: int
 
 
 class ActivityQueries:
@@ -46,10 +58,9 @@ class ActivityQueries:
         rows = await self._conn.fetch(ALL, {"user_id": user_id})
         return {row[0]: row[1] for row in rows}
 
-    async def lock_user(self, user_id: int) -> tuple[int, str]:
-        """Take the user's write lock; the newest stamp the user has (0 when none) and the
-        account's plan (`free`, `pro`, `vip`)."""
+    async def lock_user(self, user_id: int) -> UserLock:
+        """Take the user's write lock (a user deleted meanwhile: nothing to lock)."""
         row = await self._conn.fetchrow(LOCK_USER, {"user_id": user_id})
         if row is None:
-            return 0, "free"
-        return (row[0] if row[0] is not None else 0), row[1]
+            return UserLock(0, "free", -1)
+        return UserLock(row[0] if row[0] is not None else 0, row[1], int(row[2] or 0))

@@ -20,6 +20,14 @@ from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.catalog import CatalogQueries
 from simkl_server.storage.codes import CodeQueries
 from simkl_server.storage.control import ControlQueries, StateRefused, state_columns
+from simkl_server.storage.credentials import (
+    CURRENT,
+    Authentication,
+    CredentialCache,
+    CredentialChanged,
+    Deferred,
+    request_credentials,
+)
 from simkl_server.storage.dialect import Statement, statement
 from simkl_server.storage.drivers import (
     Connection,
@@ -39,12 +47,15 @@ from simkl_server.storage.search import SearchQueries
 from simkl_server.storage.sessions import SessionQueries
 
 __all__ = [
+    "Authentication",
+    "CredentialChanged",
     "DatabaseBusy",
     "DatabaseUnavailable",
     "Session",
     "StateRefused",
     "Store",
     "WriteTx",
+    "request_credentials",
     "state_columns",
 ]
 T = TypeVar("T")
@@ -52,7 +63,11 @@ A = TypeVar("A")
 _CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids", "catalog_episodes"})
 _ACCOUNT_TABLES = frozenset({"users", "apps"})
 # Children before parents, so foreign keys never stop a reset.
-_RESET_ORDER = [table.name for table in reversed(schema.metadata.sorted_tables)]
+_RESET_ORDER = [
+    table.name
+    for table in reversed(schema.metadata.sorted_tables)
+    if table.name not in schema.INTERNAL_TABLES
+]
 _DELETE_ALL: dict[str, Statement] = {
     name: statement(f"DELETE FROM {name}") for name in _RESET_ORDER
 }
@@ -117,6 +132,7 @@ class Store:
         self._driver = driver
         self._clock = clock
         self._inline_batch_items = inline_batch_items
+        self._credentials = CredentialCache()
         self.read = Session(driver.reader)
 
     @classmethod
@@ -146,19 +162,59 @@ class Store:
         """Run `work` as one transaction, serialised with every other write of that user; its
         `now_ms` is never older than a stamp the user already has."""
 
+        deferred = _take_deferred()
+
         async def locked(conn: Connection) -> T:
             tx = WriteTx(conn, 0)
-            latest, tx.account_type = await tx.activities.lock_user(user_id)
-            tx.now_ms = max(self._clock.now_ms(), latest)
+            lock = await tx.activities.lock_user(user_id)
+            tx.account_type = lock.account_type
+            tx.now_ms = max(self._clock.now_ms(), lock.latest)
+            if deferred is not None:
+                await _verify(tx, deferred, lock.auth_stamp)
             return await work(tx)
 
         return await self._driver.transaction(locked, offload=size > self._inline_batch_items)
 
+    async def authenticate(
+        self, client_id: str, token_hash: str | None, *, defer: bool = False
+    ) -> Authentication | None:
+        """The app of a client_id and its token with this hash, if any: from this process's
+        cache while the auth stamp stands (one tiny read), else looked up. With `defer`, a
+        cached answer is given without reading the stamp; the request's first transaction
+        (or, if it opens none, `settle`) checks it."""
+        cache = self._credentials
+        request = CURRENT.get()
+        if defer and request is not None and token_hash is not None and cache.stamp is not None:
+            hit = cache.get(client_id, token_hash)
+            if hit is not None:
+                request.deferred = Deferred(client_id, token_hash, hit, cache.stamp)
+                return hit
+        stamp = await self.read.grants.stamp()
+        cache.observe(stamp)
+        if token_hash is not None and (hit := cache.get(client_id, token_hash)) is not None:
+            return hit
+        found = await self.read.grants.authenticate(client_id, token_hash)
+        if found is not None and found.user_id is not None and token_hash is not None:
+            cache.put(client_id, token_hash, found, stamp=stamp)
+        return found
+
+    async def settle(self) -> None:
+        """Check the request's deferred authentication, if no transaction did
+        (CredentialChanged when it no longer holds)."""
+        deferred = _take_deferred()
+        if deferred is not None:
+            await _verify(self.read, deferred, None)
+
     async def snapshot(self, work: Callable[[Session], Awaitable[T]]) -> T:
         """Run `work`'s reads on one consistent snapshot, off the event loop (large reads)."""
 
+        deferred = _take_deferred()
+
         async def run(conn: Connection) -> T:
-            return await work(Session(conn))
+            session = Session(conn)
+            if deferred is not None:
+                await _verify(session, deferred, None)
+            return await work(session)
 
         return await self._driver.snapshot(run)
 
@@ -167,8 +223,13 @@ class Store:
     ) -> T:
         """Run `work` as one transaction that belongs to no user (accounts, the catalog)."""
 
+        deferred = _take_deferred()
+
         async def run(conn: Connection) -> T:
-            return await work(WriteTx(conn, self._clock.now_ms()))
+            tx = WriteTx(conn, self._clock.now_ms())
+            if deferred is not None:
+                await _verify(tx, deferred, None)
+            return await work(tx)
 
         return await self._driver.transaction(run, offload=offload)
 
@@ -193,6 +254,23 @@ class Store:
             await tx.control.load(tables)
 
         await self.transaction(replace, offload=True)
+
+
+def _take_deferred() -> Deferred | None:
+    request = CURRENT.get()
+    return None if request is None else request.take()
+
+
+async def _verify(session: Session, deferred: Deferred, stamp: int | None) -> None:
+    """Whether a cached authentication still holds: at once while the stamp stands, else by
+    looking the token up again on the session's connection."""
+    if stamp is None:
+        stamp = await session.grants.stamp()
+    if stamp == deferred.stamp:
+        return
+    found = await session.grants.authenticate(deferred.client_id, deferred.token_hash)
+    if found != deferred.found:
+        raise CredentialChanged(found)
 
 
 async def _delete_all(tx: WriteTx, kept: frozenset[str]) -> None:

@@ -23,7 +23,9 @@ from simkl_server.storage.drivers import Connection, Row
 
 # Tables in the state document, parents before children (the order a load inserts in).
 STATE_TABLES: tuple[Table, ...] = tuple(
-    table for table in schema.metadata.sorted_tables if table.name not in schema.CONTROL_TABLES
+    table
+    for table in schema.metadata.sorted_tables
+    if table.name not in schema.CONTROL_TABLES | schema.INTERNAL_TABLES
 )
 _LOAD_SLICE = 500  # rows per insert statement when loading a state
 

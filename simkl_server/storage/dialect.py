@@ -166,7 +166,7 @@ def _title_search_postgres(match: str) -> str:
     return f"catalog_items c WHERE {SEARCH_VECTOR_SQL} @@ to_tsquery('simple', :{match})"
 
 
-# The indexed expression (migration 0006 builds its GIN index on exactly this text).
+# The indexed expression (migration 0005 builds its GIN index on exactly this text).
 SEARCH_VECTOR_SQL = f"to_tsvector('simple', translate(c.title_key, '{ACCENTED}', '{UNACCENTED}'))"
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from simkl_server.domain.models import Grant, V1Grant, V2Grant
+from simkl_server.storage.credentials import Authentication
 from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection
 
@@ -13,6 +12,7 @@ AUTHENTICATE = statement(
     "LEFT JOIN tokens t ON t.token_hash = :token_hash AND t.app_id = a.id "
     "WHERE a.client_id = :client_id"
 )
+STAMP = statement("SELECT n FROM auth_stamp WHERE id = 1")
 FIND_V1 = statement(
     "SELECT id, generation, revoked_at FROM grants "
     "WHERE app_id = :app_id AND user_id = :user_id AND auth_version = 1"
@@ -63,17 +63,6 @@ LIST_OF_USER = statement(_LIST + " AND g.user_id = :user_id ORDER BY g.created_a
 LIST_ALL = statement(_LIST + " ORDER BY g.id")
 
 
-class Authentication(NamedTuple):
-    """What one lookup tells about a request: its app and, if the token is that app's, the
-    token's user, scope and expiry."""
-
-    app_id: int
-    auth_version: int
-    user_id: int | None
-    scope: str | None
-    expires_at: int | None
-
-
 class GrantQueries:
     """Grant and token statements on one connection."""
 
@@ -85,6 +74,11 @@ class GrantQueries:
         params = {"client_id": client_id, "token_hash": token_hash}
         row = await self._conn.fetchrow(AUTHENTICATE, params)
         return None if row is None else Authentication(*row)
+
+    async def stamp(self) -> int:
+        """The auth stamp: it moves whenever a credential may have stopped working."""
+        row = await self._conn.fetchrow(STAMP, {})
+        return 0 if row is None else int(row[0])
 
     async def find_v1(self, *, app_id: int, user_id: int) -> V1Grant | None:
         """The AUTH V1 grant of that pair, revoked or not."""

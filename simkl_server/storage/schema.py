@@ -157,6 +157,17 @@ tokens = Table(
     sqlite_with_rowid=False,
 )
 
+# One row whose `n` moves whenever a credential may have stopped working: a token deleted or
+# changed, an app or a user deleted or changed (triggers of migration 0007 add one). Each
+# process caches the authentications it has seen succeed and trusts them while `n` stands
+# still. Internal to the server: neither the state document nor a reset touches it.
+auth_stamp = Table(
+    "auth_stamp",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
+)
+
 # PIN codes (AUTH V1) and device codes (AUTH V2) until they are used or expire.
 user_codes = Table(
     "user_codes",
@@ -382,3 +393,6 @@ control_journal = Table(
 # The control plane's own tables: kept out of the state document and cleared by their own
 # endpoints (and by a reset, which starts a test afresh).
 CONTROL_TABLES = frozenset({"control_settings", "control_faults", "control_journal"})
+# The server's own bookkeeping: in no state document, never reset (a stamp that went back to a
+# value a process already saw would let it trust a stale cache).
+INTERNAL_TABLES = frozenset({"auth_stamp"})

@@ -14,6 +14,7 @@ from tests.api.support import (
     rate,
     read,
     unrate,
+    warm_credentials,
 )
 from tests.conftest import Api, serve_api
 from tests.helpers import StatementLog
@@ -44,6 +45,7 @@ def mixed_items(count: int, *, rating: int | None = None) -> dict[str, list[dict
 def test_an_add_batch_costs_as_many_statements_as_one_item(
     api: Api, statements: StatementLog
 ) -> None:
+    warm_credentials(api)
     one = statements.count_during(lambda: rate(api, {"movies": [by_simkl(MALEFICENT, rating=5)]}))
     many = statements.count_during(lambda: rate(api, mixed_items(BATCH, rating=7)))
 

@@ -76,6 +76,7 @@ class Session:
     params: dict[str, str]
     headers: dict[str, str]
     seen_activities: list[dict[str, Any]] = field(default_factory=list)
+    snapped: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST, asserting 201."""
@@ -98,6 +99,9 @@ async def writer(session: Session, index: int) -> None:
     position = index % len(ITEMS)
     rating = position % 10 + 1 if position % 2 == 0 else index % 10 + 1
     items = [{"ids": {"simkl": simkl}, "rating": rating}]
+    if index % 10 == 5:  # let the watcher look in between, however fast the others write
+        session.snapped.clear()
+        await session.snapped.wait()
     if index % 3 == 0:  # a two-item batch: over inline_batch_items, so SQLite offloads it
         items.append({"ids": {"imdb": "tt0000001"}, "rating": rating})
     added = await session.post("/sync/ratings", {wrapper: items})
@@ -111,6 +115,7 @@ async def watcher(session: Session, done: asyncio.Event) -> None:
     """Read the activities until every writer is done."""
     while not done.is_set():
         session.seen_activities.append(await session.get("/sync/activities"))
+        session.snapped.set()
         await asyncio.sleep(0)  # yield to the writers between reads (not a wait)
 
 

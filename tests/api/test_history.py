@@ -25,6 +25,7 @@ from tests.api.library_support import (
     post,
     unhistory,
 )
+from tests.api.support import warm_credentials
 from tests.conftest import Api
 from tests.helpers import StatementLog, assert_simkl_error, flatten
 
@@ -306,6 +307,7 @@ def test_a_history_batch_costs_the_statements_of_one_item_of_each_kind(
             "shows": [ids(show, episodes=[{"number": 1}]) for show in shows],
         }
 
+    warm_credentials(api)
     one = statements.count_during(lambda: history(api, batch(MOVIES[:1], SHOWS[:1])))
     many = statements.count_during(lambda: history(api, batch(MOVIES[1:], SHOWS[1:])))
     every_episode = [

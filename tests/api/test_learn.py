@@ -17,7 +17,7 @@ from simkl_server.domain.kinds import Wrapper
 from simkl_server.domain.learn import LearnPolicy
 from simkl_server.domain.models import CatalogHits, CatalogQuery, ItemRef, SyncItem
 from simkl_server.domain.ratings import RatingInput
-from tests.api.support import TERMINATOR_3, WALKING_DEAD, rate, read, rows_by_id
+from tests.api.support import TERMINATOR_3, WALKING_DEAD, rate, read, rows_by_id, warm_credentials
 from tests.conftest import Api, _load_catalog, run, serve_api
 from tests.helpers import StatementLog
 
@@ -307,6 +307,7 @@ def unknown_movies(count: int, start: int = 9_800_000) -> dict[str, Any]:
 def test_learning_a_batch_costs_as_many_statements_as_learning_one(
     learning: Api, statements: StatementLog
 ) -> None:
+    warm_credentials(learning)
     one = statements.count_during(lambda: rate(learning, unknown_movies(1)))
     many = statements.count_during(lambda: rate(learning, unknown_movies(100, 9_700_000)))
 

@@ -18,6 +18,7 @@ from tests.api.library_support import (
     library,
     post,
 )
+from tests.api.support import warm_credentials
 from tests.conftest import Api
 from tests.helpers import StatementLog, assert_simkl_error, flatten
 
@@ -119,6 +120,7 @@ def test_a_list_batch_costs_the_statements_of_one_item_of_each_kind(
             "shows": [ids(show, to="completed") for show in shows],
         }
 
+    warm_credentials(api)
     one = statements.count_during(lambda: to_list(api, batch([INCEPTION], [WALKING_DEAD])))
     many = statements.count_during(
         lambda: to_list(api, batch([53536, 195258, 210728], [BREAKING_BAD, LAST_OF_US, 17465]))

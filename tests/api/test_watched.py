@@ -14,6 +14,7 @@ from tests.api.library_support import (
     ids,
     post,
 )
+from tests.api.support import warm_credentials
 from tests.conftest import Api
 from tests.helpers import StatementLog, assert_simkl_error
 
@@ -115,6 +116,7 @@ def test_a_body_that_is_no_array_of_objects_is_refused(api: Api) -> None:
 def test_a_lookup_costs_the_same_statements_for_one_item_or_many(
     api: Api, statements: StatementLog
 ) -> None:
+    warm_credentials(api)
     one = statements.count_during(lambda: watched(api, [ids(WALKING_DEAD)], extended="episodes"))
     many = statements.count_during(
         lambda: watched(

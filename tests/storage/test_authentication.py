@@ -1,27 +1,112 @@
-"""Authenticating a request is one statement, an indexed lookup on both databases: it runs
-before every user endpoint (make bench measures its cost)."""
+"""Authenticating a request: one indexed lookup the first time, then the process's cache of it
+while the auth stamp stands (one tiny read; none at all in a user write, whose lock statement
+reads the stamp); a token revoked elsewhere (another process: here a second store on the same
+database) fails on its next request, read or write, on both databases."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from typing import Any
 
 import asyncpg
 
-from simkl_server.config import parse_database_url
-from simkl_server.storage.grants import AUTHENTICATE
-from tests.conftest import Api
-from tests.helpers import StatementLog
+from simkl_server.app import open_store
+from simkl_server.clock import FrozenClock
+from simkl_server.config import Settings, parse_database_url
+from simkl_server.domain import auth
+from simkl_server.storage.activities import ALL, LOCK_USER
+from simkl_server.storage.dialect import Statement
+from simkl_server.storage.grants import AUTHENTICATE, STAMP
+from tests.api.support import TERMINATOR_3, by_simkl, rate, read
+from tests.conftest import START_MS, Api
+from tests.helpers import StatementLog, assert_simkl_error
 
 
-def test_a_user_request_authenticates_with_one_statement(
-    api: Api, statements: StatementLog
+def _sent_by(
+    api: Api, statements: StatementLog, method: str, path: str, **kw: Any
+) -> list[Statement]:
+    start = len(statements.sent)
+    response = api.request(method, path, **kw)
+    assert response.status_code < 300, response.text
+    return [statement for statement, _ in statements.sent[start:]]
+
+
+def test_a_first_request_looks_its_token_up_once(api: Api, statements: StatementLog) -> None:
+    sent = _sent_by(api, statements, "GET", "/sync/activities", token=api.new_user("fresh"))
+    assert sent == [STAMP, AUTHENTICATE, ALL]
+
+
+def test_a_repeated_read_reads_only_the_auth_stamp(api: Api, statements: StatementLog) -> None:
+    assert api.get("/sync/activities").status_code == 200
+    assert _sent_by(api, statements, "GET", "/sync/activities") == [STAMP, ALL]
+
+
+def test_a_cached_write_checks_the_stamp_in_its_lock(api: Api, statements: StatementLog) -> None:
+    assert api.get("/sync/activities").status_code == 200
+    body = {"movies": [by_simkl(TERMINATOR_3)]}
+    sent = _sent_by(api, statements, "POST", "/sync/ratings/remove", json=body)
+    assert STAMP not in sent
+    assert AUTHENTICATE not in sent
+    assert sent[0] == LOCK_USER
+
+
+def _revoke_elsewhere(api: Api, database_url: str, token: str) -> None:
+    """Revoke a token through a store of its own, as another process would."""
+
+    async def revoke() -> None:
+        other = await open_store(Settings(database_url=database_url), FrozenClock(START_MS))
+        try:
+            await auth.revoke_token(other, token=token)
+        finally:
+            await other.close()
+
+    api.call(revoke)
+
+
+def test_a_token_revoked_elsewhere_fails_its_next_read(api: Api, catalog_database: str) -> None:
+    assert api.get("/sync/activities").status_code == 200
+    _revoke_elsewhere(api, catalog_database, api.token)
+    assert_simkl_error(api.get("/sync/activities"), 401, "user_token_failed")
+
+
+def test_a_token_revoked_elsewhere_fails_its_next_write_which_changes_nothing(
+    api: Api, catalog_database: str
+) -> None:
+    rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=9)]})
+    _revoke_elsewhere(api, catalog_database, api.token)
+    removed = api.post("/sync/ratings/remove", json={"movies": [by_simkl(TERMINATOR_3)]})
+    assert_simkl_error(removed, 401, "user_token_failed")
+    api.token = api.call(
+        auth.issue_token, api.store, api.keys, username="alice", client_id=api.client_id
+    )
+    assert read(api)["movies"][0]["user_rating"] == 9
+
+
+def test_a_revoked_token_is_refused_before_its_malformed_body(
+    api: Api, catalog_database: str
 ) -> None:
     assert api.get("/sync/activities").status_code == 200
-    spent = statements.count_during(lambda: api.get("/sync/activities"))
-    sent = [statement for statement, _ in statements.sent[-spent:]]
-    assert sent.count(AUTHENTICATE) == 1
-    assert spent == 2  # the lookup, then the activities read
+    _revoke_elsewhere(api, catalog_database, api.token)
+    refused = api.post("/sync/ratings/remove", content=b"{not json")
+    assert_simkl_error(refused, 401, "user_token_failed")
+
+
+def test_a_revoked_token_is_refused_by_a_post_that_only_reads(
+    api: Api, catalog_database: str
+) -> None:
+    assert api.post("/sync/activities").status_code == 200
+    _revoke_elsewhere(api, catalog_database, api.token)
+    assert_simkl_error(api.post("/sync/activities"), 401, "user_token_failed")
+
+
+def test_another_tokens_revocation_leaves_this_one_working(api: Api, catalog_database: str) -> None:
+    other = api.new_user("bob")
+    assert api.get("/sync/activities").status_code == 200
+    _revoke_elsewhere(api, catalog_database, other)
+    body = {"movies": [by_simkl(TERMINATOR_3, rating=7)]}
+    assert api.post("/sync/ratings", json=body).status_code == 201
+    assert api.get("/sync/activities").status_code == 200
 
 
 def _plan(database_url: str) -> str:
