@@ -106,6 +106,8 @@ class Spec:
     seed: int = SEED
     library_users: int = 4  # users whose library is a watch history (the library scenarios)
     episode_shows: int = 1_000  # shows given a ten-season catalog episode list
+    small_users: int = 20  # users with a small rated library (single-request reads)
+    small_library: int = 100
 
     @classmethod
     def quick(cls) -> Spec:
@@ -143,16 +145,17 @@ class Dataset:
     users: list[User]
     curve_users: dict[int, list[User]]
     library_users: list[User] = field(default_factory=list)
+    small_users: list[User] = field(default_factory=list)
     # Catalog indexes of the shows with an episode list, and those lists.
     episode_shows: list[int] = field(default_factory=list)
     episodes: dict[int, tuple[CatalogEpisode, ...]] = field(default_factory=dict)
 
     @property
     def all_users(self) -> list[User]:
-        """Main users, then curve-only users (each once), then the library users."""
+        """Main users, then curve-only users (each once), the library users, the small ones."""
         seen = {id(user) for user in self.users}
         extra = [u for users in self.curve_users.values() for u in users if id(u) not in seen]
-        return self.users + extra + self.library_users
+        return self.users + extra + self.library_users + self.small_users
 
     def item(self, index: int) -> CatalogItem:
         """Catalog item by index."""
@@ -199,7 +202,11 @@ def generate(spec: Spec) -> Dataset:
         name = f"bench-library-{n:02d}"
         library.append(_user(rng, spec, next_index, name, spec.library_size))
         next_index += 1
-    dataset = Dataset(spec, catalog, client_id, client_secret, users, curve, library)
+    small = []
+    for n in range(spec.small_users):
+        small.append(_user(rng, spec, next_index, f"bench-small-{n:02d}", spec.small_library))
+        next_index += 1
+    dataset = Dataset(spec, catalog, client_id, client_secret, users, curve, library, small)
     _give_episodes(dataset)
     return dataset
 

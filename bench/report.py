@@ -78,7 +78,7 @@ def analyse(results: Result) -> None:
     """Add `ratios` and `targets` to every backend of `results`."""
     levels: list[int] = results["config"]["concurrency"]
     bare, prism = results.get("bare_asgi"), results.get("prism")
-    for backend in results["backends"].values():
+    for name, backend in results["backends"].items():
         ratios: Result = {"vs_bare": {}, "vs_prism": {}}
         for scenario in SCENARIOS:
             for c in levels:
@@ -88,7 +88,7 @@ def analyse(results: Result) -> None:
                 ratios["vs_prism"][key] = _ratio(mine, _rps(prism, scenario.name, c))
         ratios["vs_storage"] = ceiling_ratios(backend, levels)
         backend["ratios"] = ratios
-        backend["targets"] = _targets(backend, reference_concurrency(results))
+        backend["targets"] = _targets(name, backend, reference_concurrency(results))
         if "library" in backend:
             library = backend["library"]
             library["ratios"] = library_ratios(library)
@@ -156,55 +156,87 @@ def _times(value: float | None) -> str:
     return f"{value:.3f}x" if value < 0.1 else f"{value:.2f}x"
 
 
-def _targets(backend: Result, c: int) -> list[Result]:
-    ratios = backend["ratios"]
-    single_bare = ratios["vs_bare"].get(f"remove_1@{c}")
-    single_prism = ratios["vs_prism"].get(f"remove_1@{c}")
-    storage = ratios["vs_storage"].get("remove_100", {}).get("sql_over_http")
-    prism_all = [(k, v) for k, v in ratios["vs_prism"].items() if v is not None]
-    worst = min(prism_all, key=lambda kv: kv[1]) if prism_all else None
+# Issue 13: the single-request scenarios, and per database the share of the bare-ASGI ceiling
+# and the multiple of Prism each must reach; batches within this factor of the storage ceiling.
+SINGLE_REQUEST = ("remove_1", "add_1", "history_1", "activities", "settings", "all_items_100")
+SINGLE_TARGETS = {"sqlite": (0.25, 3.0), "postgresql": (0.10, 1.5)}
+BATCH_WITHIN_STORAGE = 2.0
+
+
+def _targets(name: str, backend: Result, c: int) -> list[Result]:
+    share, times = SINGLE_TARGETS.get(name, SINGLE_TARGETS["postgresql"])
+    labels = {scenario.name: scenario.label for scenario in SCENARIOS}
+    targets = [_single_target(backend, labels[s], s, c, (share, times)) for s in SINGLE_REQUEST]
+    targets.append(_scrobble_target(backend, share))
+    for batch in BATCH_SCENARIOS:
+        storage = backend["ratios"]["vs_storage"].get(batch, {}).get("sql_over_http")
+        targets.append(
+            _target(
+                f"{labels[batch]}: within {BATCH_WITHIN_STORAGE:g}x the storage ceiling",
+                storage,
+                None if storage is None else storage <= BATCH_WITHIN_STORAGE,
+                "n/a" if storage is None else f"ceiling is {storage:.2f}x HTTP",
+            )
+        )
     spread = _curve_spread(backend.get("curve", {}))
-    big = backend.get("batch_1000", {}).get("p50_ms")
-    return [
+    targets.append(
         _target(
-            f"single-item remove ≥ 25 % of the HTTP ceiling ({c} conn.)",
-            single_bare,
-            None if single_bare is None else single_bare >= 0.25,
-            _percent(single_bare),
-        ),
-        _target(
-            f"single-item remove ≥ 3x Prism ({c} conn.)",
-            single_prism,
-            None if single_prism is None else single_prism >= 3,
-            _times(single_prism),
-        ),
-        _target(
-            "100-item remove batch within 3x the storage ceiling",
-            storage,
-            None if storage is None else storage <= 3,
-            "n/a" if storage is None else f"ceiling is {storage:.2f}x HTTP",
-        ),
-        _target(
-            "≥ Prism's throughput on every scenario and concurrency",
-            None if worst is None else worst[1],
-            None if worst is None else worst[1] >= 1,
-            "n/a"
-            if worst is None
-            else f"worst {_times(worst[1])} ({worst[0].replace('@', ', c=')})",
-        ),
-        _target(
-            "per-item cost flat within ±20 % from 1k to 100k",
+            "remove 100-item batch: per-item cost flat within ±20 % from 1k to 100k",
             spread,
             None if spread is None else spread <= 0.2,
             "n/a" if spread is None else f"max deviation {spread * 100:+.0f} %",
-        ),
-        _target(
-            "1,000-item remove batch under 100 ms p50",
-            big,
-            None if big is None else big < 100,
-            "n/a" if big is None else f"{big:.0f} ms",
-        ),
-    ]
+        )
+    )
+    targets += _worker_targets(backend, c)
+    return targets
+
+
+def _single_target(
+    backend: Result, label: str, scenario: str, c: int, needs: tuple[float, float]
+) -> Result:
+    share, times = needs
+    bare = backend["ratios"]["vs_bare"].get(f"{scenario}@{c}")
+    prism = backend["ratios"]["vs_prism"].get(f"{scenario}@{c}")
+    holds = None if bare is None else bare >= share and (prism is None or prism >= times)
+    shown = f"{_percent(bare)} / {_times(prism)} (needs {share * 100:g} % / {times:g}x)"
+    return _target(f"{label}: share of the HTTP ceiling / x Prism ({c} conn.)", bare, holds, shown)
+
+
+def _scrobble_target(backend: Result, share: float) -> Result:
+    block = backend.get("scrobble", {}).get("scrobble_all_users")
+    ratio = None if block is None else block.get("ratio_to_bare")
+    return _target(
+        "scrobble start/pause/stop, every user at once: share of the HTTP ceiling",
+        ratio,
+        None if ratio is None else ratio >= share,
+        f"{_percent(ratio)} (needs {share * 100:g} %)",
+    )
+
+
+def _worker_targets(backend: Result, c: int) -> list[Result]:
+    two_block = backend.get("workers", {}).get("2")
+    out = []
+    for writes, target in ((False, READS_WITH_TWO_WORKERS), (True, WRITES_WITH_TWO_WORKERS)):
+        ratios = []
+        for scenario in (s for s in SCENARIOS if s.writes is writes):
+            two = None if two_block is None else _run(two_block, scenario.name, c)
+            one = _run(backend["scenarios"], scenario.name, c)
+            ratio = _ratio(None if two is None else two["rps"], None if one is None else one["rps"])
+            if ratio is not None:
+                ratios.append((ratio, scenario.label))
+        worst = min(ratios) if ratios else None
+        kind = "writes" if writes else "reads"
+        out.append(
+            _target(
+                f"two workers ÷ one, every {kind[:-1]} scenario ({c} conn.)",
+                None if worst is None else worst[0],
+                None if worst is None else worst[0] >= target,
+                "n/a"
+                if worst is None
+                else f"worst {_times(worst[0])} ({worst[1]}; needs {target:g}x)",
+            )
+        )
+    return out
 
 
 def _curve_spread(curve: Result) -> float | None:
@@ -494,7 +526,7 @@ def _curve_table(results: Result, backends: list[str]) -> str:
 
 
 def _targets_table(results: Result, backends: list[str]) -> str:
-    head = ["target (issue 3)", *[BACKEND_LABELS.get(n, n) for n in backends]]
+    head = ["target (issue 13)", *[BACKEND_LABELS.get(n, n) for n in backends]]
     rows = [_row(head), _row(["---"] * len(head))]
     per_backend = [results["backends"][n]["targets"] for n in backends]
     for index, first in enumerate(per_backend[0] if per_backend else []):

@@ -65,6 +65,9 @@ class Scenario:
     path: str
     items: int  # per request; 0 where items mean nothing (activities); reads count rows
     writes: bool
+    # Whether Simkl's official OpenAPI document has the operation (Prism can only mock those):
+    # it lists `/sync/all-items/{type}/{status}` but not the bare `/sync/all-items`.
+    official: bool = True
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -94,6 +97,43 @@ SCENARIOS: tuple[Scenario, ...] = (
         "/sync/ratings/remove",
         1,
         writes=True,
+    ),
+    Scenario(
+        "add_1",
+        "add 1 item",
+        "add_one.lua",
+        "POST",
+        "/sync/ratings",
+        1,
+        writes=True,
+    ),
+    Scenario(
+        "history_1",
+        "history: 1 movie watched",
+        "history_one.lua",
+        "POST",
+        "/sync/history",
+        1,
+        writes=True,
+    ),
+    Scenario(
+        "settings",
+        "GET /users/settings",
+        "settings.lua",
+        "GET",
+        "/users/settings",
+        0,
+        writes=False,
+    ),
+    Scenario(
+        "all_items_100",
+        "GET /sync/all-items (100-item library)",
+        "all_items_small.lua",
+        "GET",
+        "/sync/all-items",
+        0,
+        writes=False,
+        official=False,
     ),
     Scenario(
         "remove_100",
@@ -248,10 +288,27 @@ def add_pool(dataset: Dataset, *, batch: int, per_user: int, seed: int) -> Itera
             )
 
 
-def read_pool(dataset: Dataset) -> Iterator[bytes]:
-    """One bodiless line per main user."""
+def history_pool(dataset: Dataset, *, per_user: int, seed: int) -> Iterator[bytes]:
+    """One movie outside the user's library per line, never the same twice for a user."""
+    writer = ItemWriter(seed)
     token_index = _token_indexes(dataset)
+    rng = random.Random(seed)
+    movies = [i for i, item in enumerate(dataset.catalog) if item.type is MediaType.MOVIE]
+    fresh: dict[int, list[int]] = {}
     for user in dataset.users:
+        owned = set(user.library)
+        picked = rng.sample(movies, min(len(movies), per_user + len(owned)))
+        fresh[user.index] = [i for i in picked if i not in owned][:per_user]
+    for round_ in range(min(len(f) for f in fresh.values())):
+        for user in dataset.users:
+            item = dataset.catalog[fresh[user.index][round_]]
+            yield _line(token_index[user.index], writer.body([item], missing=0))
+
+
+def read_pool(dataset: Dataset, users: Sequence[User] | None = None) -> Iterator[bytes]:
+    """One bodiless line per user (the main users unless told)."""
+    token_index = _token_indexes(dataset)
+    for user in dataset.users if users is None else users:
         yield _line(token_index[user.index], b"")
 
 
@@ -303,6 +360,16 @@ def write_pools(directory: Path, dataset: Dataset) -> Pools:
         "activities": write_pool(directory / "activities.pool", read_pool(dataset)),
         "remove_1": write_pool(
             directory / "remove_1.pool", single_remove_pool(dataset, per_user=1_000, seed=1)
+        ),
+        "add_1": write_pool(
+            directory / "add_1.pool", add_pool(dataset, batch=1, per_user=1_000, seed=6)
+        ),
+        "history_1": write_pool(
+            directory / "history_1.pool", history_pool(dataset, per_user=1_000, seed=7)
+        ),
+        "settings": write_pool(directory / "settings.pool", read_pool(dataset)),
+        "all_items_100": write_pool(
+            directory / "all_items_100.pool", read_pool(dataset, dataset.small_users)
         ),
         "remove_100": write_pool(
             directory / "remove_100.pool",

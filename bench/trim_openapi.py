@@ -94,9 +94,10 @@ def _patch(document: dict[str, Any]) -> None:
 
 
 def benchmarked_operation_ids() -> list[str]:
-    """The operationIds of the scenarios' requests in our document, each once, in order."""
+    """The operationIds of the scenarios' requests in our document, each once, in order (those
+    the official document has)."""
     ids: list[str] = []
-    for scenario in SCENARIOS:
+    for scenario in (s for s in SCENARIOS if s.official):
         found = operation_for(our_document(), scenario.method, scenario.path)
         if found is None:
             raise LookupError(f"{scenario.method} {scenario.path} is not in our document")

@@ -69,8 +69,12 @@ def test_the_benchmark_trims_to_the_operations_its_scenarios_request() -> None:
         "get-sync-activities",
         "post-sync-ratings-remove",
         "post-sync-ratings",
+        "post-sync-history",
+        "get-users-settings",
     ]
     assert {by_id()[i].method for i in ids} == {scenario.method for scenario in SCENARIOS}
+    unofficial = [s.path for s in SCENARIOS if not s.official]
+    assert unofficial == ["/sync/all-items"]
 
 
 def test_the_benchmark_names_an_operation_the_official_document_lacks() -> None:
