@@ -250,6 +250,9 @@ library = Table(
     Index("ix_library_user_rating_changed", "user_id", "rating_changed_at"),
     # What the all-items delta (`date_from`) reads.
     Index("ix_library_user_list_changed", "user_id", "list_changed_at"),
+    # Deleting a catalog item (learned items undone, a catalog replaced) checks that no library
+    # row names it: without this index each check read the whole table.
+    Index("ix_library_item_id", "item_id"),
     sqlite_with_rowid=False,
 )
 
@@ -329,6 +332,7 @@ playbacks = Table(
     Column("rewatch", Boolean, nullable=False, server_default=text("false")),
     Index("ux_playbacks_user_item", "user_id", "item_id", "season", "number", unique=True),
     Index("ix_playbacks_user_paused", "user_id", "paused_at"),
+    Index("ix_playbacks_item_id", "item_id"),  # as ix_library_item_id
 )
 
 # The 20-second per-user scrobble lock: held while a scrobble write runs, and for at most
