@@ -11,6 +11,7 @@ Settings (environment):
   BENCH_POSTGRES_URL admin URL of a PostgreSQL server the run may create a database on
                    (default postgresql://postgres@127.0.0.1:5432/postgres)
   BENCH_PRISM      0 to leave Prism out (ratio (c) is then not measured)
+  BENCH_CATALOG_SCALE  0 to leave out the catalog scale steps (1M-item imports, ~15 min)
   BENCH_PRISM_LOG  Prism's log level (default warn: its per-request log lines are not
                    what is being compared)
 """
@@ -84,6 +85,7 @@ class Config:
     postgres_url: str
     prism: bool
     prism_log: str
+    catalog_scale: bool = True
     spec: Spec = field(default_factory=Spec)
     work_dir: Path = BENCH_DIR / "work"
 
@@ -106,6 +108,7 @@ class Config:
             ),
             prism=env.get("BENCH_PRISM", "1") != "0",
             prism_log=env.get("BENCH_PRISM_LOG", "warn"),
+            catalog_scale=env.get("BENCH_CATALOG_SCALE", "1") != "0",
             spec=Spec.quick() if quick else Spec(),
         )
 
@@ -544,7 +547,8 @@ def main() -> None:
         else:
             with servers.postgres_database(config.postgres_url) as url:
                 results["backends"][backend] = bench_backend(bench, backend, url)
-    results["catalog_scale"] = catalog_scale.run(config, backends)
+    if config.catalog_scale:
+        results["catalog_scale"] = catalog_scale.run(config, backends)
     say("bare ASGI app (HTTP ceiling)")
     results["bare_asgi"] = bench_bare(bench)
     if prism:
