@@ -307,10 +307,9 @@ def masked_body(body: bytes, content_type: str) -> str | None:
         return None
     if len(body) > JOURNAL_BODY_BYTES:
         return f"<{len(body)} bytes not kept>"
-    try:
-        return orjson.dumps(_masked(orjson.loads(body))).decode()
-    except orjson.JSONDecodeError:
-        pass
+    as_json = _masked_json(body)
+    if as_json is not None:
+        return as_json
     if content_type.startswith(_FORM):
         pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
         return urlencode([(k, MASK if is_secret_name(k) else v) for k, v in pairs], safe="*")
@@ -322,12 +321,33 @@ def masked_body(body: bytes, content_type: str) -> str | None:
     return text if not is_secret_name(text) else f"<{len(body)} bytes not kept>"
 
 
-def _masked(value: Any) -> Any:
+def _masked_json(body: bytes) -> str | None:
+    """A JSON body with its secret-looking fields masked; None when it is not JSON."""
+    try:
+        return orjson.dumps(_masked(orjson.loads(body), 0)).decode()
+    except orjson.JSONDecodeError:
+        return None
+    except _TooDeep:
+        return f"<{len(body)} bytes, nested too deep to keep>"
+
+
+# JSON nests up to 1,024 levels as orjson reads it, deeper than Python's stack allows a
+# recursive walk and than orjson writes (254): a body nested deeper than this is noted instead.
+_KEPT_DEPTH = 200
+
+
+class _TooDeep(Exception):
+    """A body nested past _KEPT_DEPTH."""
+
+
+def _masked(value: Any, depth: int) -> Any:
+    if depth > _KEPT_DEPTH:
+        raise _TooDeep
     if isinstance(value, dict):
         return {
-            key: MASK if isinstance(val, str) and is_secret_name(key) else _masked(val)
+            key: MASK if isinstance(val, str) and is_secret_name(key) else _masked(val, depth + 1)
             for key, val in value.items()
         }  # fmt: skip
     if isinstance(value, list):
-        return [_masked(item) for item in value]
+        return [_masked(item, depth + 1) for item in value]
     return value

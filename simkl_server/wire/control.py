@@ -35,6 +35,14 @@ def _object(body: Any, what: str) -> dict[str, Any]:
     return body
 
 
+def _only(found: Mapping[str, Any], known: set[str]) -> None:
+    """Refuse a field this body does not take: a misspelt option must not run the request
+    as if it were absent (a reset that was meant to keep something)."""
+    unknown = set(found) - known
+    if unknown:
+        raise ControlError(f"unknown field {sorted(unknown)[0]!r}")
+
+
 def _int(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ControlError(f"{name} is an integer from {low} to {high}")
@@ -57,12 +65,14 @@ def _text(value: Any, name: str, *, max_chars: int = 200) -> str:
 def reset_flags(body: Any) -> tuple[bool, bool]:
     """(catalog, accounts) of a reset body: what goes as well."""
     found = _object(body, "a reset body")
+    _only(found, {"catalog", "accounts"})
     return _flag(found, "catalog"), _flag(found, "accounts")
 
 
 def decision(body: Any) -> tuple[str, str, bool]:
     """(user_code, username, allow) of `{"user_code", "username", "allow": true}`."""
     found = _object(body, "an approval")
+    _only(found, {"user_code", "username", "allow"})
     allowed = found.get("allow", True)
     if not isinstance(allowed, bool):
         raise ControlError("allow is true or false")
@@ -117,11 +127,8 @@ def fault(body: Any) -> Fault:
     """A fault from `{"method", "path", "respond", "times" | "probability" + "seed",
     "delay_ms", "retry_after_s"}`."""
     found = _object(body, "a fault")
-    known = {"method", "path", "respond", "times", "probability", "seed", "delay_ms",
-             "retry_after_s"}  # fmt: skip
-    unknown = set(found) - known
-    if unknown:
-        raise ControlError(f"unknown field {sorted(unknown)[0]!r}")
+    _only(found, {"method", "path", "respond", "times", "probability", "seed", "delay_ms",
+                  "retry_after_s"})  # fmt: skip
     probability = found.get("probability")
     if probability is not None and (
         isinstance(probability, bool) or not isinstance(probability, int | float)
@@ -160,9 +167,7 @@ def seed(body: Any, parse_line: Any) -> Seed:
     """What `POST /_control/seed` asks for; `parse_line` reads one catalog interchange line
     (an object or its JSON text) into a record or a problem."""
     found = _object(body, "a seed")
-    unknown = set(found) - {"apps", "users", "tokens", "catalog"}
-    if unknown:
-        raise ControlError(f"unknown field {sorted(unknown)[0]!r}")
+    _only(found, {"apps", "users", "tokens", "catalog"})
     lists = {name: found.get(name, []) for name in ("apps", "users", "tokens", "catalog")}
     for name, value in lists.items():
         if not isinstance(value, list) or len(value) > MAX_SEED_ITEMS:
