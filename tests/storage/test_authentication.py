@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import pytest
 
 from simkl_server.app import open_store
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings, parse_database_url
 from simkl_server.domain import auth
 from simkl_server.storage.activities import ALL, LOCK_USER
+from simkl_server.storage.base import Store
 from simkl_server.storage.dialect import Statement
 from simkl_server.storage.grants import AUTHENTICATE, STAMP
 from tests.api.support import TERMINATOR_3, by_simkl, rate, read
@@ -51,17 +54,43 @@ def test_a_cached_write_checks_the_stamp_in_its_lock(api: Api, statements: State
     assert sent[0] == LOCK_USER
 
 
-def _revoke_elsewhere(api: Api, database_url: str, token: str) -> None:
-    """Revoke a token through a store of its own, as another process would."""
+def _elsewhere(api: Api, database_url: str, change: Callable[[Store], Awaitable[None]]) -> None:
+    """Run `change` through a store of its own, as another process would."""
 
-    async def revoke() -> None:
+    async def run() -> None:
         other = await open_store(Settings(database_url=database_url), FrozenClock(START_MS))
         try:
-            await auth.revoke_token(other, token=token)
+            await change(other)
         finally:
             await other.close()
 
-    api.call(revoke)
+    api.call(run)
+
+
+def _revoke_elsewhere(api: Api, database_url: str, token: str) -> None:
+    _elsewhere(api, database_url, lambda other: auth.revoke_token(other, token=token))
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_app_deleted_elsewhere_fails_its_next_request(
+    api: Api, catalog_database: str, method: str
+) -> None:
+    assert api.get("/sync/activities").status_code == 200
+    _elsewhere(api, catalog_database, lambda other: auth.delete_app(other, client_id=api.client_id))
+    body = {"movies": [by_simkl(TERMINATOR_3, rating=6)]} if method == "POST" else None
+    path = "/sync/ratings" if method == "POST" else "/sync/activities"
+    assert_simkl_error(api.request(method, path, json=body), 412, "client_id_failed")
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_user_deleted_elsewhere_fails_their_next_request(
+    api: Api, catalog_database: str, method: str
+) -> None:
+    assert api.get("/sync/activities").status_code == 200
+    _elsewhere(api, catalog_database, lambda other: auth.delete_user(other, username="alice"))
+    body = {"movies": [by_simkl(TERMINATOR_3, rating=6)]} if method == "POST" else None
+    path = "/sync/ratings" if method == "POST" else "/sync/activities"
+    assert_simkl_error(api.request(method, path, json=body), 401, "user_token_failed")
 
 
 def test_a_token_revoked_elsewhere_fails_its_next_read(api: Api, catalog_database: str) -> None:
