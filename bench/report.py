@@ -214,14 +214,11 @@ def _scrobble_target(backend: Result, share: float) -> Result:
 
 
 def _worker_targets(backend: Result, c: int) -> list[Result]:
-    two_block = backend.get("workers", {}).get("2")
     out = []
     for writes, target in ((False, READS_WITH_TWO_WORKERS), (True, WRITES_WITH_TWO_WORKERS)):
         ratios = []
         for scenario in (s for s in SCENARIOS if s.writes is writes):
-            two = None if two_block is None else _run(two_block, scenario.name, c)
-            one = _run(backend["scenarios"], scenario.name, c)
-            ratio = _ratio(None if two is None else two["rps"], None if one is None else one["rps"])
+            ratio = _two_workers_ratio(backend, scenario.name, c)
             if ratio is not None:
                 ratios.append((ratio, scenario.label))
         worst = min(ratios) if ratios else None
@@ -237,6 +234,12 @@ def _worker_targets(backend: Result, c: int) -> list[Result]:
             )
         )
     return out
+
+
+def _two_workers_ratio(backend: Result, scenario: str, c: int) -> float | None:
+    """req/s of `serve --workers 2` over one worker's, for a scenario at `c` connections."""
+    two = _rps(backend.get("workers", {}).get("2"), scenario, c)
+    return _ratio(two, _rps(backend["scenarios"], scenario, c))
 
 
 def _curve_spread(curve: Result) -> float | None:
@@ -380,12 +383,7 @@ def _workers_table(results: Result, backends: list[str]) -> str:
         for c in results["config"]["concurrency"]:
             cells = [scenario.label, str(c)]
             for name in measured:
-                backend = results["backends"][name]
-                two = _run(backend["workers"]["2"], scenario.name, c)
-                one = _run(backend["scenarios"], scenario.name, c)
-                ratio = _ratio(
-                    None if two is None else two["rps"], None if one is None else one["rps"]
-                )
+                ratio = _two_workers_ratio(results["backends"][name], scenario.name, c)
                 mark = "" if ratio is None or c == 1 else (" ✓" if ratio >= target else " ✗")
                 cells.append(_times(ratio) + mark)
             rows.append(_row(cells))

@@ -272,11 +272,7 @@ def add_pool(dataset: Dataset, *, batch: int, per_user: int, seed: int) -> Itera
     found, missing = _split(batch)
     token_index = _token_indexes(dataset)
     rng = random.Random(seed)
-    fresh: dict[int, list[int]] = {}
-    for user in dataset.users:
-        owned = set(user.library)
-        candidates = rng.sample(range(dataset.spec.catalog_size), found * per_user + len(owned))
-        fresh[user.index] = [i for i in candidates if i not in owned][: found * per_user]
+    fresh = _fresh_items(dataset, range(dataset.spec.catalog_size), found * per_user, rng)
     rounds = min(len(f) // found for f in fresh.values())
     for round_ in range(min(rounds, per_user)):
         for user in dataset.users:
@@ -288,17 +284,26 @@ def add_pool(dataset: Dataset, *, batch: int, per_user: int, seed: int) -> Itera
             )
 
 
+def _fresh_items(
+    dataset: Dataset, candidates: Sequence[int], count: int, rng: random.Random
+) -> dict[int, list[int]]:
+    """Per main user, up to `count` catalog indexes drawn from `candidates` that are not in
+    the user's library, in drawn order."""
+    fresh: dict[int, list[int]] = {}
+    for user in dataset.users:
+        owned = set(user.library)
+        drawn = rng.sample(candidates, min(len(candidates), count + len(owned)))
+        fresh[user.index] = [i for i in drawn if i not in owned][:count]
+    return fresh
+
+
 def history_pool(dataset: Dataset, *, per_user: int, seed: int) -> Iterator[bytes]:
     """One movie outside the user's library per line, never the same twice for a user."""
     writer = ItemWriter(seed)
     token_index = _token_indexes(dataset)
     rng = random.Random(seed)
     movies = [i for i, item in enumerate(dataset.catalog) if item.type is MediaType.MOVIE]
-    fresh: dict[int, list[int]] = {}
-    for user in dataset.users:
-        owned = set(user.library)
-        picked = rng.sample(movies, min(len(movies), per_user + len(owned)))
-        fresh[user.index] = [i for i in picked if i not in owned][:per_user]
+    fresh = _fresh_items(dataset, movies, per_user, rng)
     for round_ in range(min(len(f) for f in fresh.values())):
         for user in dataset.users:
             item = dataset.catalog[fresh[user.index][round_]]
