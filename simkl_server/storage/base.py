@@ -169,8 +169,7 @@ class Store:
             lock = await tx.activities.lock_user(user_id)
             tx.account_type = lock.account_type
             tx.now_ms = max(self._clock.now_ms(), lock.latest)
-            if deferred is not None:
-                await _verify(tx, deferred, lock.auth_stamp)
+            await _verify(tx, deferred, lock.auth_stamp)
             return await work(tx)
 
         return await self._driver.transaction(locked, offload=size > self._inline_batch_items)
@@ -201,9 +200,7 @@ class Store:
     async def settle(self) -> None:
         """Check the request's deferred authentication, if no transaction did
         (CredentialChanged when it no longer holds)."""
-        deferred = _take_deferred()
-        if deferred is not None:
-            await _verify(self.read, deferred, None)
+        await _verify(self.read, _take_deferred(), None)
 
     async def snapshot(self, work: Callable[[Session], Awaitable[T]]) -> T:
         """Run `work`'s reads on one consistent snapshot, off the event loop (large reads)."""
@@ -212,8 +209,7 @@ class Store:
 
         async def run(conn: Connection) -> T:
             session = Session(conn)
-            if deferred is not None:
-                await _verify(session, deferred, None)
+            await _verify(session, deferred, None)
             return await work(session)
 
         return await self._driver.snapshot(run)
@@ -227,8 +223,7 @@ class Store:
 
         async def run(conn: Connection) -> T:
             tx = WriteTx(conn, self._clock.now_ms())
-            if deferred is not None:
-                await _verify(tx, deferred, None)
+            await _verify(tx, deferred, None)
             return await work(tx)
 
         return await self._driver.transaction(run, offload=offload)
@@ -261,9 +256,12 @@ def _take_deferred() -> Deferred | None:
     return None if request is None else request.take()
 
 
-async def _verify(session: Session, deferred: Deferred, stamp: int | None) -> None:
-    """Whether a cached authentication still holds: at once while the stamp stands, else by
-    looking the token up again on the session's connection."""
+async def _verify(session: Session, deferred: Deferred | None, stamp: int | None) -> None:
+    """Check a request's deferred authentication, if it has one: it holds at once while the
+    stamp (read here unless given) stands, else the token is looked up again on the
+    session's connection (CredentialChanged when the answer differs)."""
+    if deferred is None:
+        return
     if stamp is None:
         stamp = await session.grants.stamp()
     if stamp == deferred.stamp:
