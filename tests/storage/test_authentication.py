@@ -71,26 +71,27 @@ def _revoke_elsewhere(api: Api, database_url: str, token: str) -> None:
     _elsewhere(api, database_url, lambda other: auth.revoke_token(other, token=token))
 
 
-@pytest.mark.parametrize("method", ["GET", "POST"])
-def test_an_app_deleted_elsewhere_fails_its_next_request(
-    api: Api, catalog_database: str, method: str
-) -> None:
-    assert api.get("/sync/activities").status_code == 200
-    _elsewhere(api, catalog_database, lambda other: auth.delete_app(other, client_id=api.client_id))
-    body = {"movies": [by_simkl(TERMINATOR_3, rating=6)]} if method == "POST" else None
-    path = "/sync/ratings" if method == "POST" else "/sync/activities"
-    assert_simkl_error(api.request(method, path, json=body), 412, "client_id_failed")
+# What the next request of a cached token earns once another process deleted its app or user.
+DELETED_ELSEWHERE = {"app": (412, "client_id_failed"), "user": (401, "user_token_failed")}
+
+
+def _deletion(api: Api, deleted: str) -> Callable[[Store], Awaitable[None]]:
+    if deleted == "app":
+        return lambda other: auth.delete_app(other, client_id=api.client_id)
+    return lambda other: auth.delete_user(other, username="alice")
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_a_user_deleted_elsewhere_fails_their_next_request(
-    api: Api, catalog_database: str, method: str
+@pytest.mark.parametrize("deleted", sorted(DELETED_ELSEWHERE))
+def test_an_app_or_user_deleted_elsewhere_fails_the_next_request(
+    api: Api, catalog_database: str, deleted: str, method: str
 ) -> None:
+    status, error = DELETED_ELSEWHERE[deleted]
     assert api.get("/sync/activities").status_code == 200
-    _elsewhere(api, catalog_database, lambda other: auth.delete_user(other, username="alice"))
+    _elsewhere(api, catalog_database, _deletion(api, deleted))
     body = {"movies": [by_simkl(TERMINATOR_3, rating=6)]} if method == "POST" else None
     path = "/sync/ratings" if method == "POST" else "/sync/activities"
-    assert_simkl_error(api.request(method, path, json=body), 401, "user_token_failed")
+    assert_simkl_error(api.request(method, path, json=body), status, error)
 
 
 def test_a_token_revoked_elsewhere_fails_its_next_read(api: Api, catalog_database: str) -> None:
