@@ -4,7 +4,8 @@ Two measurements over the same request pools the HTTP runs replay:
 
 - `sql`: the very statements the store runs for one request (the area modules' statements
   under `storage/`), in one transaction per request, with every parameter prepared beforehand:
-  remove = lock user, find catalog, clear ratings, touch activities; add = lock user, find
+  remove = lock user, find catalog, clear ratings, touch activities (on PostgreSQL: find
+  catalog, then the one call that locks, clears and touches); add = lock user, find
   catalog, library states, save ratings, touch activities. Nothing else runs.
 - `domain`: `domain.ratings.remove_ratings` / `add_ratings` on a `Store`, as the handler
   calls them (matching, planning and row mapping included), minus HTTP, parsing and
@@ -38,6 +39,7 @@ from simkl_server.domain.ratings import RatingInput
 from simkl_server.storage import activities, catalog, library
 from simkl_server.storage import ratings as ratings_sql
 from simkl_server.storage.base import Store
+from simkl_server.storage.dialect import POSTGRES
 from simkl_server.storage.drivers import Connection, Driver, open_driver
 from simkl_server.wire.common import parse_json_object, sync_items
 from simkl_server.wire.ratings import rating_inputs
@@ -142,6 +144,14 @@ def _sql_op(driver: Driver, request: Request, *, adding: bool) -> Op:
         await conn.execute(ratings_sql.SAVE, {"user_id": user_id, "rows": rows, "now": now})
         await touch(conn, request.buckets, now)
 
+    async def remove_at_once() -> None:
+        if any(request.find_variant):
+            await driver.reader.fetch(catalog.FIND[request.find_variant], request.find_params)
+        routine = ratings_sql.ClearRatings(user_id, request.bucket_of)
+        await driver.routine(routine.call, routine.params(now=clock.now_ms(), auth_stamp=None))
+
+    if not adding and driver.dialect is POSTGRES:
+        return remove_at_once
     work = add if adding else remove
     return lambda: driver.transaction(work, offload=False)
 

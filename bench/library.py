@@ -363,6 +363,12 @@ class RecordingDriver:
     async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         return await self._inner.snapshot(lambda conn: work(RecordingConnection(conn, self)))
 
+    async def routine(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
+        row = await self._inner.routine(statement, params)
+        if row is not None and self.recording is not None:
+            self.recording.calls.append(("fetchrow", statement, dict(params)))
+        return row
+
     async def close(self) -> None:
         await self._inner.close()
 

@@ -57,10 +57,10 @@ async def require_user(request: Request) -> Caller:
 
 
 def credentials_checked(route: Route) -> Route:
-    """The route, with its request's deferred authentication (a write answered from the
-    credential cache) settled before any answer leaves: by the request's first transaction,
-    else after the handler; a credential that stopped holding meanwhile turns the answer into
-    the 401 it now earns, an error answer included."""
+    """The route, with its request's deferred authentication (an answer from the credential
+    cache) settled before any answer leaves: by the request's first transaction or a read
+    that returns the auth stamp, else after the handler; a credential that stopped holding
+    meanwhile turns the answer into the 401 it now earns, an error answer included."""
     endpoint: Endpoint = route.endpoint
 
     async def checked(request: Request) -> Response:

@@ -36,13 +36,11 @@ async def authenticate(
     of it): 412 client_id_failed for a missing or unknown app; 401 for a missing, unknown,
     revoked or expired token or one of another app (`user_token_failed`, or for AUTH V2 apps
     `user_token_required` without a token and `invalid_token` with a bad one); 403
-    insufficient_scope for a write with a read-only token. A write's cached answer is checked
-    again by its own transaction (see `refusal`)."""
+    insufficient_scope for a write with a read-only token. A cached answer is checked again
+    before the request's answer leaves (see `refusal`)."""
     if not client_id:
         raise ClientIdFailed
-    found = await store.authenticate(
-        client_id, None if token is None else token_hash(token), defer=needs_write
-    )
+    found = await store.authenticate(client_id, None if token is None else token_hash(token))
     return caller_of(
         found, has_token=token is not None, needs_write=needs_write, now=store.clock.now_ms()
     )

@@ -11,7 +11,7 @@ from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.library import LibraryRead, auto_status, library_details
 from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import CatalogItem, LibraryView, RatingsQuery, SyncItem
-from simkl_server.storage.base import Session, Store, WriteTx
+from simkl_server.storage.base import ClearRatings, Session, Store, WriteTx
 
 MIN_RATING = 1
 MAX_RATING = 10
@@ -72,23 +72,21 @@ def valid_rating(value: int) -> int | None:
 async def remove_ratings(store: Store, *, user_id: int, items: Sequence[SyncItem]) -> RemoveOutcome:
     """Clear ratings; every matched item counts, whether or not it had a rating."""
 
-    async def work(tx: WriteTx) -> RemoveOutcome:
-        hits = await tx.catalog.find(catalog_query([item.ref for item in items]))
-        outcome = RemoveOutcome()
-        matched: dict[int, CatalogItem] = {}
-        for sent in items:
-            item = resolve(sent.ref, hits)
-            if item is None:
-                outcome.not_found.append(sent)
-                continue
-            outcome.deleted.add(sent.ref.wrapper)
-            matched[item.id] = item
-        cleared = await tx.ratings.clear(user_id, matched.keys(), now=tx.now_ms) if matched else []
-        buckets = {rated_bucket(matched[item_id].type) for item_id in cleared}
-        await tx.activities.touch(user_id, buckets, at=tx.now_ms)
-        return outcome
-
-    return await store.write(user_id, work, size=len(items))
+    # The catalog is read before the user's write: it is nobody's state, and a write that
+    # is one call (PostgreSQL) must know its items when it starts.
+    hits = await store.read.catalog.find(catalog_query([item.ref for item in items]))
+    outcome = RemoveOutcome()
+    buckets: dict[int, str] = {}
+    for sent in items:
+        item = resolve(sent.ref, hits)
+        if item is None:
+            outcome.not_found.append(sent)
+            continue
+        outcome.deleted.add(sent.ref.wrapper)
+        buckets[item.id] = rated_bucket(item.type)
+    if buckets:
+        await store.write_at_once(ClearRatings(user_id, buckets), size=len(items))
+    return outcome
 
 
 async def add_ratings(

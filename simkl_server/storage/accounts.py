@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from simkl_server.domain.models import Account, App, AppKind, User, UserProfile
+from simkl_server.storage.credentials import settle_by
 from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection, Row
 
@@ -39,8 +40,10 @@ FIND_ACCOUNT = statement("SELECT id, username, password_hash FROM users WHERE us
 SET_PASSWORD = statement("UPDATE users SET password_hash = :password_hash WHERE id = :user_id")
 LIST_USERS = statement("SELECT id, username, created_at FROM users ORDER BY id")
 DELETE_USER = statement("DELETE FROM users WHERE username = :username RETURNING id")
+# With the auth stamp, which settles the request's cached authentication (`settle_by`).
 PROFILE = statement(
-    "SELECT id, username, created_at, timezone, account_type FROM users WHERE id = :user_id"
+    "SELECT id, username, created_at, timezone, account_type, "
+    "(SELECT n FROM auth_stamp WHERE id = 1) FROM users WHERE id = :user_id"
 )
 USERNAME = statement("SELECT username FROM users WHERE id = :user_id")
 
@@ -168,4 +171,7 @@ class AccountQueries:
     async def profile(self, user_id: int) -> UserProfile | None:
         """The user's account facts."""
         row = await self._conn.fetchrow(PROFILE, {"user_id": user_id})
-        return None if row is None else UserProfile(*row)
+        if row is None:
+            return None
+        settle_by(row[5])
+        return UserProfile(*row[:5])

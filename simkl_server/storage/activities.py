@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from simkl_server.storage.credentials import settle_by
 from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection
 
@@ -17,7 +18,12 @@ TOUCH = statement(
         f"DO UPDATE SET at = {d.greatest('activity.at', 'excluded.at')}"
     )
 )
-ALL = statement("SELECT bucket, at FROM activity WHERE user_id = :user_id")
+# With the auth stamp (one row even for a user without activity), so the request's cached
+# authentication is settled by this one statement.
+ALL = statement(
+    "SELECT a.bucket, a.at, s.n FROM auth_stamp s "
+    "LEFT JOIN activity a ON a.user_id = :user_id WHERE s.id = 1"
+)
 # Taken first in every write of a user: serialises that user's writes across processes, and
 # reads the newest stamp so a write's `now` never falls behind one already recorded (and the
 # account's plan, which decides what some writes may do, and the auth stamp, which tells
@@ -56,7 +62,9 @@ class ActivityQueries:
     async def all(self, user_id: int) -> dict[str, int]:
         """Every bucket the user has, by name, in epoch milliseconds."""
         rows = await self._conn.fetch(ALL, {"user_id": user_id})
-        return {row[0]: row[1] for row in rows}
+        if rows:
+            settle_by(rows[0][2])
+        return {row[0]: row[1] for row in rows if row[0] is not None}
 
     async def lock_user(self, user_id: int) -> UserLock:
         """Take the user's write lock (a user deleted meanwhile: nothing to lock)."""

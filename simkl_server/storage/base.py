@@ -10,7 +10,7 @@ module only; adding an area adds one property here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from simkl_server.clock import Clock
 from simkl_server.config import DatabaseUrl
@@ -34,6 +34,7 @@ from simkl_server.storage.drivers import (
     DatabaseBusy,
     DatabaseUnavailable,
     Driver,
+    Row,
     open_driver,
 )
 from simkl_server.storage.grants import GrantQueries
@@ -41,13 +42,14 @@ from simkl_server.storage.history import HistoryQueries
 from simkl_server.storage.library import LibraryQueries
 from simkl_server.storage.meta import MetaQueries
 from simkl_server.storage.playbacks import PlaybackQueries
-from simkl_server.storage.ratings import RatingsQueries
+from simkl_server.storage.ratings import ClearRatings, RatingsQueries
 from simkl_server.storage.rewatches import RewatchQueries
 from simkl_server.storage.search import SearchQueries
 from simkl_server.storage.sessions import SessionQueries
 
 __all__ = [
     "Authentication",
+    "ClearRatings",
     "CredentialChanged",
     "DatabaseBusy",
     "DatabaseUnavailable",
@@ -59,6 +61,7 @@ __all__ = [
     "state_columns",
 ]
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 A = TypeVar("A")
 _CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids", "catalog_episodes"})
 _ACCOUNT_TABLES = frozenset({"users", "apps"})
@@ -124,6 +127,35 @@ class WriteTx(Session):
         self.account_type = account_type
 
 
+class Routine(Protocol[T_co]):
+    """A user write that PostgreSQL runs as one call of a server-side function: it takes the
+    user's lock, holds the request's token to the auth stamp it was cached under, and does
+    the work, all in one round trip. The call's first column is NULL when it changed nothing
+    because the user is gone or the stamp moved."""
+
+    @property
+    def user_id(self) -> int:
+        """Whose write it is."""
+        ...
+
+    @property
+    def call(self) -> Statement:
+        """The call of the function."""
+        ...
+
+    def params(self, *, now: int, auth_stamp: int | None) -> dict[str, Any]:
+        """The call's parameters; `auth_stamp` None: no cached authentication to check."""
+        ...
+
+    def result(self, row: Row) -> T_co:
+        """What the write tells, from the call's row."""
+        ...
+
+    async def run(self, tx: WriteTx) -> T_co:
+        """The same write as ordinary statements, in the user's write transaction."""
+        ...
+
+
 class Store:
     """The database: reads on `read`, user writes serialised per user, other writes as plain
     transactions."""
@@ -161,9 +193,28 @@ class Store:
     async def write(self, user_id: int, work: Callable[[WriteTx], Awaitable[T]], *, size: int) -> T:
         """Run `work` as one transaction, serialised with every other write of that user; its
         `now_ms` is never older than a stamp the user already has."""
+        return await self._write(user_id, work, size=size, deferred=_take_deferred())
 
+    async def write_at_once(self, routine: Routine[T], *, size: int) -> T:
+        """Run a routine as one call where the database has server-side functions
+        (PostgreSQL), else, or when the call finds the user gone or the auth stamp moved
+        (the token is then looked up again), as an ordinary `write`."""
         deferred = _take_deferred()
+        now = self._clock.now_ms()
+        params = routine.params(now=now, auth_stamp=None if deferred is None else deferred.stamp)
+        row = await self._driver.routine(routine.call, params)
+        if row is not None and row[0] is not None:
+            return routine.result(row)
+        return await self._write(routine.user_id, routine.run, size=size, deferred=deferred)
 
+    async def _write(
+        self,
+        user_id: int,
+        work: Callable[[WriteTx], Awaitable[T]],
+        *,
+        size: int,
+        deferred: Deferred | None,
+    ) -> T:
         async def locked(conn: Connection) -> T:
             tx = WriteTx(conn, 0)
             lock = await tx.activities.lock_user(user_id)
@@ -174,16 +225,14 @@ class Store:
 
         return await self._driver.transaction(locked, offload=size > self._inline_batch_items)
 
-    async def authenticate(
-        self, client_id: str, token_hash: str | None, *, defer: bool = False
-    ) -> Authentication | None:
+    async def authenticate(self, client_id: str, token_hash: str | None) -> Authentication | None:
         """The app of a client_id and its token with this hash, if any: from this process's
-        cache while the auth stamp stands (one tiny read), else looked up. With `defer`, a
-        cached answer is given without reading the stamp; the request's first transaction
-        (or, if it opens none, `settle`) checks it."""
+        cache while the auth stamp stands, else looked up. Inside a request a cached answer is
+        given without reading the stamp: the request's first transaction, or a read that
+        returns the stamp (`settle_by`), or else `settle`, checks it."""
         cache = self._credentials
         request = CURRENT.get()
-        if defer and request is not None and token_hash is not None and cache.stamp is not None:
+        if request is not None and token_hash is not None and cache.stamp is not None:
             hit = cache.get(client_id, token_hash)
             if hit is not None:
                 request.deferred = Deferred(client_id, token_hash, hit, cache.stamp)

@@ -6,9 +6,11 @@ change when a token, an app or a user is deleted or changed, and triggers move t
 successful authentication under the stamp it read before looking it up, and answers from
 memory while the stamp has not moved: a revoked token still fails on its next request.
 
-Reading the stamp is one tiny statement. A user write needs not even that: its first
-statement (the per-user lock) returns the stamp, and the token is looked up again there, in
-the write's own transaction, only if the stamp moved (`Deferred`).
+A request answered from memory is checked against the stamp before its answer leaves
+(`Deferred`), most often at no cost: a user write's lock statement (on PostgreSQL, its one
+server-side call) returns the stamp, and so do the small reads most polled (activities, the
+user's settings). The token is looked up again, in the same transaction where there is one,
+only if the stamp moved. A request that reads the stamp nowhere else pays one tiny statement.
 """
 
 from __future__ import annotations
@@ -103,6 +105,15 @@ class RequestCredentials:
 # The current request's credentials; None outside a request (commands, tests calling the
 # domain): nothing is deferred there.
 CURRENT: ContextVar[RequestCredentials | None] = ContextVar("simkl_credentials", default=None)
+
+
+def settle_by(stamp: int | None) -> None:
+    """A read that returned the auth stamp beside its rows settles the request's deferred
+    check when it is the stamp the check was cached under: the token held when the rows were
+    read. Otherwise the check stays for the request's end, which looks the token up again."""
+    request = CURRENT.get()
+    if request is not None and request.deferred is not None and request.deferred.stamp == stamp:
+        request.deferred = None
 
 
 @contextmanager

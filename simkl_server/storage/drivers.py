@@ -198,6 +198,11 @@ class Driver(Protocol):
         itself would hold it (large reads: a whole library)."""
         ...
 
+    async def routine(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
+        """The row of a call of a server-side function, run as a transaction of its own;
+        None where the database has no such functions (SQLite)."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...
@@ -356,6 +361,12 @@ class SqliteDriver:
         throughout); a lock another process holds is waited for there, up to write_wait_ms."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._read_threads, self._in_read_thread, work)
+
+    async def routine(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
+        """None: SQLite has no server-side functions, and its statements cost no round trip
+        for one to save."""
+        del statement, params
+        return None
 
     def _in_read_thread(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run the read on this worker thread's own event loop (kept: making one per read
@@ -576,17 +587,17 @@ class PgDriver:
     async def transaction(self, work: Callable[[Connection], Awaitable[T]], *, offload: bool) -> T:
         """Run `work` in a transaction, replaying it on deadlock or a racing insert."""
         del offload  # asyncpg already awaits the database instead of blocking the loop
-        for attempt in range(1, _PG_ATTEMPTS + 1):
-            try:
-                async with self._pool.acquire() as raw, raw.transaction():
-                    return await work(PgConnection(raw))
-            except _PG_RETRYABLE as exc:
-                if attempt == _PG_ATTEMPTS:
-                    raise
-                log.info("retrying transaction after %s", type(exc).__name__)
-            except _PG_GONE as exc:
-                raise _gone(exc) from exc
-        raise AssertionError("unreachable")
+
+        async def run() -> T:
+            async with self._pool.acquire() as raw, raw.transaction():
+                return await work(PgConnection(raw))
+
+        return await _replayed(run)
+
+    async def routine(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
+        """One round trip: the call is a statement, so a transaction, of its own (replayed on
+        deadlock or a racing insert, as a transaction is)."""
+        return await _replayed(lambda: self._reader.fetchrow(statement, params))
 
     async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `work`'s reads in one repeatable-read transaction, on the read thread."""
@@ -599,6 +610,19 @@ class PgDriver:
         """Close the pools."""
         await self._reads.close()
         await self._pool.close()
+
+
+async def _replayed(run: Callable[[], Awaitable[T]]) -> T:
+    for attempt in range(1, _PG_ATTEMPTS + 1):
+        try:
+            return await run()
+        except _PG_RETRYABLE as exc:
+            if attempt == _PG_ATTEMPTS:
+                raise
+            log.info("retrying transaction after %s", type(exc).__name__)
+        except _PG_GONE as exc:
+            raise _gone(exc) from exc
+    raise AssertionError("unreachable")
 
 
 async def open_driver(database: DatabaseUrl, *, pool_size: int, write_wait_ms: int) -> Driver:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from simkl_server.domain.models import LibraryRow, RatingsQuery, RatingWrite
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
-from simkl_server.storage.drivers import Connection
+from simkl_server.storage.drivers import Connection, Row
 from simkl_server.storage.library import ROW_COLUMNS, library_row
+
+if TYPE_CHECKING:
+    from simkl_server.storage.base import WriteTx
 
 CLEAR = statement(
     lambda d: (
@@ -15,6 +20,11 @@ CLEAR = statement(
         "rating_changed_at = :now WHERE user_id = :user_id AND user_rating IS NOT NULL "
         f"AND {d.in_array('item_id', 'item_ids', 'BIGINT')} RETURNING item_id"
     )
+)
+# PostgreSQL: lock, auth check, CLEAR and the activity touch in one call (migration 0009).
+CLEAR_AT_ONCE = statement(
+    "SELECT simkl_clear_ratings(CAST(:user_id AS INTEGER), CAST(:now AS BIGINT), "
+    "CAST(:auth_stamp AS BIGINT), CAST(:item_ids AS BIGINT[]), CAST(:buckets AS TEXT[]))"
 )
 # New rows are filed under their computed status; existing rows keep theirs.
 SAVE = statement(
@@ -86,3 +96,35 @@ class RatingsQueries:
             "now": now,
         }
         return [library_row(row) for row in await self._conn.fetch(variant, params)]
+
+
+@dataclass(frozen=True, slots=True)
+class ClearRatings:
+    """A user write: clear the user's ratings on these items, and move the activity bucket
+    of each item (`buckets`, by item id) whose rating was cleared."""
+
+    user_id: int
+    buckets: Mapping[int, str]
+    call = CLEAR_AT_ONCE
+
+    def params(self, *, now: int, auth_stamp: int | None) -> dict[str, Any]:
+        """The call's parameters (`auth_stamp`: the one to hold the request's token to)."""
+        item_ids = sorted(self.buckets)
+        return {
+            "user_id": self.user_id,
+            "now": now,
+            "auth_stamp": auth_stamp,
+            "item_ids": item_ids,
+            "buckets": [self.buckets[item_id] for item_id in item_ids],
+        }
+
+    def result(self, row: Row) -> None:
+        """Nothing to tell: the domain counts matches, not clears."""
+        del row
+
+    async def run(self, tx: WriteTx) -> None:
+        """The same write as ordinary statements, in the user's write transaction."""
+        cleared = await tx.ratings.clear(self.user_id, self.buckets.keys(), now=tx.now_ms)
+        await tx.activities.touch(
+            self.user_id, {self.buckets[item_id] for item_id in cleared}, at=tx.now_ms
+        )

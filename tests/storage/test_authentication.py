@@ -1,7 +1,8 @@
 """Authenticating a request: one indexed lookup the first time, then the process's cache of it
-while the auth stamp stands (one tiny read; none at all in a user write, whose lock statement
-reads the stamp); a token revoked elsewhere (another process: here a second store on the same
-database) fails on its next request, read or write, on both databases."""
+while the auth stamp stands (one tiny read at most; none in a user write, whose lock statement
+reads the stamp, or in the small reads that return it); a token revoked elsewhere (another
+process: here a second store on the same database) fails on its next request, read or write,
+on both databases."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from simkl_server.app import open_store
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings, parse_database_url
 from simkl_server.domain import auth
+from simkl_server.storage.accounts import PROFILE
 from simkl_server.storage.activities import ALL, LOCK_USER
 from simkl_server.storage.base import Store
 from simkl_server.storage.dialect import Statement
 from simkl_server.storage.grants import AUTHENTICATE, STAMP
+from simkl_server.storage.ratings import CLEAR_AT_ONCE
 from tests.api.support import TERMINATOR_3, by_simkl, rate, read
 from tests.conftest import START_MS, Api
 from tests.helpers import StatementLog, assert_simkl_error
@@ -40,18 +43,40 @@ def test_a_first_request_looks_its_token_up_once(api: Api, statements: Statement
     assert sent == [STAMP, AUTHENTICATE, ALL]
 
 
-def test_a_repeated_read_reads_only_the_auth_stamp(api: Api, statements: StatementLog) -> None:
+SMALL_READS = [("/sync/activities", ALL), ("/users/settings", PROFILE)]
+
+
+@pytest.mark.parametrize(("path", "read"), SMALL_READS)
+def test_a_repeated_small_read_is_one_statement_that_returns_the_stamp(
+    api: Api, statements: StatementLog, path: str, read: Statement
+) -> None:
+    assert api.get(path).status_code == 200
+    assert _sent_by(api, statements, "GET", path) == [read]
+
+
+def test_a_repeated_read_that_returns_no_stamp_reads_it_once(
+    api: Api, statements: StatementLog
+) -> None:
     assert api.get("/sync/activities").status_code == 200
-    assert _sent_by(api, statements, "GET", "/sync/activities") == [STAMP, ALL]
+    sent = _sent_by(api, statements, "GET", "/sync/ratings")
+    assert sent.count(STAMP) == 1
+    assert AUTHENTICATE not in sent
 
 
-def test_a_cached_write_checks_the_stamp_in_its_lock(api: Api, statements: StatementLog) -> None:
+def test_a_cached_write_checks_the_stamp_in_its_lock(
+    api: Api, statements: StatementLog, backend: str
+) -> None:
     assert api.get("/sync/activities").status_code == 200
     body = {"movies": [by_simkl(TERMINATOR_3)]}
     sent = _sent_by(api, statements, "POST", "/sync/ratings/remove", json=body)
     assert STAMP not in sent
     assert AUTHENTICATE not in sent
-    assert sent[0] == LOCK_USER
+    # After the catalog lookup: on PostgreSQL one call that locks, checks and clears; on
+    # SQLite the write transaction, whose first statement is the lock.
+    if backend == "postgres":
+        assert sent[1:] == [CLEAR_AT_ONCE]
+    else:
+        assert sent[1] == LOCK_USER
 
 
 def _elsewhere(api: Api, database_url: str, change: Callable[[Store], Awaitable[None]]) -> None:
@@ -94,10 +119,13 @@ def test_an_app_or_user_deleted_elsewhere_fails_the_next_request(
     assert_simkl_error(api.request(method, path, json=body), status, error)
 
 
-def test_a_token_revoked_elsewhere_fails_its_next_read(api: Api, catalog_database: str) -> None:
-    assert api.get("/sync/activities").status_code == 200
+@pytest.mark.parametrize("path", ["/sync/activities", "/users/settings", "/sync/ratings"])
+def test_a_token_revoked_elsewhere_fails_its_next_read(
+    api: Api, catalog_database: str, path: str
+) -> None:
+    assert api.get(path).status_code == 200
     _revoke_elsewhere(api, catalog_database, api.token)
-    assert_simkl_error(api.get("/sync/activities"), 401, "user_token_failed")
+    assert_simkl_error(api.get(path), 401, "user_token_failed")
 
 
 def test_a_token_revoked_elsewhere_fails_its_next_write_which_changes_nothing(
@@ -166,3 +194,14 @@ def _plan(database_url: str) -> str:
 def test_the_lookup_uses_indexes_only(api: Api, catalog_database: str) -> None:
     plan = _plan(catalog_database)
     assert "SCAN" not in plan.upper().replace("INDEX SCAN", "").replace("INDEX ONLY SCAN", ""), plan
+
+
+def test_another_tokens_revocation_leaves_this_ones_remove_working(
+    api: Api, catalog_database: str
+) -> None:
+    other = api.new_user("bob")
+    rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=7)]})
+    _revoke_elsewhere(api, catalog_database, other)
+    removed = api.post("/sync/ratings/remove", json={"movies": [by_simkl(TERMINATOR_3)]})
+    assert removed.status_code == 201
+    assert read(api, "/sync/ratings/movies/7") == {}
