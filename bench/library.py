@@ -349,6 +349,7 @@ class RecordingDriver:
     def __init__(self, inner: Driver) -> None:
         self._inner = inner
         self.dialect = inner.dialect
+        self.has_routines = inner.has_routines
         self.recording: Recording | None = None
 
     @property

@@ -200,11 +200,12 @@ class Store:
         (PostgreSQL), else, or when the call finds the user gone or the auth stamp moved
         (the token is then looked up again), as an ordinary `write`."""
         deferred = _take_deferred()
-        now = self._clock.now_ms()
-        params = routine.params(now=now, auth_stamp=None if deferred is None else deferred.stamp)
-        row = await self._driver.routine(routine.call, params)
-        if row is not None and row[0] is not None:
-            return routine.result(row)
+        if self._driver.has_routines:
+            stamp = None if deferred is None else deferred.stamp
+            params = routine.params(now=self._clock.now_ms(), auth_stamp=stamp)
+            row = await self._driver.routine(routine.call, params)
+            if row is not None and row[0] is not None:
+                return routine.result(row)
         return await self._write(routine.user_id, routine.run, size=size, deferred=deferred)
 
     async def _write(

@@ -198,6 +198,10 @@ class Driver(Protocol):
         itself would hold it (large reads: a whole library)."""
         ...
 
+    # Whether `routine` runs server-side functions (PostgreSQL), so a caller can skip
+    # preparing a call that would not be made.
+    has_routines: bool
+
     async def routine(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         """The row of a call of a server-side function, run as a transaction of its own;
         None where the database has no such functions (SQLite)."""
@@ -324,6 +328,7 @@ class SqliteDriver:
     a few worker threads with readers of their own; none waits for a lock on the loop."""
 
     dialect = SQLITE
+    has_routines = False
 
     def __init__(self, path: Path, *, write_wait_ms: int) -> None:
         self._path = path
@@ -568,6 +573,7 @@ class PgDriver:
     run on a thread of their own."""
 
     dialect = POSTGRES
+    has_routines = True
 
     def __init__(self, pool: Any, database: DatabaseUrl) -> None:
         self._pool = pool
