@@ -433,11 +433,14 @@ class CatalogQuery:
 
 @dataclass(slots=True)
 class CatalogHits:
-    """What the catalog returned for a CatalogQuery."""
+    """What the catalog returned for a CatalogQuery; `stamp`, when the answer came from the
+    process's memory of earlier lookups, is the catalog stamp it was kept under (a write
+    relying on it checks the stamp still stands), None when this request read it."""
 
     by_simkl: dict[int, CatalogItem] = field(default_factory=dict)
     by_key: dict[str, CatalogItem] = field(default_factory=dict)
     by_title: dict[str, list[CatalogItem]] = field(default_factory=dict)
+    stamp: int | None = None
 
 
 MOVIE_KEY: EpisodeKey = (-1, -1)  # where a movie's playback row keeps its (season, number)

@@ -10,8 +10,14 @@ from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, rated_buck
 from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.library import LibraryRead, auto_status, library_details
 from simkl_server.domain.matching import catalog_query, resolve
-from simkl_server.domain.models import CatalogItem, LibraryView, RatingsQuery, SyncItem
-from simkl_server.storage.base import ClearRatings, Session, Store, WriteTx
+from simkl_server.domain.models import (
+    CatalogHits,
+    CatalogItem,
+    LibraryView,
+    RatingsQuery,
+    SyncItem,
+)
+from simkl_server.storage.base import CatalogMoved, ClearRatings, Session, Store, WriteTx
 
 MIN_RATING = 1
 MAX_RATING = 10
@@ -71,10 +77,18 @@ def valid_rating(value: int) -> int | None:
 
 async def remove_ratings(store: Store, *, user_id: int, items: Sequence[SyncItem]) -> RemoveOutcome:
     """Clear ratings; every matched item counts, whether or not it had a rating."""
+    # The catalog is looked up before the user's write: it is nobody's state, and a write
+    # that is one call (PostgreSQL) must know its items when it starts.
+    query = catalog_query([item.ref for item in items])
+    try:
+        return await _remove(store, user_id, items, await store.find_catalog(query))
+    except CatalogMoved:  # the lookup was remembered from before a catalog change
+        return await _remove(store, user_id, items, await store.find_catalog(query, fresh=True))
 
-    # The catalog is read before the user's write: it is nobody's state, and a write that
-    # is one call (PostgreSQL) must know its items when it starts.
-    hits = await store.read.catalog.find(catalog_query([item.ref for item in items]))
+
+async def _remove(
+    store: Store, user_id: int, items: Sequence[SyncItem], hits: CatalogHits
+) -> RemoveOutcome:
     outcome = RemoveOutcome()
     buckets: dict[int, str] = {}
     for sent in items:
@@ -85,7 +99,8 @@ async def remove_ratings(store: Store, *, user_id: int, items: Sequence[SyncItem
         outcome.deleted.add(sent.ref.wrapper)
         buckets[item.id] = rated_bucket(item.type)
     if buckets:
-        await store.write_at_once(ClearRatings(user_id, buckets), size=len(items))
+        clear = ClearRatings(user_id, buckets, catalog_stamp=hits.stamp)
+        await store.write_at_once(clear, size=len(items))
     return outcome
 
 

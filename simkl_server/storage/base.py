@@ -14,10 +14,11 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from simkl_server.clock import Clock
 from simkl_server.config import DatabaseUrl
+from simkl_server.domain.models import CatalogHits, CatalogQuery
 from simkl_server.storage import schema
 from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
-from simkl_server.storage.catalog import CatalogQueries
+from simkl_server.storage.catalog import CatalogCache, CatalogMoved, CatalogQueries
 from simkl_server.storage.codes import CodeQueries
 from simkl_server.storage.control import ControlQueries, StateRefused, state_columns
 from simkl_server.storage.credentials import (
@@ -49,6 +50,7 @@ from simkl_server.storage.sessions import SessionQueries
 
 __all__ = [
     "Authentication",
+    "CatalogMoved",
     "ClearRatings",
     "CredentialChanged",
     "DatabaseBusy",
@@ -165,6 +167,7 @@ class Store:
         self._clock = clock
         self._inline_batch_items = inline_batch_items
         self._credentials = CredentialCache()
+        self._catalog = CatalogCache()
         self.read = Session(driver.reader)
 
     @classmethod
@@ -207,6 +210,21 @@ class Store:
             if row is not None and row[0] is not None:
                 return routine.result(row)
         return await self._write(routine.user_id, routine.run, size=size, deferred=deferred)
+
+    async def find_catalog(self, query: CatalogQuery, *, fresh: bool = False) -> CatalogHits:
+        """The catalog's answer to a batch lookup, read outside any transaction. Where a
+        write is one call (PostgreSQL), answered from this process's memory of earlier
+        lookups when it holds every key of the query; such hits carry the catalog stamp they
+        were kept under, and the write relying on them raises CatalogMoved if it moved.
+        `fresh` reads the database whatever the memory holds."""
+        if not self._driver.has_routines:
+            return await self.read.catalog.find(query)
+        hits = None if fresh else self._catalog.answer(query)
+        if hits is None:
+            hits, stamp = await self.read.catalog.find_stamped(query)
+            if stamp is not None:
+                self._catalog.keep(hits, stamp)
+        return hits
 
     async def _write(
         self,

@@ -80,17 +80,24 @@ def episode_from_row(row: Row, offset: int = 0) -> CatalogEpisode:
     return CatalogEpisode(*row[offset : offset + len(_EPISODE_COLUMNS) - 1])
 
 
+_STAMP_COLUMN = "(SELECT n FROM catalog_stamp WHERE id = 1)"
+STAMP = statement(f"SELECT {_STAMP_COLUMN}")
+# Lookups a process keeps before it starts afresh: more keys than a day of syncs names.
+CACHE_LIMIT = 100_000
+
+
 def _find_variants() -> dict[tuple[bool, bool, bool], Statement]:
     # One round trip for a whole batch: simkl ids, external-id keys and folded titles. A
     # variant per combination of what the batch carries, so a lone simkl id costs one lookup.
+    # Each row carries the catalog stamp, which tells under which the hits may be kept.
     def branches(d: SqlDialect) -> tuple[str, str, str]:
         return (
-            f"SELECT 's', CAST(c.id AS TEXT), {ITEM_COLUMNS} FROM catalog_items c "
-            f"WHERE {d.in_array('c.id', 'simkl_ids', 'BIGINT')}",
-            f"SELECT 'k', k.key, {ITEM_COLUMNS} FROM catalog_ids k "
+            f"SELECT 's', CAST(c.id AS TEXT), {ITEM_COLUMNS}, {_STAMP_COLUMN} "
+            f"FROM catalog_items c WHERE {d.in_array('c.id', 'simkl_ids', 'BIGINT')}",
+            f"SELECT 'k', k.key, {ITEM_COLUMNS}, {_STAMP_COLUMN} FROM catalog_ids k "
             "JOIN catalog_items c ON c.id = k.item_id "
             f"WHERE {d.in_array('k.key', 'keys', 'TEXT')}",
-            f"SELECT 't', c.title_key, {ITEM_COLUMNS} FROM catalog_items c "
+            f"SELECT 't', c.title_key, {ITEM_COLUMNS}, {_STAMP_COLUMN} FROM catalog_items c "
             f"WHERE {d.in_array('c.title_key', 'titles', 'TEXT')}",
         )
 
@@ -194,6 +201,58 @@ FILL_IDS = statement(
 )
 
 
+class CatalogMoved(Exception):
+    """The catalog changed since the lookup a write relied on was kept: look again."""
+
+    def __init__(self) -> None:
+        super().__init__("the catalog changed since the lookup this write relied on")
+
+
+class CatalogCache:
+    """One process's memory of catalog lookups: what each key (simkl id, external-id key,
+    folded title) found, under the catalog stamp it was read at; keys that found nothing are
+    not kept, so an item the catalog gains is found at once. A query is answered from here
+    only when every key of it is here. The stamp moves whenever the catalog's items or ids
+    change (PostgreSQL's triggers, any process): a write relying on an answer from here
+    checks it, and a moved stamp (CatalogMoved) starts the memory afresh."""
+
+    def __init__(self, limit: int = CACHE_LIMIT) -> None:
+        self._limit = limit
+        self._stamp: int | None = None
+        self._simkl: dict[int, CatalogItem] = {}
+        self._keys: dict[str, CatalogItem] = {}
+        self._titles: dict[str, list[CatalogItem]] = {}
+
+    def answer(self, query: CatalogQuery) -> CatalogHits | None:
+        """The hits of the query, stamped, if every key of it is here."""
+        if self._stamp is None:
+            return None
+        try:
+            by_simkl = {item_id: self._simkl[item_id] for item_id in query.simkl_ids}
+            by_key = {key: self._keys[key] for key in query.id_keys}
+            by_title = {title: self._titles[title] for title in query.title_keys}
+        except KeyError:
+            return None
+        return CatalogHits(by_simkl, by_key, by_title, stamp=self._stamp)
+
+    def keep(self, hits: CatalogHits, stamp: int) -> None:
+        """Remember what a lookup read under `stamp` (another stamp: start afresh)."""
+        size = len(self._simkl) + len(self._keys) + len(self._titles)
+        if stamp != self._stamp or size >= self._limit:
+            self.forget()
+            self._stamp = stamp
+        self._simkl.update(hits.by_simkl)
+        self._keys.update(hits.by_key)
+        self._titles.update(hits.by_title)
+
+    def forget(self) -> None:
+        """Start afresh."""
+        self._stamp = None
+        self._simkl.clear()
+        self._keys.clear()
+        self._titles.clear()
+
+
 class CatalogQueries:
     """Catalog statements on one connection."""
 
@@ -202,10 +261,20 @@ class CatalogQueries:
 
     async def find(self, query: CatalogQuery) -> CatalogHits:
         """Look up every id and title of a batch in one round trip."""
+        hits, _ = await self.find_stamped(query)
+        return hits
+
+    async def stamp(self) -> int:
+        """The catalog stamp (see `CatalogCache`)."""
+        row = await self._conn.fetchrow(STAMP, {})
+        return int(row[0]) if row is not None and row[0] is not None else 0
+
+    async def find_stamped(self, query: CatalogQuery) -> tuple[CatalogHits, int | None]:
+        """`find`, and the catalog stamp the hits were read under (None when nothing hit)."""
         hits = CatalogHits()
         variant = (bool(query.simkl_ids), bool(query.id_keys), bool(query.title_keys))
         if not any(variant):
-            return hits
+            return hits, None
         array = self._conn.array
         params = {}
         if query.simkl_ids:
@@ -215,7 +284,8 @@ class CatalogQueries:
         if query.title_keys:
             params["titles"] = array(query.title_keys)
         built: dict[int, CatalogItem] = {}  # an item matched by several ids is built once
-        for row in await self._conn.fetch(FIND[variant], params):
+        rows = await self._conn.fetch(FIND[variant], params)
+        for row in rows:
             item = built.get(row[2]) or built.setdefault(row[2], item_from_row(row, 2))
             if row[0] == "s":
                 hits.by_simkl[item.id] = item
@@ -223,7 +293,7 @@ class CatalogQueries:
                 hits.by_key[row[1]] = item
             else:
                 hits.by_title.setdefault(row[1], []).append(item)
-        return hits
+        return hits, int(rows[0][-1]) if rows else None
 
     async def upsert(self, items: Sequence[CatalogUpsert]) -> None:
         """Create or update catalog items and replace their index keys."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simkl_server.domain.models import LibraryRow, RatingsQuery, RatingWrite
+from simkl_server.storage.catalog import CatalogMoved
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
 from simkl_server.storage.drivers import Connection, Row
 from simkl_server.storage.library import ROW_COLUMNS, library_row
@@ -24,8 +25,10 @@ CLEAR = statement(
 # PostgreSQL: lock, auth check, CLEAR and the activity touch in one call (migration 0009).
 CLEAR_AT_ONCE = statement(
     "SELECT simkl_clear_ratings(CAST(:user_id AS INTEGER), CAST(:now AS BIGINT), "
-    "CAST(:auth_stamp AS BIGINT), CAST(:item_ids AS BIGINT[]), CAST(:buckets AS TEXT[]))"
+    "CAST(:auth_stamp AS BIGINT), CAST(:catalog_stamp AS BIGINT), "
+    "CAST(:item_ids AS BIGINT[]), CAST(:buckets AS TEXT[]))"
 )
+_CATALOG_MOVED = -1  # what the call returns when the catalog stamp moved
 # New rows are filed under their computed status; existing rows keep theirs.
 SAVE = statement(
     lambda d: (
@@ -101,10 +104,13 @@ class RatingsQueries:
 @dataclass(frozen=True, slots=True)
 class ClearRatings:
     """A user write: clear the user's ratings on these items, and move the activity bucket
-    of each item (`buckets`, by item id) whose rating was cleared."""
+    of each item (`buckets`, by item id) whose rating was cleared; CatalogMoved, with nothing
+    changed, when `catalog_stamp` (that of the lookup the items came from, if it was kept
+    from an earlier request) no longer stands."""
 
     user_id: int
     buckets: Mapping[int, str]
+    catalog_stamp: int | None = None
     call = CLEAR_AT_ONCE
 
     def params(self, *, now: int, auth_stamp: int | None) -> dict[str, Any]:
@@ -114,16 +120,20 @@ class ClearRatings:
             "user_id": self.user_id,
             "now": now,
             "auth_stamp": auth_stamp,
+            "catalog_stamp": self.catalog_stamp,
             "item_ids": item_ids,
             "buckets": [self.buckets[item_id] for item_id in item_ids],
         }
 
     def result(self, row: Row) -> None:
-        """Nothing to tell: the domain counts matches, not clears."""
-        del row
+        """Nothing to tell (the domain counts matches, not clears) unless the catalog moved."""
+        if row[0] == _CATALOG_MOVED:
+            raise CatalogMoved
 
     async def run(self, tx: WriteTx) -> None:
         """The same write as ordinary statements, in the user's write transaction."""
+        if self.catalog_stamp is not None and await tx.catalog.stamp() != self.catalog_stamp:
+            raise CatalogMoved
         cleared = await tx.ratings.clear(self.user_id, self.buckets.keys(), now=tx.now_ms)
         await tx.activities.touch(
             self.user_id, {self.buckets[item_id] for item_id in cleared}, at=tx.now_ms

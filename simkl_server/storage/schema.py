@@ -168,6 +168,17 @@ auth_stamp = Table(
     Column("n", BigInteger, nullable=False),
 )
 
+# One row whose `n` moves whenever the catalog's items or their ids change (on PostgreSQL,
+# through the triggers of migration 0010). There, each process keeps the catalog lookups it
+# has made, and a write that relies on one checks that `n` still stands. SQLite, where a
+# lookup costs no round trip, keeps none and never reads it. Internal, like auth_stamp.
+catalog_stamp = Table(
+    "catalog_stamp",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
+)
+
 # PIN codes (AUTH V1) and device codes (AUTH V2) until they are used or expire.
 user_codes = Table(
     "user_codes",
@@ -399,4 +410,4 @@ control_journal = Table(
 CONTROL_TABLES = frozenset({"control_settings", "control_faults", "control_journal"})
 # The server's own bookkeeping: in no state document, never reset (a stamp that went back to a
 # value a process already saw would let it trust a stale cache).
-INTERNAL_TABLES = frozenset({"auth_stamp"})
+INTERNAL_TABLES = frozenset({"auth_stamp", "catalog_stamp"})

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.conftest import Api
+from simkl_server.app import open_store
+from simkl_server.clock import FrozenClock
+from simkl_server.config import Settings
+from simkl_server.storage.base import Store
+from tests.conftest import START_MS, Api
 
 # Items of tests/fixtures/catalog.jsonl by simkl id.
 TERMINATOR_3 = 53536  # movie, imdb tt0181852, tmdb 296
@@ -104,3 +109,16 @@ UserState = tuple[dict[str, Any], dict[str, Any]]
 def user_state(api: Api) -> UserState:
     """Everything a ratings request can change: the whole library and the activities."""
     return read(api), activities(api)
+
+
+def elsewhere(api: Api, database_url: str, change: Callable[[Store], Awaitable[None]]) -> None:
+    """Run `change` through a store of its own, as another process would."""
+
+    async def run() -> None:
+        other = await open_store(Settings(database_url=database_url), FrozenClock(START_MS))
+        try:
+            await change(other)
+        finally:
+            await other.close()
+
+    api.call(run)

@@ -14,9 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from simkl_server.app import open_store
-from simkl_server.clock import FrozenClock
-from simkl_server.config import Settings, parse_database_url
+from simkl_server.config import parse_database_url
 from simkl_server.domain import auth
 from simkl_server.storage.accounts import PROFILE
 from simkl_server.storage.activities import ALL, LOCK_USER
@@ -24,8 +22,8 @@ from simkl_server.storage.base import Store
 from simkl_server.storage.dialect import Statement
 from simkl_server.storage.grants import AUTHENTICATE, STAMP
 from simkl_server.storage.ratings import CLEAR_AT_ONCE
-from tests.api.support import TERMINATOR_3, by_simkl, rate, read
-from tests.conftest import START_MS, Api
+from tests.api.support import TERMINATOR_3, by_simkl, elsewhere, rate, read
+from tests.conftest import Api
 from tests.helpers import StatementLog, assert_simkl_error
 
 
@@ -79,21 +77,8 @@ def test_a_cached_write_checks_the_stamp_in_its_lock(
         assert sent[1] == LOCK_USER
 
 
-def _elsewhere(api: Api, database_url: str, change: Callable[[Store], Awaitable[None]]) -> None:
-    """Run `change` through a store of its own, as another process would."""
-
-    async def run() -> None:
-        other = await open_store(Settings(database_url=database_url), FrozenClock(START_MS))
-        try:
-            await change(other)
-        finally:
-            await other.close()
-
-    api.call(run)
-
-
-def _revoke_elsewhere(api: Api, database_url: str, token: str) -> None:
-    _elsewhere(api, database_url, lambda other: auth.revoke_token(other, token=token))
+def _revokeelsewhere(api: Api, database_url: str, token: str) -> None:
+    elsewhere(api, database_url, lambda other: auth.revoke_token(other, token=token))
 
 
 # What the next request of a cached token earns once another process deleted its app or user.
@@ -113,7 +98,7 @@ def test_an_app_or_user_deleted_elsewhere_fails_the_next_request(
 ) -> None:
     status, error = DELETED_ELSEWHERE[deleted]
     assert api.get("/sync/activities").status_code == 200
-    _elsewhere(api, catalog_database, _deletion(api, deleted))
+    elsewhere(api, catalog_database, _deletion(api, deleted))
     body = {"movies": [by_simkl(TERMINATOR_3, rating=6)]} if method == "POST" else None
     path = "/sync/ratings" if method == "POST" else "/sync/activities"
     assert_simkl_error(api.request(method, path, json=body), status, error)
@@ -124,7 +109,7 @@ def test_a_token_revoked_elsewhere_fails_its_next_read(
     api: Api, catalog_database: str, path: str
 ) -> None:
     assert api.get(path).status_code == 200
-    _revoke_elsewhere(api, catalog_database, api.token)
+    _revokeelsewhere(api, catalog_database, api.token)
     assert_simkl_error(api.get(path), 401, "user_token_failed")
 
 
@@ -132,7 +117,7 @@ def test_a_token_revoked_elsewhere_fails_its_next_write_which_changes_nothing(
     api: Api, catalog_database: str
 ) -> None:
     rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=9)]})
-    _revoke_elsewhere(api, catalog_database, api.token)
+    _revokeelsewhere(api, catalog_database, api.token)
     removed = api.post("/sync/ratings/remove", json={"movies": [by_simkl(TERMINATOR_3)]})
     assert_simkl_error(removed, 401, "user_token_failed")
     api.token = api.call(
@@ -145,7 +130,7 @@ def test_a_revoked_token_is_refused_before_its_malformed_body(
     api: Api, catalog_database: str
 ) -> None:
     assert api.get("/sync/activities").status_code == 200
-    _revoke_elsewhere(api, catalog_database, api.token)
+    _revokeelsewhere(api, catalog_database, api.token)
     refused = api.post("/sync/ratings/remove", content=b"{not json")
     assert_simkl_error(refused, 401, "user_token_failed")
 
@@ -154,14 +139,14 @@ def test_a_revoked_token_is_refused_by_a_post_that_only_reads(
     api: Api, catalog_database: str
 ) -> None:
     assert api.post("/sync/activities").status_code == 200
-    _revoke_elsewhere(api, catalog_database, api.token)
+    _revokeelsewhere(api, catalog_database, api.token)
     assert_simkl_error(api.post("/sync/activities"), 401, "user_token_failed")
 
 
 def test_another_tokens_revocation_leaves_this_one_working(api: Api, catalog_database: str) -> None:
     other = api.new_user("bob")
     assert api.get("/sync/activities").status_code == 200
-    _revoke_elsewhere(api, catalog_database, other)
+    _revokeelsewhere(api, catalog_database, other)
     body = {"movies": [by_simkl(TERMINATOR_3, rating=7)]}
     assert api.post("/sync/ratings", json=body).status_code == 201
     assert api.get("/sync/activities").status_code == 200
@@ -201,7 +186,7 @@ def test_another_tokens_revocation_leaves_this_ones_remove_working(
 ) -> None:
     other = api.new_user("bob")
     rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=7)]})
-    _revoke_elsewhere(api, catalog_database, other)
+    _revokeelsewhere(api, catalog_database, other)
     removed = api.post("/sync/ratings/remove", json={"movies": [by_simkl(TERMINATOR_3)]})
     assert removed.status_code == 201
     assert read(api, "/sync/ratings/movies/7") == {}

@@ -1,0 +1,145 @@
+"""The catalog lookups a process keeps (PostgreSQL, where a ratings remove is then one call):
+a repeated remove sends nothing but that call, and a catalog changed by another process (here
+a second store on the same database) is followed at once: an item that changed type, an id
+that moved to another item, an item the catalog gained. Both databases give the same
+answers; SQLite keeps no lookups."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from simkl_server.catalog.interchange import parse_line
+from simkl_server.domain import auth
+from simkl_server.domain.catalog import import_records
+from simkl_server.domain.ids import item_lookup_keys, title_key
+from simkl_server.domain.kinds import MediaType
+from simkl_server.domain.models import CatalogItem, CatalogUpsert
+from simkl_server.storage.activities import LOCK_USER
+from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.catalog import FIND
+from simkl_server.storage.ratings import CLEAR_AT_ONCE
+from tests.api.support import ALL_RATINGS, elsewhere, rate, read, unrate
+from tests.conftest import Api, serve_api
+from tests.helpers import StatementLog
+
+MOVIE = {"type": "movie", "title": "Kept Movie", "year": 2001, "ids": {"simkl": 101}}
+OTHER = {"type": "movie", "title": "Other Movie", "year": 2002, "ids": {"simkl": 102}}
+BY_IMDB = {"movies": [{"ids": {"imdb": "tt0000101"}}]}
+
+
+@pytest.fixture
+def own_catalog(empty_database: str) -> Iterator[Api]:
+    with serve_api(empty_database) as api:
+        yield api
+
+
+def _lines(*records: dict[str, Any]) -> list[Any]:
+    return [parse_line(json.dumps(record), f"line {n}") for n, record in enumerate(records)]
+
+
+def _import(store: Store, *records: dict[str, Any]) -> Any:
+    return import_records(store, _lines(*records))
+
+
+def _rated(api: Api) -> dict[int, int]:
+    rows = read(api, f"/sync/ratings/movies/{ALL_RATINGS}").get("movies", [])
+    return {row["movie"]["ids"]["simkl"]: row["user_rating"] for row in rows}
+
+
+def _with_imdb(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "ids": {**record["ids"], "imdb": "tt0000101"}}
+
+
+def test_a_repeated_remove_sends_only_its_call_on_postgresql(
+    own_catalog: Api, statements: StatementLog, backend: str
+) -> None:
+    api = own_catalog
+    api.call(_import, api.store, _with_imdb(MOVIE))
+    rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 8}]})
+    unrate(api, BY_IMDB)  # looks the item up, and keeps the lookup
+    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]})
+
+    start = len(statements.sent)
+    assert unrate(api, BY_IMDB)["deleted"]["movies"] == 1
+    sent = [statement for statement, _ in statements.sent[start:]]
+    if backend == "postgres":
+        assert sent == [CLEAR_AT_ONCE]
+    else:
+        assert sent[:2] == [FIND[(False, True, False)], LOCK_USER]
+    assert _rated(api) == {}
+
+
+@pytest.mark.parametrize("token_revoked_too", [False, True], ids=["catalog", "catalog+token"])
+def test_an_item_that_changed_type_elsewhere_is_not_removed_as_a_movie(
+    own_catalog: Api, empty_database: str, token_revoked_too: bool
+) -> None:
+    api = own_catalog
+    api.call(_import, api.store, MOVIE)
+    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]})
+    unrate(api, {"movies": [{"ids": {"simkl": 101}}]})
+    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]})
+    if token_revoked_too:  # the call then gives way to the ordinary write, which checks too
+        other = api.new_user("bob")
+        elsewhere(api, empty_database, lambda store: auth.revoke_token(store, token=other))
+
+    elsewhere(api, empty_database, lambda store: _import(store, {**MOVIE, "type": "show"}))
+    removed = unrate(api, {"movies": [{"ids": {"simkl": 101}}]})
+
+    assert removed["deleted"] == {"movies": 0, "shows": 0}
+    assert [item["ids"] for item in removed["not_found"]["movies"]] == [{"simkl": 101}]
+    shows = read(api, f"/sync/ratings/shows/{ALL_RATINGS}")["shows"]
+    assert [row["user_rating"] for row in shows] == [8]
+
+
+async def _move_imdb_to_other(store: Store) -> None:
+    """Give the imdb id to the other movie, as a writer of the catalog other than an import
+    (which refuses to move an id) would."""
+    kept = CatalogItem(id=101, type=MediaType.MOVIE, title="Kept Movie", year=2001, ids={})
+    other = CatalogItem(
+        id=102, type=MediaType.MOVIE, title="Other Movie", year=2002, ids={"imdb": "tt0000101"}
+    )
+    upserts = [
+        CatalogUpsert(item, title_key(item.title), item_lookup_keys(item)) for item in (kept, other)
+    ]
+
+    async def write(tx: WriteTx) -> None:
+        await tx.catalog.upsert(upserts)
+
+    await store.transaction(write)
+
+
+def test_an_id_moved_to_another_item_elsewhere_is_followed(
+    own_catalog: Api, empty_database: str
+) -> None:
+    api = own_catalog
+    api.call(_import, api.store, _with_imdb(MOVIE), OTHER)
+    both = {"movies": [{"ids": {"simkl": 101}, "rating": 7}, {"ids": {"simkl": 102}, "rating": 9}]}
+    rate(api, both)
+    unrate(api, BY_IMDB)
+    rate(api, both)
+
+    elsewhere(api, empty_database, _move_imdb_to_other)
+    assert unrate(api, BY_IMDB)["deleted"]["movies"] == 1
+
+    assert _rated(api) == {101: 7}
+
+
+def test_an_item_the_catalog_gains_elsewhere_is_found_at_once(
+    own_catalog: Api, empty_database: str
+) -> None:
+    api = own_catalog
+    api.call(_import, api.store, OTHER)
+    rate(api, {"movies": [{"ids": {"simkl": 102}, "rating": 9}]})
+    body = {"movies": [{"ids": {"simkl": 102}}, {"ids": {"imdb": "tt0000101"}}]}
+    missed = unrate(api, body)["not_found"]["movies"]
+    assert [item["ids"] for item in missed] == [{"imdb": "tt0000101"}]
+
+    elsewhere(api, empty_database, lambda store: _import(store, _with_imdb(MOVIE)))
+    removed = unrate(api, body)
+
+    assert removed["deleted"]["movies"] == 2
+    assert removed["not_found"]["movies"] == []
