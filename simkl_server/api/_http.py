@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simkl_server.api.cors import SimklCors
 from simkl_server.config import Settings
+from simkl_server.domain.library import LibraryRead
 from simkl_server.domain.tokens import Keys
 from simkl_server.errors import BodyTooLarge, ServiceUnavailable, WrongParameter
 from simkl_server.storage.base import Store
@@ -173,6 +174,14 @@ async def encode_off_loop(
 
     body = await asyncio.to_thread(work)
     return Response(body, media_type="application/json")
+
+
+async def encode_read(encode: Callable[[LibraryRead], bytes], read: LibraryRead) -> Response:
+    """A library read's JSON response: built on the loop when the read is small (a thread
+    hop would cost more), else in a worker thread (see `encode_off_loop`)."""
+    if read.small:
+        return Response(encode(read), media_type="application/json")
+    return await encode_off_loop(encode, read, release=LibraryRead.release)
 
 
 _NEVER = 2**31 - 1  # a full-collection threshold no count reaches

@@ -6,16 +6,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import admit_large, encode_off_loop, large_read, services
+from simkl_server.api._http import admit_large, encode_read, large_read, services
 from simkl_server.api.auth import require_user
-from simkl_server.domain.library import LibraryRead, read_library
+from simkl_server.domain.library import read_library
 from simkl_server.wire.library import all_items_body, all_items_request
 
 
 async def all_items(request: Request) -> Response:
     """GET /sync/all-items[/{type}[/{status}]]: every row the path and `date_from` select,
     rendered as `extended` and the other flags ask; `{}` when nothing matches. Read and
-    rendered off the event loop: a library may hold many thousands of items.
+    rendered off the event loop unless small: a library may hold many thousands of items.
 
     Differs from Simkl: the episode rows one read may list are capped by a setting."""
     caller = await require_user(request)
@@ -32,9 +32,7 @@ async def all_items(request: Request) -> Response:
             max_episodes=settings.max_read_episodes,
         )
         await admit_large(request, len(read.rows))
-        return await encode_off_loop(
-            lambda done: all_items_body(parsed, done), read, release=LibraryRead.release
-        )
+        return await encode_read(lambda done: all_items_body(parsed, done), read)
 
 
 ROUTES = [

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from simkl_server.api._http import (
     JSONResponse,
     admit_large,
-    encode_off_loop,
+    encode_read,
     large_read,
     read_body,
     services,
@@ -17,7 +17,6 @@ from simkl_server.api._http import (
 from simkl_server.api.auth import require_user
 from simkl_server.api.learning import learn_policy
 from simkl_server.domain import ratings
-from simkl_server.domain.library import LibraryRead
 from simkl_server.wire.common import parse_json_object, sync_items
 from simkl_server.wire.library import library_view
 from simkl_server.wire.ratings import (
@@ -78,7 +77,7 @@ async def read(request: Request) -> Response:
             max_episodes=settings.max_read_episodes,
         )
         await admit_large(request, len(read.rows))
-        return await encode_off_loop(ratings_body, read, release=LibraryRead.release)
+        return await encode_read(ratings_body, read)
 
 
 # Remove first: its path would otherwise read as a type.

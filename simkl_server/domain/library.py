@@ -10,7 +10,7 @@ client sends that the catalog does not list still count as watched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from simkl_server.domain.kinds import ListStatus, MediaType
@@ -191,6 +191,7 @@ class LibraryRead:
     next_episodes: dict[int, tuple[EpisodeKey, CatalogEpisode | None]] = field(default_factory=dict)
     # Rewatch sessions by item; None when the read shows none (no flag, or a free account).
     rewatches: dict[int, list[RewatchSession]] | None = None
+    small: bool = False  # few enough rows, and details bounded by them, to render on the loop
 
     def release(self) -> None:
         """Empty the read a slice at a time, once rendered. Freeing a whole library in one go
@@ -209,17 +210,51 @@ async def read_library(
     store: Store, *, user_id: int, query: LibraryQuery, view: LibraryView, max_episodes: int
 ) -> LibraryRead:
     """The user's library rows the query selects, with the details the view renders; read on
-    one snapshot, off the event loop (a library may hold many thousands of items). More than
-    `max_episodes` episode rows: 400 max_items, as Simkl refuses a response too big to build."""
+    one snapshot (see `read_rows`). More than `max_episodes` episode rows: 400 max_items, as
+    Simkl refuses a response too big to build."""
     now = store.clock.now_ms()
 
-    async def work(session: Session) -> LibraryRead:
-        rows = await session.library.rows(user_id, query, now=now)
+    async def rows(session: Session, limit: int | None) -> list[LibraryRow] | None:
+        if limit is None:
+            return await session.library.rows(user_id, query, now=now)
+        return await session.library.rows_up_to(user_id, query, now=now, limit=limit)
+
+    return await read_rows(store, rows, user_id=user_id, view=view, max_episodes=max_episodes)
+
+
+# A read of at most this many rows, whose details grow with its rows only, is read and
+# rendered on the event loop: a small library, or the delta a client syncs most often.
+SMALL_READ_ROWS = 200
+
+RowsRead = Callable[[Session, int | None], Awaitable[list[LibraryRow] | None]]
+
+
+async def read_rows(
+    store: Store, rows: RowsRead, *, user_id: int, view: LibraryView, max_episodes: int
+) -> LibraryRead:
+    """The rows `rows` reads (up to a limit, or all of them when it is None: None when there
+    are more) with their details, on one snapshot: on the event loop when the view's details
+    are bounded by the rows and there are at most SMALL_READ_ROWS of them (`small`), else off
+    it (a library may hold many thousands of items, and their episodes many more)."""
+
+    async def details(session: Session, listed: list[LibraryRow]) -> LibraryRead:
         return await library_details(
-            session, user_id=user_id, rows=rows, view=view, max_episodes=max_episodes
+            session, user_id=user_id, rows=listed, view=view, max_episodes=max_episodes
         )
 
-    return await store.snapshot(work)
+    async def small(session: Session) -> LibraryRead | None:
+        listed = await rows(session, SMALL_READ_ROWS)
+        return None if listed is None else await details(session, listed)
+
+    async def whole(session: Session) -> LibraryRead:
+        return await details(session, await rows(session, None) or [])
+
+    if not (view.full or view.anime_seasons):  # else episodes, which rows do not bound
+        read = await store.small_snapshot(small)
+        if read is not None:
+            read.small = True
+            return read
+    return await store.snapshot(whole)
 
 
 async def library_details(

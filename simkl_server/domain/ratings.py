@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, rated_bucket
 from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
-from simkl_server.domain.library import LibraryRead, auto_status, library_details
+from simkl_server.domain.library import LibraryRead, auto_status, read_rows
 from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import (
     CatalogHits,
     CatalogItem,
+    LibraryRow,
     LibraryView,
     RatingsQuery,
     SyncItem,
@@ -162,10 +163,9 @@ async def read_ratings(
         return LibraryRead([], view)
     now = store.clock.now_ms()
 
-    async def work(session: Session) -> LibraryRead:
-        rows = await session.ratings.rows(user_id, query, now=now)
-        return await library_details(
-            session, user_id=user_id, rows=rows, view=view, max_episodes=max_episodes
-        )
+    async def rows(session: Session, limit: int | None) -> list[LibraryRow] | None:
+        if limit is None:
+            return await session.ratings.rows(user_id, query, now=now)
+        return await session.ratings.rows_up_to(user_id, query, now=now, limit=limit)
 
-    return await store.snapshot(work)
+    return await read_rows(store, rows, user_id=user_id, view=view, max_episodes=max_episodes)

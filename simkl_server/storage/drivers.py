@@ -198,6 +198,12 @@ class Driver(Protocol):
         itself would hold it (large reads: a whole library)."""
         ...
 
+    async def small_snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `work`'s reads on one consistent snapshot on the event loop: for reads the
+        caller keeps small (a few hundred rows), where a thread hop costs more than the
+        read."""
+        ...
+
     # Whether `routine` runs server-side functions (PostgreSQL), so a caller can skip
     # preparing a call that would not be made.
     has_routines: bool
@@ -337,6 +343,9 @@ class SqliteDriver:
         self._reader_raw = _open_sqlite(path, busy_ms=0)
         self._reader = SqliteConnection(self._reader_raw, retry=self)
         self._writer = SqliteConnection(self._writer_raw)
+        self._small_raw = _open_sqlite(path, busy_ms=0)
+        self._small = SqliteConnection(self._small_raw)
+        self._small_lock: asyncio.Lock | None = None
         self._lock: asyncio.Lock | None = None
         self._read_threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="sqlite-read")
         self._thread_readers = threading.local()
@@ -372,6 +381,24 @@ class SqliteDriver:
         for one to save."""
         del statement, params
         return None
+
+    async def small_snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """On a connection of the loop's own, one read at a time (a read yields to the loop
+        between its statements); when another process holds a lock that stops even a read,
+        in a worker thread that may wait for it."""
+        if self._small_lock is None:
+            self._small_lock = asyncio.Lock()
+        async with self._small_lock:
+            try:
+                self._small_raw.execute("BEGIN")
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                return await self.snapshot(work)
+            try:
+                return await work(self._small)
+            finally:
+                self._small_raw.execute("ROLLBACK")
 
     def _in_read_thread(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run the read on this worker thread's own event loop (kept: making one per read
@@ -455,6 +482,7 @@ class SqliteDriver:
                 loop.close()
             self._read_loops.clear()
         self._reader_raw.close()
+        self._small_raw.close()
         try:
             self._writer_raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.OperationalError as exc:  # another process is busy: it will do it
@@ -604,6 +632,17 @@ class PgDriver:
         """One round trip: the call is a statement, so a transaction, of its own (replayed on
         deadlock or a racing insert, as a transaction is)."""
         return await _replayed(lambda: self._reader.fetchrow(statement, params))
+
+    async def small_snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run `work`'s reads in one repeatable-read transaction, on the loop."""
+        try:
+            async with (
+                self._pool.acquire() as raw,
+                raw.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                return await work(PgConnection(raw))
+        except _PG_GONE as exc:
+            raise _gone(exc) from exc
 
     async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `work`'s reads in one repeatable-read transaction, on the read thread."""

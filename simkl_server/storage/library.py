@@ -141,7 +141,9 @@ def _entry(row: Row) -> LibraryEntry:
     )
 
 
-def _rows_sql(d: SqlDialect, *, by_status: bool, by_date: bool, anime_movies: bool) -> str:
+def _rows_sql(
+    d: SqlDialect, *, by_status: bool, by_date: bool, anime_movies: bool, limited: bool
+) -> str:
     sql = (
         f"SELECT {ROW_COLUMNS} FROM library l JOIN catalog_items c ON c.id = l.item_id "
         f"WHERE l.user_id = :user_id AND {d.in_array('c.type', 'types', 'TEXT')}"
@@ -152,17 +154,19 @@ def _rows_sql(d: SqlDialect, *, by_status: bool, by_date: bool, anime_movies: bo
         sql += " AND l.list_changed_at > :changed_after"
     if anime_movies:
         sql += " AND (c.type <> 'anime' OR c.anime_type = 'movie')"
-    return sql + " ORDER BY l.item_id"
+    return sql + " ORDER BY l.item_id" + (" LIMIT :limit" if limited else "")
 
 
 def _rows_variant(flags: tuple[bool, ...]) -> Statement:
-    by_status, by_date, anime_movies = flags
+    by_status, by_date, anime_movies, limited = flags
     return statement(
-        lambda d: _rows_sql(d, by_status=by_status, by_date=by_date, anime_movies=anime_movies)
+        lambda d: _rows_sql(
+            d, by_status=by_status, by_date=by_date, anime_movies=anime_movies, limited=limited
+        )
     )
 
 
-ROWS = {flags: _rows_variant(flags) for flags in product((False, True), repeat=3)}
+ROWS = {flags: _rows_variant(flags) for flags in product((False, True), repeat=4)}
 
 
 class LibraryQueries:
@@ -200,17 +204,35 @@ class LibraryQueries:
 
     async def rows(self, user_id: int, query: LibraryQuery, *, now: int) -> list[LibraryRow]:
         """Library rows of the wanted types and statuses, changed after the delta start."""
-        flags = (query.statuses is not None, query.changed_after is not None, query.anime_movies)
+        return await converted(await self._rows(user_id, query, now, None), library_row)
+
+    async def rows_up_to(
+        self, user_id: int, query: LibraryQuery, *, now: int, limit: int
+    ) -> list[LibraryRow] | None:
+        """`rows` when there are at most `limit` of them, else None (read no further)."""
+        rows = await self._rows(user_id, query, now, limit + 1)
+        return None if len(rows) > limit else [library_row(row) for row in rows]
+
+    async def _rows(
+        self, user_id: int, query: LibraryQuery, now: int, limit: int | None
+    ) -> list[Row]:
+        flags = (
+            query.statuses is not None,
+            query.changed_after is not None,
+            query.anime_movies,
+            limit is not None,
+        )
         params: dict[str, Any] = {
             "user_id": user_id,
             "types": self._conn.array(sorted(query.types)),
             "now": now,
+            "limit": limit,
         }
         if query.statuses is not None:
             params["statuses"] = self._conn.array(sorted(query.statuses))
         if query.changed_after is not None:
             params["changed_after"] = query.changed_after
-        return await converted(await self._conn.fetch(ROWS[flags], params), library_row)
+        return await self._conn.fetch(ROWS[flags], params)
 
 
 def _write_row(write: LibraryWrite) -> tuple[Any, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import product
 from typing import TYPE_CHECKING, Any
 
 from simkl_server.domain.models import LibraryRow, RatingsQuery, RatingWrite
@@ -52,7 +53,7 @@ SAVE = statement(
 )
 
 
-def _rows_sql(d: SqlDialect, *, by_rating: bool, by_date: bool) -> str:
+def _rows_sql(d: SqlDialect, *, by_rating: bool, by_date: bool, limited: bool) -> str:
     sql = (
         f"SELECT {ROW_COLUMNS} FROM library l JOIN catalog_items c ON c.id = l.item_id "
         f"WHERE l.user_id = :user_id AND {d.in_array('c.type', 'types', 'TEXT')}"
@@ -61,14 +62,15 @@ def _rows_sql(d: SqlDialect, *, by_rating: bool, by_date: bool) -> str:
         sql += f" AND {d.in_array('l.user_rating', 'ratings', 'SMALLINT')}"
     if by_date:
         sql += " AND l.rating_changed_at > :changed_after"
-    return sql + " ORDER BY l.item_id"
+    return sql + " ORDER BY l.item_id" + (" LIMIT :limit" if limited else "")
 
 
-def _rows_variant(by_rating: bool, by_date: bool) -> Statement:
-    return statement(lambda d: _rows_sql(d, by_rating=by_rating, by_date=by_date))
+def _rows_variant(flags: tuple[bool, ...]) -> Statement:
+    by_rating, by_date, limited = flags
+    return statement(lambda d: _rows_sql(d, by_rating=by_rating, by_date=by_date, limited=limited))
 
 
-ROWS = {(r, t): _rows_variant(r, t) for r in (False, True) for t in (False, True)}
+ROWS = {flags: _rows_variant(flags) for flags in product((False, True), repeat=3)}
 
 
 class RatingsQueries:
@@ -90,15 +92,28 @@ class RatingsQueries:
 
     async def rows(self, user_id: int, query: RatingsQuery, *, now: int) -> list[LibraryRow]:
         """Library rows of the wanted types, with the rating and delta filters applied."""
-        variant = ROWS[(query.ratings is not None, query.changed_after is not None)]
+        return [library_row(row) for row in await self._rows(user_id, query, now, None)]
+
+    async def rows_up_to(
+        self, user_id: int, query: RatingsQuery, *, now: int, limit: int
+    ) -> list[LibraryRow] | None:
+        """`rows` when there are at most `limit` of them, else None (read no further)."""
+        rows = await self._rows(user_id, query, now, limit + 1)
+        return None if len(rows) > limit else [library_row(row) for row in rows]
+
+    async def _rows(
+        self, user_id: int, query: RatingsQuery, now: int, limit: int | None
+    ) -> list[Row]:
+        flags = (query.ratings is not None, query.changed_after is not None, limit is not None)
         params = {
             "user_id": user_id,
             "types": self._conn.array(sorted(query.types)),
             "ratings": self._conn.array(sorted(query.ratings or ())),
             "changed_after": query.changed_after,
             "now": now,
+            "limit": limit,
         }
-        return [library_row(row) for row in await self._conn.fetch(variant, params)]
+        return await self._conn.fetch(ROWS[flags], params)
 
 
 @dataclass(frozen=True, slots=True)
