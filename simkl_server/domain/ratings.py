@@ -99,6 +99,10 @@ async def _remove(
             continue
         outcome.deleted.add(sent.ref.wrapper)
         buckets[item.id] = rated_bucket(item.type)
+    if outcome.not_found and hits.stamp is not None:
+        # Only the write checks that a remembered lookup still holds, and an item it cannot
+        # place may be one the catalog changed since: look again rather than answer from it.
+        raise CatalogMoved
     if buckets:
         clear = ClearRatings(user_id, buckets, catalog_stamp=hits.stamp)
         await store.write_at_once(clear, size=len(items))

@@ -112,6 +112,22 @@ async def _move_imdb_to_other(store: Store) -> None:
     await store.transaction(write)
 
 
+def test_an_item_that_changed_type_elsewhere_is_removed_as_its_new_type(
+    own_catalog: Api, empty_database: str
+) -> None:
+    api = own_catalog
+    api.call(_import, api.store, MOVIE)
+    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]})
+    unrate(api, {"movies": [{"ids": {"simkl": 101}}]})
+    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]})
+
+    elsewhere(api, empty_database, lambda store: _import(store, {**MOVIE, "type": "show"}))
+    removed = unrate(api, {"shows": [{"ids": {"simkl": 101}}]})
+
+    assert removed["deleted"] == {"movies": 0, "shows": 1}
+    assert not read(api, f"/sync/ratings/shows/{ALL_RATINGS}").get("shows")
+
+
 def test_an_id_moved_to_another_item_elsewhere_is_followed(
     own_catalog: Api, empty_database: str
 ) -> None:
