@@ -364,6 +364,9 @@ class RecordingDriver:
     async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         return await self._inner.snapshot(lambda conn: work(RecordingConnection(conn, self)))
 
+    async def small_snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        return await self._inner.small_snapshot(lambda conn: work(RecordingConnection(conn, self)))
+
     async def routine(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         row = await self._inner.routine(statement, params)
         if row is not None and self.recording is not None:
