@@ -578,11 +578,7 @@ class _ReadThread:
         async with self._pool_lock:
             if self._pool is None:
                 self._pool = await _pg_pool(self._database, size=READ_THREADS)
-        async with (
-            self._pool.acquire() as raw,
-            raw.transaction(isolation="repeatable_read", readonly=True),
-        ):
-            return await work(PgConnection(raw))
+        return await _read_only(self._pool, work)
 
     async def close(self) -> None:
         """Close the pool and stop the thread."""
@@ -636,11 +632,7 @@ class PgDriver:
     async def small_snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `work`'s reads in one repeatable-read transaction, on the loop."""
         try:
-            async with (
-                self._pool.acquire() as raw,
-                raw.transaction(isolation="repeatable_read", readonly=True),
-            ):
-                return await work(PgConnection(raw))
+            return await _read_only(self._pool, work)
         except _PG_GONE as exc:
             raise _gone(exc) from exc
 
@@ -655,6 +647,12 @@ class PgDriver:
         """Close the pools."""
         await self._reads.close()
         await self._pool.close()
+
+
+async def _read_only(pool: Any, work: Callable[[Connection], Awaitable[T]]) -> T:
+    """`work` in one repeatable-read, read-only transaction on a connection of the pool."""
+    async with pool.acquire() as raw, raw.transaction(isolation="repeatable_read", readonly=True):
+        return await work(PgConnection(raw))
 
 
 async def _replayed(run: Callable[[], Awaitable[T]]) -> T:
