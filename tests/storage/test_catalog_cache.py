@@ -50,6 +50,24 @@ def _rated(api: Api) -> dict[int, int]:
     return {row["movie"]["ids"]["simkl"]: row["user_rating"] for row in rows}
 
 
+def _rated_with_lookup_kept(api: Api, rated: dict[str, Any], removed: dict[str, Any]) -> None:
+    """Rate, remove (which looks the items up, and keeps the lookup), and rate again."""
+    rate(api, rated)
+    unrate(api, removed)
+    rate(api, rated)
+
+
+def _movie_rated_with_lookup_kept(api: Api) -> None:
+    """MOVIE in the catalog, rated 8, its lookup by simkl id kept."""
+    api.call(_import, api.store, MOVIE)
+    by_simkl = {"movies": [{"ids": {"simkl": 101}}]}
+    _rated_with_lookup_kept(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]}, by_simkl)
+
+
+def _make_the_movie_a_show_elsewhere(api: Api, database_url: str) -> None:
+    elsewhere(api, database_url, lambda store: _import(store, {**MOVIE, "type": "show"}))
+
+
 def _with_imdb(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "ids": {**record["ids"], "imdb": "tt0000101"}}
 
@@ -59,9 +77,7 @@ def test_a_repeated_remove_sends_only_its_call_on_postgresql(
 ) -> None:
     api = own_catalog
     api.call(_import, api.store, _with_imdb(MOVIE))
-    rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 8}]})
-    unrate(api, BY_IMDB)  # looks the item up, and keeps the lookup
-    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]})
+    _rated_with_lookup_kept(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]}, BY_IMDB)
 
     start = len(statements.sent)
     assert unrate(api, BY_IMDB)["deleted"]["movies"] == 1
@@ -78,15 +94,12 @@ def test_an_item_that_changed_type_elsewhere_is_not_removed_as_a_movie(
     own_catalog: Api, empty_database: str, token_revoked_too: bool
 ) -> None:
     api = own_catalog
-    api.call(_import, api.store, MOVIE)
-    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]})
-    unrate(api, {"movies": [{"ids": {"simkl": 101}}]})
-    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]})
+    _movie_rated_with_lookup_kept(api)
     if token_revoked_too:  # the call then gives way to the ordinary write, which checks too
         other = api.new_user("bob")
         elsewhere(api, empty_database, lambda store: auth.revoke_token(store, token=other))
+    _make_the_movie_a_show_elsewhere(api, empty_database)
 
-    elsewhere(api, empty_database, lambda store: _import(store, {**MOVIE, "type": "show"}))
     removed = unrate(api, {"movies": [{"ids": {"simkl": 101}}]})
 
     assert removed["deleted"] == {"movies": 0, "shows": 0}
@@ -116,12 +129,9 @@ def test_an_item_that_changed_type_elsewhere_is_removed_as_its_new_type(
     own_catalog: Api, empty_database: str
 ) -> None:
     api = own_catalog
-    api.call(_import, api.store, MOVIE)
-    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]})
-    unrate(api, {"movies": [{"ids": {"simkl": 101}}]})
-    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]})
+    _movie_rated_with_lookup_kept(api)
+    _make_the_movie_a_show_elsewhere(api, empty_database)
 
-    elsewhere(api, empty_database, lambda store: _import(store, {**MOVIE, "type": "show"}))
     removed = unrate(api, {"shows": [{"ids": {"simkl": 101}}]})
 
     assert removed["deleted"] == {"movies": 0, "shows": 1}
@@ -134,9 +144,7 @@ def test_an_id_moved_to_another_item_elsewhere_is_followed(
     api = own_catalog
     api.call(_import, api.store, _with_imdb(MOVIE), OTHER)
     both = {"movies": [{"ids": {"simkl": 101}, "rating": 7}, {"ids": {"simkl": 102}, "rating": 9}]}
-    rate(api, both)
-    unrate(api, BY_IMDB)
-    rate(api, both)
+    _rated_with_lookup_kept(api, both, BY_IMDB)
 
     elsewhere(api, empty_database, _move_imdb_to_other)
     assert unrate(api, BY_IMDB)["deleted"]["movies"] == 1
