@@ -1,17 +1,21 @@
 """The HTTP ceiling: a bare ASGI app answering fixed bytes on the server's own ASGI stack.
 
 It reads each request body to the end (as the real handlers do) and answers the status and
-body captured from simkl-server for the same request, with the same two headers Starlette
-sends (content-type, content-length). It runs on uvicorn with the flags `simkl-server serve`
-uses, so the gap between the two is the cost of everything above HTTP.
+body captured from simkl-server for the same request, with the headers the app sent:
+content-length, content-type (none when the answer had none, as a redirect) and any other the
+app set (`--header`, e.g. a redirect's Location). It runs on uvicorn with the flags
+`simkl-server serve` uses, so the gap between the two is the cost of everything above HTTP.
 
     python -m bench.bare_asgi --port 8900 --status 201 --body response.json
+    python -m bench.bare_asgi --port 8900 --status 301 --content-type "" --body empty \\
+        --header "location:https://simkl.com/movies/1/x" --header "cache-control:no-store"
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +39,19 @@ except ImportError:  # older trees ran plain httptools (or a protocol class in s
 class FixedResponse:
     """An ASGI app answering every HTTP request with the same bytes."""
 
-    def __init__(self, status: int, body: bytes, content_type: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        extra: Sequence[tuple[str, str]] = (),
+    ) -> None:
         self.status = status
         self.body = body
-        self.headers = [
-            (b"content-length", str(len(body)).encode()),
-            (b"content-type", content_type.encode()),
-        ]
+        self.headers = [(b"content-length", str(len(body)).encode())]
+        if content_type:
+            self.headers.append((b"content-type", content_type.encode()))
+        self.headers += [(name.encode(), value.encode()) for name, value in extra]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Drain the request body, then send the fixed response."""
@@ -70,8 +80,10 @@ def main() -> None:
     parser.add_argument("--status", type=int, default=200)
     parser.add_argument("--content-type", default="application/json")
     parser.add_argument("--body", type=Path, required=True)
+    parser.add_argument("--header", action="append", default=[], help="NAME:VALUE, repeatable")
     args = parser.parse_args()
-    app = FixedResponse(args.status, args.body.read_bytes(), args.content_type)
+    extra = [(name, value) for name, value in (h.split(":", 1) for h in args.header)]
+    app = FixedResponse(args.status, args.body.read_bytes(), args.content_type, extra)
     # The same server, loop, parser and logging flags as `simkl-server serve`.
     uvicorn.run(
         app,

@@ -230,15 +230,16 @@ class Bench:
     def capture(self, server: servers.Server, scenario: Scenario, line: int) -> servers.Captured:
         """Send one request of a pool (by line) and keep the response."""
         pool = self.pools.scenarios[scenario.name]
-        raw = pool.path.read_bytes().splitlines()[line]
-        token_index, body = raw.split(b"\t", 1)
-        token = self.dataset.all_users[int(token_index)].token
+        parsed = scenarios.parse_line(pool.path.read_bytes().splitlines()[line])
+        token = self.dataset.all_users[parsed.token_index].token
+        path = parsed.path or scenario.path
+        joiner = "&" if "?" in path else "?"
         return servers.request(
             server.port,
             scenario.method,
-            scenario.path + self.query(),
-            headers=self.headers(token, body=bool(body)),
-            body=body or None,
+            path + joiner + self.query().removeprefix("?"),
+            headers=self.headers(token, body=bool(parsed.body)),
+            body=parsed.body or None,
         )
 
     def wrk(
@@ -332,7 +333,7 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
         for scenario in SCENARIOS:
             pool = bench.pools.scenarios[scenario.name]
             captured = bench.capture(server, scenario, pool.lines - 1)
-            if captured.status >= 300:
+            if not scenario.succeeded(captured.status):
                 raise RuntimeError(f"{scenario.name}: {captured.status} {captured.body[:300]!r}")
             bench.captured.setdefault(scenario.name, captured)
             if scenario.writes:
@@ -366,7 +367,7 @@ def more_workers(
         for scenario in SCENARIOS:
             pool = bench.pools.scenarios[scenario.name]
             captured = bench.capture(server, scenario, pool.lines - 1)
-            if captured.status >= 300:
+            if not scenario.succeeded(captured.status):
                 raise RuntimeError(f"{scenario.name}: {captured.status} {captured.body[:300]!r}")
             if scenario.writes:
                 restore()
@@ -493,7 +494,7 @@ def bench_prism(bench: Bench) -> Result:
     with servers.prism(log=log, verbosity=bench.config.prism_log) as server:
         for scenario in (s for s in SCENARIOS if s.official):
             captured = bench.capture(server, scenario, 0)
-            if captured.status >= 300:
+            if not scenario.succeeded(captured.status):
                 raise RuntimeError(f"Prism refused {scenario.name}: {captured.status}")
             out[scenario.name] = {
                 "status": captured.status,

@@ -1,7 +1,9 @@
 """The benchmark's scenarios and their request pools (written for wrk's Lua scripts).
 
 A pool is a file of `<token index>\\t<JSON body>` lines, consecutive lines cycling through the
-users. Write pools take their items from the data set so that every remove hits an item the
+users; a line may name its own path (and query) as `<token index>\\t<path>\\t<JSON body>`,
+which replaces the scenario's for that request (reads of varied catalog items, lookups by
+query). Write pools take their items from the data set so that every remove hits an item the
 user really rated and every add an item not yet in their library; within a pool no item
 comes back until the pool wraps. Bodies mix the id kinds clients send (simkl, imdb, tmdb,
 tvdb, letterboxd, mal, anidb, anilist, kitsu, every id with title and year, title and year
@@ -68,6 +70,12 @@ class Scenario:
     # Whether Simkl's official OpenAPI document has the operation (Prism can only mock those):
     # it lists `/sync/all-items/{type}/{status}` but not the bare `/sync/all-items`.
     official: bool = True
+    # Whether the answer is a redirect (3xx; wrk counts only statuses from 400 up as errors).
+    redirects: bool = False
+
+    def succeeded(self, status: int) -> bool:
+        """Whether `status` is this scenario's success: 2xx, or 3xx for a redirect."""
+        return 200 <= status < (400 if self.redirects else 300)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -224,8 +232,30 @@ class ItemWriter:
         return orjson.dumps(document)
 
 
-def _line(token_index: int, body: bytes) -> bytes:
-    return str(token_index).encode() + b"\t" + body + b"\n"
+def _line(token_index: int, body: bytes, *, path: str | None = None) -> bytes:
+    head = str(token_index).encode() + b"\t"
+    if path is not None:
+        head += path.encode() + b"\t"
+    return head + body + b"\n"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolLine:
+    """One line of a pool: whose token, the path when the line names one, the body."""
+
+    token_index: int
+    path: str | None
+    body: bytes
+
+
+def parse_line(raw: bytes) -> PoolLine:
+    """A pool line (without its newline) as common.lua reads it."""
+    token_index, rest = raw.split(b"\t", 1)
+    path: str | None = None
+    if b"\t" in rest:  # a JSON body never holds a raw tab
+        named, rest = rest.split(b"\t", 1)
+        path = named.decode()
+    return PoolLine(int(token_index), path, rest)
 
 
 def _split(total: int) -> tuple[int, int]:

@@ -36,13 +36,22 @@ def free_port() -> int:
         return port
 
 
+# Headers the server under test's ASGI stack writes itself (uvicorn: date, server; the bare app
+# sets content-length and content-type on its own), so not replayed by the bare ASGI app.
+_STACK_HEADERS = frozenset(
+    {"date", "server", "content-length", "content-type", "connection", "transfer-encoding"}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Captured:
-    """A response as a client saw it."""
+    """A response as a client saw it; `headers` are those the app set beyond content-type
+    and content-length (a redirect's Location and Cache-Control), lower-cased."""
 
     status: int
     content_type: str
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def request(
@@ -53,7 +62,14 @@ def request(
     try:
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
-        return Captured(response.status, response.getheader("content-type", ""), response.read())
+        extra = tuple(
+            (name.lower(), value)
+            for name, value in response.getheaders()
+            if name.lower() not in _STACK_HEADERS
+        )
+        return Captured(
+            response.status, response.getheader("content-type", ""), response.read(), extra
+        )
     finally:
         connection.close()
 
@@ -154,8 +170,9 @@ def simkl_server(
 
 
 def bare_asgi(captured: Captured, *, body_file: Path, log: Path) -> Server:
-    """The bare ASGI app answering `captured`'s bytes."""
+    """The bare ASGI app answering `captured`'s bytes (status, headers, body)."""
     body_file.write_bytes(captured.body)
+    headers = [part for name, value in captured.headers for part in ("--header", f"{name}:{value}")]
     return Server(
         "bare ASGI",
         [
@@ -170,6 +187,7 @@ def bare_asgi(captured: Captured, *, body_file: Path, log: Path) -> Server:
             captured.content_type,
             "--body",
             str(body_file),
+            *headers,
         ],
         log=log,
         env={"PYTHONPATH": str(BENCH_DIR.parent)},

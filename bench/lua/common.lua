@@ -3,8 +3,10 @@
 --
 -- Arguments (after `--`): pool file, tokens file, client_id, thread count, first line,
 -- request limit (0: run for the whole duration; else stop after that many responses).
--- A pool line is `<token index>\t<JSON body>` (the body is empty for GETs); every request
--- carries client_id, app-name and app-version in the query, a Bearer token and a User-Agent.
+-- A pool line is `<token index>\t<JSON body>` (the body is empty for GETs), or
+-- `<token index>\t<path>\t<JSON body>` for a line that names its own path (and query), which
+-- then replaces the script's; every request carries client_id, app-name and app-version in the
+-- query, a Bearer token and a User-Agent.
 
 local M = {}
 local threads_seen = 0
@@ -17,10 +19,20 @@ local function read_lines(path)
   return lines
 end
 
-local function prepare(method, path, line, tokens)
+-- path .. the identification query (`?` or `&` as the path already has a query or not).
+local function with_query(path, query)
+  return path .. (path:find("?", 1, true) and "&" or "?") .. query
+end
+
+local function prepare(method, path, query, line, tokens)
   local tab = line:find("\t", 1, true)
   local token = tokens[tonumber(line:sub(1, tab - 1)) + 1]
   local body = line:sub(tab + 1)
+  local second = body:find("\t", 1, true)
+  if second then -- the line names its own path (a JSON body never holds a raw tab)
+    path = body:sub(1, second - 1)
+    body = body:sub(second + 1)
+  end
   local headers = {
     ["Authorization"] = "Bearer " .. token,
     ["User-Agent"] = "simkl-bench/1.0",
@@ -30,7 +42,7 @@ local function prepare(method, path, line, tokens)
   else
     headers["Content-Type"] = "application/json"
   end
-  return wrk.format(method, path, headers, body)
+  return wrk.format(method, with_query(path, query), headers, body)
 end
 
 function M.scenario(method, path)
@@ -42,14 +54,13 @@ function M.scenario(method, path)
   function init(args)
     local pool = read_lines(args[1])
     local tokens = read_lines(args[2])
-    local joiner = path:find("?", 1, true) and "&" or "?"
-    local target = path .. joiner .. "client_id=" .. args[3] .. "&app-name=simkl-bench&app-version=1.0"
+    local query = "client_id=" .. args[3] .. "&app-name=simkl-bench&app-version=1.0"
     local threads, first, limit = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
     prepared = {}
     for n = 0, #pool - 1 do
       if n % threads == thread_index then
         local line = pool[(first + n) % #pool + 1]
-        prepared[#prepared + 1] = prepare(method, target, line, tokens)
+        prepared[#prepared + 1] = prepare(method, path, query, line, tokens)
       end
     end
     next_request = 0
