@@ -46,7 +46,9 @@ def _throughput(ax: Axes, results: Result) -> None:
         positions = [i + offset * width for i in range(len(SCENARIOS))]
         ax.bar(positions, values, width, label=label, color=_COLORS.get(label))
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(SCENARIOS))])
-    ax.set_xticklabels([s.name.replace("_", " ") for s in SCENARIOS], rotation=15)
+    ax.set_xticklabels(
+        [s.name.replace("_", " ") for s in SCENARIOS], rotation=35, ha="right", fontsize=8
+    )
     ax.set_yscale("log")
     ax.set_ylabel("requests / s (log)")
     ax.set_title(f"Throughput at {c} connections")

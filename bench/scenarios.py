@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import orjson
 
@@ -27,6 +28,13 @@ from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.models import CatalogItem
 
 MISSING_SHARE = 0.05
+# Items per `POST /sync/watched` request, and how many of them are in the user's library (one
+# more is a catalog item outside it, the rest match nothing).
+WATCHED_BATCH = 10
+WATCHED_OWNED = 8
+# Lines of each catalog read pool (detail records, id lookups, redirects): each a different
+# item until the pool wraps, so no run reads one item over and over.
+CATALOG_READ_LINES = 10_000
 _KINDS: dict[MediaType, tuple[tuple[str, int], ...]] = {
     MediaType.MOVIE: (
         ("simkl", 30),
@@ -160,6 +168,61 @@ SCENARIOS: tuple[Scenario, ...] = (
         "/sync/ratings",
         100,
         writes=True,
+    ),
+    Scenario(
+        "movie",
+        "GET /movies/{id} (varied movies)",
+        "movie.lua",
+        "GET",
+        "/movies/{id}",
+        0,
+        writes=False,
+    ),
+    Scenario(
+        "show",
+        "GET /tv/{id} (varied shows)",
+        "show.lua",
+        "GET",
+        "/tv/{id}",
+        0,
+        writes=False,
+    ),
+    Scenario(
+        "anime",
+        "GET /anime/{id} (varied anime)",
+        "anime.lua",
+        "GET",
+        "/anime/{id}",
+        0,
+        writes=False,
+    ),
+    Scenario(
+        "search_id",
+        "GET /search/id (mixed id kinds)",
+        "search_id.lua",
+        "GET",
+        "/search/id",
+        0,
+        writes=False,
+    ),
+    Scenario(
+        "redirect",
+        "GET /redirect (301/302)",
+        "redirect.lua",
+        "GET",
+        "/redirect",
+        0,
+        writes=False,
+        redirects=True,
+    ),
+    Scenario(
+        "watched_10",
+        f"POST /sync/watched, {WATCHED_BATCH} items ({WATCHED_OWNED} in the library)",
+        "watched.lua",
+        "POST",
+        "/sync/watched",
+        WATCHED_BATCH,
+        writes=False,  # a lookup: it changes nothing
     ),
 )
 
@@ -347,6 +410,160 @@ def read_pool(dataset: Dataset, users: Sequence[User] | None = None) -> Iterator
         yield _line(token_index[user.index], b"")
 
 
+def _main_tokens(dataset: Dataset) -> list[int]:
+    """Token indexes of the main users, for reads that take turns among them."""
+    token_index = _token_indexes(dataset)
+    return [token_index[user.index] for user in dataset.users]
+
+
+def _catalog_sample(
+    dataset: Dataset, media_types: Sequence[MediaType], count: int, rng: random.Random
+) -> list[CatalogItem]:
+    """Up to `count` distinct catalog items of these types, in random order."""
+    wanted = set(media_types)
+    items = [item for item in dataset.catalog if item.type in wanted]
+    return rng.sample(items, min(count, len(items)))
+
+
+def detail_pool(
+    dataset: Dataset, media_type: MediaType, *, endpoint: str, lines: int, seed: int
+) -> Iterator[bytes]:
+    """`GET /<endpoint>/<simkl id>`, a different item of the type on every line (users take
+    turns: the endpoint needs no token, a signed-in client sends it all the same)."""
+    tokens = _main_tokens(dataset)
+    picked = _catalog_sample(dataset, (media_type,), lines, random.Random(seed))
+    for n, item in enumerate(picked):
+        yield _line(tokens[n % len(tokens)], b"", path=f"/{endpoint}/{item.id}")
+
+
+# The ids `GET /search/id` is asked by, per type (weights), as the official document declares
+# its parameters; `title` is title and year. `tmdb` goes with `type` (tmdb ids are per space).
+_SEARCH_ID_KINDS: dict[MediaType, tuple[tuple[str, int], ...]] = {
+    MediaType.MOVIE: (("simkl", 20), ("imdb", 35), ("tmdb", 25), ("letterboxd", 10), ("title", 10)),
+    MediaType.SHOW: (("simkl", 20), ("imdb", 25), ("tvdb", 25), ("tmdb", 20), ("title", 10)),
+    MediaType.ANIME: (
+        ("simkl", 15),
+        ("mal", 35),
+        ("anidb", 15),
+        ("anilist", 15),
+        ("kitsu", 10),
+        ("title", 10),
+    ),
+}
+# `GET /redirect` by the ids the official document lists for it: no `simkl`, and no `imdb`
+# (the document allows only one example value, so Prism would refuse any other).
+_REDIRECT_KINDS: dict[MediaType, tuple[tuple[str, int], ...]] = {
+    MediaType.MOVIE: (("tmdb", 70), ("title", 30)),
+    MediaType.SHOW: (("tvdb", 40), ("tmdb", 40), ("title", 20)),
+    MediaType.ANIME: (("mal", 40), ("anidb", 20), ("anilist", 20), ("kitsu", 10), ("title", 10)),
+}
+# `to` of the redirects (weights): the item's page, its trailer, a tweet, the page marked watched.
+_REDIRECT_TARGETS = (("simkl", 70), ("trailer", 10), ("twitter", 10), ("watched", 10))
+
+
+def _lookup_params(
+    item: CatalogItem, kinds: tuple[tuple[str, int], ...], rng: random.Random
+) -> list[tuple[str, str]]:
+    """Query parameters naming `item` by one id kind it has (or title and year)."""
+    usable = [(k, w) for k, w in kinds if k in {"simkl", "title"} or k in item.ids]
+    kind = rng.choices([k for k, _ in usable], [w for _, w in usable])[0]
+    if kind == "simkl":
+        return [("simkl", str(item.id))]
+    if kind == "title":
+        return [("title", item.title), ("year", str(item.year))]
+    if kind == "tmdb":
+        movie = item.type is MediaType.MOVIE or item.anime_type == "movie"
+        return [("tmdb", item.ids["tmdb"]), ("type", "movie" if movie else "show")]
+    return [(kind, item.ids[kind])]
+
+
+def _missing_params(n: int, *, imdb: bool = True) -> list[tuple[str, str]]:
+    """Query parameters that match nothing (ids beyond any generated one, an unknown title)."""
+    shapes = [
+        [("tmdb", str(5_000_000 + n)), ("type", "movie")],
+        [("mal", str(900_000 + n))],
+        [("title", f"No Such Title {n}"), ("year", "1901")],
+    ]
+    if imdb:
+        shapes.append([("imdb", f"tt{900_000_000 + n}")])
+    return shapes[n % len(shapes)]
+
+
+def _query_path(path: str, params: list[tuple[str, str]]) -> str:
+    return f"{path}?{urlencode(params, quote_via=quote)}"
+
+
+def search_id_pool(dataset: Dataset, *, lines: int, seed: int) -> Iterator[bytes]:
+    """`GET /search/id` by mixed id kinds (or title and year) of varied catalog items, about
+    5 % matching nothing."""
+    rng = random.Random(seed)
+    tokens = _main_tokens(dataset)
+    items = _catalog_sample(dataset, tuple(MediaType), lines, rng)
+    for n, item in enumerate(items):
+        if rng.random() < MISSING_SHARE:
+            params = _missing_params(n)
+        else:
+            params = _lookup_params(item, _SEARCH_ID_KINDS[item.type], rng)
+        yield _line(tokens[n % len(tokens)], b"", path=_query_path("/search/id", params))
+
+
+def redirect_pool(dataset: Dataset, *, lines: int, seed: int) -> Iterator[bytes]:
+    """`GET /redirect` as an app's "open on Simkl" links make it: mostly `to=simkl`, some
+    trailers, tweets and "mark watched" (an episode of a show: `season` and `episode`, a 302);
+    items named by the ids the official document lists for it, about 5 % matching nothing
+    (they point at simkl.com's search)."""
+    rng = random.Random(seed)
+    tokens = _main_tokens(dataset)
+    items = _catalog_sample(dataset, tuple(MediaType), lines, rng)
+    targets = [t for t, _ in _REDIRECT_TARGETS], [w for _, w in _REDIRECT_TARGETS]
+    for n, item in enumerate(items):
+        to = rng.choices(*targets)[0]
+        params = [("to", to)]
+        if rng.random() < MISSING_SHARE:
+            params += _missing_params(n, imdb=False)
+        else:
+            params += _lookup_params(item, _REDIRECT_KINDS[item.type], rng)
+            if to == "watched" and item.type is MediaType.SHOW:
+                params += [("season", "1"), ("episode", str(rng.randint(1, 10)))]
+            elif to == "watched" and item.type is MediaType.ANIME and item.anime_type != "movie":
+                params.append(("episode", str(rng.randint(1, 10))))
+        yield _line(tokens[n % len(tokens)], b"", path=_query_path("/redirect", params))
+
+
+_TYPE_OF_WRAPPER = {"movies": "movie", "shows": "show", "anime": "anime"}
+
+
+def watched_pool(dataset: Dataset, *, per_user: int, seed: int) -> Iterator[bytes]:
+    """`POST /sync/watched` of WATCHED_BATCH items: WATCHED_OWNED from the user's library,
+    one catalog item outside it, the rest matching nothing; id kinds as the sync bodies mix
+    them (title and year alone too), `type` on about half the items. Line j is user
+    j % users' (j // users)-th batch."""
+    writer = ItemWriter(seed)
+    rng = random.Random(seed)
+    token_index = _token_indexes(dataset)
+    owned = _batches_of(dataset, WATCHED_OWNED, per_user)
+    fresh = _fresh_items(dataset, range(dataset.spec.catalog_size), per_user, rng)
+    rounds = min(*(len(b) for b in owned.values()), *(len(f) for f in fresh.values()))
+    missing = WATCHED_BATCH - WATCHED_OWNED - 1
+    for round_ in range(rounds):
+        for user in dataset.users:
+            picked = [*owned[user.index][round_], fresh[user.index][round_]]
+            entries = [writer.request_item(dataset.catalog[i], with_ids=False) for i in picked]
+            entries += [writer.missing_item(with_ids=False) for _ in range(missing)]
+            rng.shuffle(entries)
+            body = []
+            for wrapper, entry in entries:
+                if rng.random() < 0.5:
+                    entry["type"] = _TYPE_OF_WRAPPER[wrapper]
+                body.append(entry)
+            yield _line(token_index[user.index], orjson.dumps(body))
+
+
+def _batches_of(dataset: Dataset, size: int, count: int) -> dict[int, list[list[int]]]:
+    """Per main user, up to `count` disjoint slices of `size` items of their library."""
+    return {user.index: _batches(user, size)[:count] for user in dataset.users}
+
+
 def _token_indexes(dataset: Dataset) -> dict[int, int]:
     return {user.index: position for position, user in enumerate(dataset.all_users)}
 
@@ -415,6 +632,29 @@ def write_pools(directory: Path, dataset: Dataset) -> Pools:
         "add_100": write_pool(
             directory / "add_100.pool",
             add_pool(dataset, batch=spec.batch_size, per_user=batches_per_user, seed=3),
+        ),
+        **{
+            name: write_pool(
+                directory / f"{name}.pool",
+                detail_pool(
+                    dataset, media_type, endpoint=endpoint, lines=CATALOG_READ_LINES, seed=seed
+                ),
+            )
+            for name, media_type, endpoint, seed in (
+                ("movie", MediaType.MOVIE, "movies", 21),
+                ("show", MediaType.SHOW, "tv", 22),
+                ("anime", MediaType.ANIME, "anime", 23),
+            )
+        },
+        "search_id": write_pool(
+            directory / "search_id.pool",
+            search_id_pool(dataset, lines=CATALOG_READ_LINES, seed=24),
+        ),
+        "redirect": write_pool(
+            directory / "redirect.pool", redirect_pool(dataset, lines=CATALOG_READ_LINES, seed=25)
+        ),
+        "watched_10": write_pool(
+            directory / "watched_10.pool", watched_pool(dataset, per_user=100, seed=26)
         ),
     }
     curve = {

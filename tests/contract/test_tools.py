@@ -71,6 +71,12 @@ def test_the_benchmark_trims_to_the_operations_its_scenarios_request() -> None:
         "post-sync-ratings",
         "post-sync-history",
         "get-users-settings",
+        "get-movies-id",
+        "get-tv-id",
+        "get-anime-id",
+        "get-search-id",
+        "redirect",
+        "post-sync-watched",
     ]
     assert {by_id()[i].method for i in ids} == {scenario.method for scenario in SCENARIOS}
     unofficial = [s.path for s in SCENARIOS if not s.official]
