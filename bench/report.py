@@ -10,13 +10,19 @@ import orjson
 
 from bench import catalog_scale
 from bench.library import LIBRARY_SCENARIOS
-from bench.scenarios import SCENARIOS
+from bench.scenarios import SCENARIOS, Scenario
 
 Result = dict[str, Any]
 MARK_START = "<!-- bench:start -->"
 MARK_END = "<!-- bench:end -->"
 BACKEND_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 BATCH_SCENARIOS = ("remove_100", "add_100")
+
+
+def measured_scenarios(results: Result) -> list[Scenario]:
+    """The main scenarios a run measured (all of them unless BENCH_SCENARIOS chose some)."""
+    names = results["config"].get("scenarios")
+    return [s for s in SCENARIOS if names is None or s.name in names]
 
 
 def reference_concurrency(results: Result) -> int:
@@ -340,7 +346,7 @@ def _main_table(results: Result, backends: list[str]) -> str:
         head += [f"{label} req/s", f"{label} items/s", f"{label} ms"]
     head += ["bare ASGI req/s", "Prism req/s"]
     rows = [_row(head), _row(["---"] * 2 + ["--:"] * (len(head) - 2))]
-    for scenario in SCENARIOS:
+    for scenario in measured_scenarios(results):
         for c in results["config"]["concurrency"]:
             cells = [scenario.label, str(c)]
             for name in backends:
@@ -378,7 +384,7 @@ def _workers_table(results: Result, backends: list[str]) -> str:
         _row(head),
         _row(["---"] * 2 + ["--:"] * len(measured)),
     ]
-    for scenario in SCENARIOS:
+    for scenario in measured_scenarios(results):
         target = WRITES_WITH_TWO_WORKERS if scenario.writes else READS_WITH_TWO_WORKERS
         for c in results["config"]["concurrency"]:
             cells = [scenario.label, str(c)]
@@ -467,7 +473,7 @@ def _ratio_table(results: Result, backends: list[str]) -> str:
         label = BACKEND_LABELS.get(name, name)
         head += [f"{label} ÷ bare ASGI", f"{label} ÷ Prism"]
     rows = [_row(head), _row(["---"] * 2 + ["--:"] * (len(head) - 2))]
-    for scenario in SCENARIOS:
+    for scenario in measured_scenarios(results):
         for c in results["config"]["concurrency"]:
             cells = [scenario.label, str(c)]
             for name in backends:

@@ -14,6 +14,10 @@ Settings (environment):
   BENCH_CATALOG_SCALE  0 to leave out the catalog scale steps (1M-item imports, ~15 min)
   BENCH_PRISM_LOG  Prism's log level (default warn: its per-request log lines are not
                    what is being compared)
+  BENCH_SCENARIOS  comma-separated names of the main table's scenarios (bench/scenarios.py,
+                   e.g. movie,redirect) to run alone: on each backend, two workers, the bare
+                   ASGI app and Prism; the storage ceiling, curve, library, scrobble, learn
+                   and catalog scale steps are left out, and results stay in bench/work
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ class Config:
     prism_log: str
     catalog_scale: bool = True
     spec: Spec = field(default_factory=Spec)
+    only: tuple[str, ...] = ()  # BENCH_SCENARIOS: these main scenarios alone (empty: all)
     work_dir: Path = BENCH_DIR / "work"
 
     @classmethod
@@ -95,6 +100,11 @@ class Config:
         env = os.environ
         quick = env.get("BENCH_QUICK", "") not in {"", "0"}
         default_levels = "1,16" if quick else "1,16,64"
+        only = tuple(name for name in env.get("BENCH_SCENARIOS", "").split(",") if name)
+        unknown = set(only) - {scenario.name for scenario in SCENARIOS}
+        if unknown:
+            known = ", ".join(scenario.name for scenario in SCENARIOS)
+            sys.exit(f"BENCH_SCENARIOS: no scenario {', '.join(sorted(unknown))} (known: {known})")
         return cls(
             quick=quick,
             duration_s=parse_seconds(env.get("BENCH_DURATION", "1s" if quick else "5s")),
@@ -110,12 +120,26 @@ class Config:
             prism_log=env.get("BENCH_PRISM_LOG", "warn"),
             catalog_scale=env.get("BENCH_CATALOG_SCALE", "1") != "0",
             spec=Spec.quick() if quick else Spec(),
+            only=only,
         )
 
     @property
+    def scenarios(self) -> tuple[Scenario, ...]:
+        """The main scenarios this run measures."""
+        return tuple(s for s in SCENARIOS if not self.only or s.name in self.only)
+
+    @property
+    def everything(self) -> bool:
+        """Whether the run measures every step (no BENCH_SCENARIOS)."""
+        return not self.only
+
+    @property
     def results_dir(self) -> Path:
-        """Where results are written (a quick run never replaces the published ones)."""
-        return self.work_dir / "quick-results" if self.quick else BENCH_DIR / "results"
+        """Where results are written (a quick or partial run never replaces the published
+        ones)."""
+        if self.quick or not self.everything:
+            return self.work_dir / "quick-results"
+        return BENCH_DIR / "results"
 
     def public(self) -> Result:
         """The settings recorded with the results."""
@@ -125,6 +149,7 @@ class Config:
             "warmup_s": self.warmup_s,
             "concurrency": list(self.concurrency),
             "backends": list(self.backends),
+            "scenarios": [scenario.name for scenario in self.scenarios],
             "prism_log_level": self.prism_log if self.prism else None,
             "spec": asdict(self.spec),
         }
@@ -330,7 +355,7 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
     log = config.work_dir / f"server-{backend}.log"
     with servers.simkl_server(database_url, log=log) as server:
         out["scenarios"] = {}
-        for scenario in SCENARIOS:
+        for scenario in config.scenarios:
             pool = bench.pools.scenarios[scenario.name]
             captured = bench.capture(server, scenario, pool.lines - 1)
             if not scenario.succeeded(captured.status):
@@ -345,13 +370,15 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
                 "items_per_request": _items_per_request(scenario, captured),
                 "runs": bench.scenario_runs(server, scenario, after_run=restore),
             }
-        out["ceiling"] = storage_ceiling(bench, database_url, restore)
-        out["curve"], out["batch_1000"] = curve(bench, server, restore)
-        say(f"[{backend}] library scenarios")
-        out["library"] = library.run(bench, server, database_url, bench.library_pools, restore)
-        say(f"[{backend}] scrobble scenarios")
-        out["scrobble"] = scrobble.run(bench, server, bench.scrobble_pools, restore)
-    out["learn"] = learn_mode(bench, backend, database_url, restore)
+        if config.everything:
+            out["ceiling"] = storage_ceiling(bench, database_url, restore)
+            out["curve"], out["batch_1000"] = curve(bench, server, restore)
+            say(f"[{backend}] library scenarios")
+            out["library"] = library.run(bench, server, database_url, bench.library_pools, restore)
+            say(f"[{backend}] scrobble scenarios")
+            out["scrobble"] = scrobble.run(bench, server, bench.scrobble_pools, restore)
+    if config.everything:
+        out["learn"] = learn_mode(bench, backend, database_url, restore)
     out["workers"] = {str(WORKERS): more_workers(bench, backend, database_url, restore)}
     return out
 
@@ -364,7 +391,7 @@ def more_workers(
     log = bench.config.work_dir / f"server-{backend}-{WORKERS}-workers.log"
     out: Result = {}
     with servers.simkl_server(database_url, log=log, workers=WORKERS) as server:
-        for scenario in SCENARIOS:
+        for scenario in bench.config.scenarios:
             pool = bench.pools.scenarios[scenario.name]
             captured = bench.capture(server, scenario, pool.lines - 1)
             if not scenario.succeeded(captured.status):
@@ -478,7 +505,7 @@ def curve(
 def bench_bare(bench: Bench) -> Result:
     """The bare ASGI app answering each scenario's captured response."""
     out: Result = {}
-    for scenario in SCENARIOS:
+    for scenario in bench.config.scenarios:
         captured = bench.captured[scenario.name]
         body_file = bench.config.work_dir / f"bare-{scenario.name}.body"
         log = bench.config.work_dir / "bare-asgi.log"
@@ -492,7 +519,7 @@ def bench_prism(bench: Bench) -> Result:
     out: Result = {}
     log = bench.config.work_dir / "prism.log"
     with servers.prism(log=log, verbosity=bench.config.prism_log) as server:
-        for scenario in (s for s in SCENARIOS if s.official):
+        for scenario in (s for s in bench.config.scenarios if s.official):
             captured = bench.capture(server, scenario, 0)
             if not scenario.succeeded(captured.status):
                 raise RuntimeError(f"Prism refused {scenario.name}: {captured.status}")
@@ -548,7 +575,7 @@ def main() -> None:
         else:
             with servers.postgres_database(config.postgres_url) as url:
                 results["backends"][backend] = bench_backend(bench, backend, url)
-    if config.catalog_scale:
+    if config.catalog_scale and config.everything:
         results["catalog_scale"] = catalog_scale.run(config, backends)
     say("bare ASGI app (HTTP ceiling)")
     results["bare_asgi"] = bench_bare(bench)
@@ -566,9 +593,10 @@ def publish(results: Result, config: Config) -> None:
     directory = config.results_dir
     written = report.write_json(results, directory)
     chart.draw(results, directory / "latest.png")
-    rel = "bench/results" if not config.quick else str(directory.relative_to(ROOT))
+    published = not config.quick and config.everything
+    rel = "bench/results" if published else str(directory.relative_to(ROOT))
     block = report.markdown(results, chart=f"{rel}/latest.png", data=f"{rel}/latest.json")
-    if config.quick:
+    if not published:
         (directory / "table.md").write_text(block, encoding="utf-8")
     else:
         report.update_readme(ROOT / "README.md", block)
