@@ -259,11 +259,14 @@ class Bench:
         token = self.dataset.all_users[parsed.token_index].token
         path = parsed.path or scenario.path
         joiner = "&" if "?" in path else "?"
+        headers = self.headers(token, body=bool(parsed.body))
+        if scenario.api_key_header:
+            headers["simkl-api-key"] = self.dataset.client_id
         return servers.request(
             server.port,
             scenario.method,
             path + joiner + self.query().removeprefix("?"),
-            headers=self.headers(token, body=bool(parsed.body)),
+            headers=headers,
             body=parsed.body or None,
         )
 

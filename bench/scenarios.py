@@ -80,6 +80,10 @@ class Scenario:
     official: bool = True
     # Whether the answer is a redirect (3xx; wrk counts only statuses from 400 up as errors).
     redirects: bool = False
+    # Whether requests carry the client_id in the `simkl-api-key` header as well as in the
+    # query: the official document secures the catalog reads and /redirect by that header alone
+    # (its script says the same: common.lua's `api_key_header`).
+    api_key_header: bool = False
 
     def succeeded(self, status: int) -> bool:
         """Whether `status` is this scenario's success: 2xx, or 3xx for a redirect."""
@@ -177,6 +181,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "/movies/{id}",
         0,
         writes=False,
+        api_key_header=True,
     ),
     Scenario(
         "show",
@@ -186,6 +191,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "/tv/{id}",
         0,
         writes=False,
+        api_key_header=True,
     ),
     Scenario(
         "anime",
@@ -195,6 +201,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "/anime/{id}",
         0,
         writes=False,
+        api_key_header=True,
     ),
     Scenario(
         "search_id",
@@ -214,6 +221,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         0,
         writes=False,
         redirects=True,
+        api_key_header=True,
     ),
     Scenario(
         "watched_10",

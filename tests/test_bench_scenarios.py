@@ -21,6 +21,7 @@ from bench.scenarios import SCENARIOS, Pools, parse_line
 from simkl_server.openapi import document, operation_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openapi"
+LUA = Path(__file__).parents[1] / "bench" / "lua"
 SPEC = datagen.Spec(
     catalog_size=900,
     users=3,
@@ -72,6 +73,18 @@ def test_each_new_scenario_requests_its_operation(pools: Pools) -> None:
             found = operation_for(document(), scenario.method, urlsplit(path).path)
             assert found is not None, path
             assert found[1]["operationId"] == operation_id
+
+
+def test_the_scripts_send_the_api_key_header_where_the_scenarios_say() -> None:
+    for scenario in SCENARIOS:
+        script = (LUA / scenario.script).read_text()
+        assert ("api_key_header = true" in script) is scenario.api_key_header, scenario.name
+    assert {s.name for s in SCENARIOS if s.api_key_header} == {
+        "movie",
+        "show",
+        "anime",
+        "redirect",
+    }
 
 
 def test_detail_reads_cycle_through_distinct_items(pools: Pools) -> None:

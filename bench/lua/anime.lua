@@ -1,2 +1,2 @@
 -- GET /anime/{id}: each pool line names its anime (`<token index>\t/anime/<id>\t`).
-require("common").scenario("GET", "/anime/{id}")
+require("common").scenario("GET", "/anime/{id}", { api_key_header = true })

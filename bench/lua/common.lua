@@ -6,7 +6,8 @@
 -- A pool line is `<token index>\t<JSON body>` (the body is empty for GETs), or
 -- `<token index>\t<path>\t<JSON body>` for a line that names its own path (and query), which
 -- then replaces the script's; every request carries client_id, app-name and app-version in the
--- query, a Bearer token and a User-Agent.
+-- query, a Bearer token and a User-Agent. `options.api_key_header` adds the client_id as the
+-- `simkl-api-key` header too (the official document secures some operations by it alone).
 
 local M = {}
 local threads_seen = 0
@@ -24,7 +25,7 @@ local function with_query(path, query)
   return path .. (path:find("?", 1, true) and "&" or "?") .. query
 end
 
-local function prepare(method, path, query, line, tokens)
+local function prepare(method, path, query, line, tokens, api_key)
   local tab = line:find("\t", 1, true)
   local token = tokens[tonumber(line:sub(1, tab - 1)) + 1]
   local body = line:sub(tab + 1)
@@ -37,6 +38,9 @@ local function prepare(method, path, query, line, tokens)
     ["Authorization"] = "Bearer " .. token,
     ["User-Agent"] = "simkl-bench/1.0",
   }
+  if api_key then
+    headers["simkl-api-key"] = api_key
+  end
   if body == "" then
     body = nil
   else
@@ -45,7 +49,8 @@ local function prepare(method, path, query, line, tokens)
   return wrk.format(method, with_query(path, query), headers, body)
 end
 
-function M.scenario(method, path)
+function M.scenario(method, path, options)
+  options = options or {}
   function setup(thread)
     thread:set("thread_index", threads_seen)
     threads_seen = threads_seen + 1
@@ -60,7 +65,8 @@ function M.scenario(method, path)
     for n = 0, #pool - 1 do
       if n % threads == thread_index then
         local line = pool[(first + n) % #pool + 1]
-        prepared[#prepared + 1] = prepare(method, path, query, line, tokens)
+        local api_key = options.api_key_header and args[3] or nil
+        prepared[#prepared + 1] = prepare(method, path, query, line, tokens, api_key)
       end
     end
     next_request = 0
