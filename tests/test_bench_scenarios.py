@@ -1,7 +1,8 @@
 """The benchmark's request pools for the catalog reads, lookups and /sync/watched, at a small
 size: a line naming its own path reads back as common.lua reads it, every request goes to the
-operation its scenario names, and the lookups ask only what the official document declares (so
-Prism, validating against it, answers them); the bare ASGI app replays a redirect's headers."""
+operation its scenario names and succeeds on the data set loaded, the lookups ask only what the
+official document declares (so Prism, validating against it, answers them); the bare ASGI app
+replays a redirect's headers."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import pytest
+from starlette.testclient import TestClient
 
 from bench import datagen, scenarios
 from bench.bare_asgi import FixedResponse
 from bench.scenarios import SCENARIOS, Pools, parse_line
+from simkl_server.app import create_app
+from simkl_server.config import Settings
 from simkl_server.openapi import document, operation_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openapi"
@@ -43,8 +47,12 @@ OPERATIONS = {
 
 
 @pytest.fixture(scope="module")
-def pools(tmp_path_factory: pytest.TempPathFactory) -> Pools:
-    dataset = datagen.generate(SPEC)
+def dataset() -> datagen.Dataset:
+    return datagen.generate(SPEC)
+
+
+@pytest.fixture(scope="module")
+def pools(dataset: datagen.Dataset, tmp_path_factory: pytest.TempPathFactory) -> Pools:
     return scenarios.write_pools(tmp_path_factory.mktemp("pools"), dataset)
 
 
@@ -145,3 +153,39 @@ def test_the_bare_app_replays_a_redirect() -> None:
         (b"content-length", b"0"),
         (b"location", b"https://simkl.com/movies/1/x"),
     ]
+
+
+def test_the_requests_succeed_on_the_loaded_data_set(
+    dataset: datagen.Dataset, pools: Pools, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    asyncio.run(datagen.load(url, dataset))
+    by_name = {scenario.name: scenario for scenario in SCENARIOS}
+    found = 0
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        for name in OPERATIONS:
+            scenario = by_name[name]
+            for line in lines(pools, name)[:30]:
+                path = line.path or scenario.path
+                joiner = "&" if "?" in path else "?"
+                headers = {
+                    "Authorization": f"Bearer {dataset.all_users[line.token_index].token}",
+                    "Content-Type": "application/json",
+                }
+                if scenario.api_key_header:
+                    headers["simkl-api-key"] = dataset.client_id
+                response = client.request(
+                    scenario.method,
+                    f"{path}{joiner}client_id={dataset.client_id}",
+                    headers=headers,
+                    content=line.body or None,
+                    follow_redirects=False,
+                )
+                assert scenario.succeeded(response.status_code), (path, response.text)
+                if name == "watched_10":
+                    answers = response.json()
+                    assert len(answers) == scenarios.WATCHED_BATCH
+                    assert sum(a["result"] is True for a in answers) == scenarios.WATCHED_OWNED
+                elif name != "redirect":
+                    found += response.json() != []
+    assert found > 0.9 * 30 * 4
