@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import re
+import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote_plus, urlsplit
@@ -17,7 +18,7 @@ import orjson
 from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -159,29 +160,58 @@ async def admit_large(request: Request, rows: int) -> None:
         await app.large_reads.admit(request.scope)
 
 
-async def encode_off_loop(
-    encode: Callable[[T], bytes], value: T, *, release: Callable[[T], None] | None = None
+async def encode_read(
+    parts: Callable[[LibraryRead], Iterator[bytes]], read: LibraryRead
 ) -> Response:
-    """A JSON response whose body is built and encoded in a worker thread: a large library
-    takes tens of milliseconds to render, which the event loop must not spend. `release`
-    then frees the value there too (see `LibraryRead.release`)."""
-
-    def work() -> bytes:
-        body = encode(value)
-        if release is not None:
-            release(value)
-        return body
-
-    body = await asyncio.to_thread(work)
-    return Response(body, media_type="application/json")
-
-
-async def encode_read(encode: Callable[[LibraryRead], bytes], read: LibraryRead) -> Response:
-    """A library read's JSON response: built on the loop when the read is small (a thread
-    hop would cost more), else in a worker thread (see `encode_off_loop`)."""
+    """A library read's JSON response: built on the loop when the read is small (a thread hop
+    would cost more), else streamed: rendered a part at a time in a worker thread (a large
+    library takes tens of milliseconds to render, which the event loop must not spend), each
+    part sent before the next is rendered, so the answer is never held whole."""
     if read.small:
-        return Response(encode(read), media_type="application/json")
-    return await encode_off_loop(encode, read, release=LibraryRead.release)
+        return Response(b"".join(parts(read)), media_type="application/json")
+    return StreamingResponse(_streamed(_Parts(parts(read), read)), media_type="application/json")
+
+
+class _Parts:
+    """A read's parts, taken one at a time in worker threads; the read is freed there too,
+    after the last part or after the part in progress when the client went away."""
+
+    def __init__(self, parts: Iterator[bytes], read: LibraryRead) -> None:
+        self._parts = parts
+        self._read: LibraryRead | None = read
+        self._lock = threading.Lock()
+
+    def next(self) -> bytes | None:
+        """The next part, or None (and the read freed) once there is none."""
+        with self._lock:
+            part = None if self._read is None else next(self._parts, None)
+            if part is None:
+                self._finish()
+            return part
+
+    def finish(self) -> None:
+        """Free the read, once the part in progress (if any) is done."""
+        with self._lock:
+            self._finish()
+
+    def _finish(self) -> None:
+        read, self._read = self._read, None
+        if read is not None:
+            self._parts = iter(())  # the rendering's own references go first
+            read.release()
+
+
+async def _streamed(parts: _Parts) -> AsyncIterator[bytes]:
+    """Each part from a worker thread; full collections stay held off while the read's objects
+    live (see `_FullCollections`), and the read is freed off the loop however the answer
+    ends."""
+    loop = asyncio.get_running_loop()
+    with large_read():
+        try:
+            while (part := await loop.run_in_executor(None, parts.next)) is not None:
+                yield part
+        finally:
+            loop.run_in_executor(None, parts.finish)
 
 
 _NEVER = 2**31 - 1  # a full-collection threshold no count reaches

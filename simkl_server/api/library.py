@@ -9,7 +9,7 @@ from starlette.routing import Route
 from simkl_server.api._http import admit_large, encode_read, large_read, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain.library import read_library
-from simkl_server.wire.library import all_items_body, all_items_request
+from simkl_server.wire.library import all_items_parts, all_items_request
 
 
 async def all_items(request: Request) -> Response:
@@ -32,7 +32,7 @@ async def all_items(request: Request) -> Response:
             max_episodes=settings.max_read_episodes,
         )
         await admit_large(request, len(read.rows))
-        return await encode_read(lambda done: all_items_body(parsed, done), read)
+        return await encode_read(lambda done: all_items_parts(parsed, done), read)
 
 
 ROUTES = [

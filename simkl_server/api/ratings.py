@@ -22,7 +22,7 @@ from simkl_server.wire.library import library_view
 from simkl_server.wire.ratings import (
     add_response,
     rating_inputs,
-    ratings_body,
+    ratings_parts,
     ratings_query,
     remove_response,
 )
@@ -77,7 +77,7 @@ async def read(request: Request) -> Response:
             max_episodes=settings.max_read_episodes,
         )
         await admit_large(request, len(read.rows))
-        return await encode_read(ratings_body, read)
+        return await encode_read(ratings_parts, read)
 
 
 # Remove first: its path would otherwise read as a type.

@@ -4,7 +4,7 @@ path's filters and its rows."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from simkl_server.domain.kinds import TYPE_OF_PLURAL, MediaType
@@ -19,7 +19,7 @@ from simkl_server.domain.ratings import (
 )
 from simkl_server.wire.common import echo, not_found
 from simkl_server.wire.library import date_from as parse_date_from
-from simkl_server.wire.library import encode_rows
+from simkl_server.wire.library import encode_parts
 from simkl_server.wire.timestamps import format_ms, parse_iso
 
 # Longer digit strings are no usable rating (and int() refuses past 4,300 digits).
@@ -81,10 +81,10 @@ def _applied_echo(entry: RatingInput) -> dict[str, Any]:
     return sent
 
 
-def ratings_body(read: LibraryRead) -> bytes:
+def ratings_parts(read: LibraryRead) -> Iterator[bytes]:
     """The same rows a library read gives, grouped under `movies`, `shows` and `anime` (a
-    bucket appears only when filled), encoded as JSON a row at a time (see `encode_rows`)."""
-    return encode_rows(read)
+    bucket appears only when filled), encoded as JSON in parts (see `encode_parts`)."""
+    return encode_parts(read)
 
 
 _ALL_TYPES = frozenset(MediaType)

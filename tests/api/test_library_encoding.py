@@ -1,17 +1,25 @@
-"""Large library reads: encoded a row at a time (so a large library never holds every
-rendered row at once), the bytes exactly what encoding the whole document gives, for every
-view, with memos, episodes, rewatch sessions and anime mappings in the rows; emptied once
-encoded; full garbage collections held off while they run."""
+"""Large library reads: encoded a row at a time and streamed a part at a time (so a large
+library never holds every rendered row at once), the bytes exactly what encoding the whole
+document gives, for every view, with memos, episodes, rewatch sessions and anime mappings in
+the rows; emptied once encoded, or once the client has gone; full garbage collections held
+off while they run. (`tests/robustness/test_streamed_reads.py` reads the chunks off a real
+server.)"""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import threading
+from collections.abc import AsyncGenerator, Iterator
+from typing import cast
 
 import orjson
 import pytest
+from starlette.responses import StreamingResponse
 
-from simkl_server.api._http import large_read
+from simkl_server.api._http import encode_read, large_read
 from simkl_server.domain.library import LibraryRead
+from simkl_server.domain.models import LibraryView
 from tests.api.library_support import (
     BREAKING_BAD,
     COWBOY_BEBOP,
@@ -116,3 +124,28 @@ def test_full_collections_wait_for_the_last_large_read() -> None:
     with pytest.raises(RuntimeError), large_read():
         raise RuntimeError
     assert gc.get_threshold() == before
+
+
+def test_a_streamed_read_renders_a_part_when_it_is_wanted_and_is_freed_when_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rendered: list[int] = []
+    freed = threading.Event()
+    monkeypatch.setattr(LibraryRead, "release", lambda _: freed.set())
+
+    def parts(_: LibraryRead) -> Iterator[bytes]:
+        for n in range(3):
+            rendered.append(n)
+            yield b"part"
+
+    async def take_one_part_then_leave() -> None:
+        response = await encode_read(parts, LibraryRead([], LibraryView()))
+        assert isinstance(response, StreamingResponse)
+        stream = cast(AsyncGenerator[bytes, None], response.body_iterator)
+        assert await anext(stream) == b"part"
+        assert rendered == [0]
+        await stream.aclose()  # what the server does when the client goes away
+
+    asyncio.run(take_one_part_then_leave())
+    assert freed.wait(timeout=10)
+    assert rendered == [0]
