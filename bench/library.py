@@ -46,7 +46,7 @@ from simkl_server.storage.dialect import Statement
 from simkl_server.storage.drivers import Connection, Driver, Row, open_driver
 from simkl_server.wire.common import parse_json_object, sync_items
 from simkl_server.wire.history import history_inputs
-from simkl_server.wire.library import all_items_request, all_items_response
+from simkl_server.wire.library import all_items_parts, all_items_request
 
 if TYPE_CHECKING:
     from bench.run import Bench
@@ -426,7 +426,7 @@ def domain_request(
             view=parsed.view,
             max_episodes=settings.max_read_episodes,
         )
-        return await asyncio.to_thread(lambda: orjson.dumps(all_items_response(parsed, done)))
+        return await asyncio.to_thread(lambda: b"".join(all_items_parts(parsed, done)))
 
     return DomainRequest(user_id, read, 0, writes=False)
 
