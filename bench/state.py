@@ -157,7 +157,8 @@ async def save_rows(database_url: str, pairs: Iterable[tuple[int, int]]) -> Save
 
 async def put_back(database_url: str, saved: SavedRows) -> None:
     """Replace the saved rows by what they were when saved (deleting a row deletes its
-    watched episodes; the saved ones are inserted again)."""
+    watched episodes; the saved ones are inserted again), then checkpoint SQLite's WAL or
+    vacuum PostgreSQL's library tables, as between any two runs."""
     settings = Settings(database_url=database_url)
     keys = [(row[0], row[1]) for row in saved.rows]
     names = ", ".join(saved.columns)
@@ -175,6 +176,7 @@ async def put_back(database_url: str, saved: SavedRows) -> None:
                 connection.executemany(
                     "INSERT INTO user_episodes VALUES (?, ?, ?, ?, ?)", saved.episodes
                 )
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             connection.close()
         return
@@ -188,6 +190,10 @@ async def put_back(database_url: str, saved: SavedRows) -> None:
             await pg.executemany(
                 "INSERT INTO user_episodes VALUES ($1, $2, $3, $4, $5)", saved.episodes
             )
+        # The runs rewrote these rows hundreds of times and the put-back once more: the next
+        # step (the read curve, on the same users) must not step over their dead versions.
+        for table in ("library", "user_episodes", "activity"):
+            await pg.execute(f"VACUUM (ANALYZE) {table}")
     finally:
         await pg.close()
 
