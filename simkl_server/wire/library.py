@@ -92,23 +92,17 @@ def date_from(text: str | None) -> int | None:
     return stamp
 
 
-def all_items_response(request: AllItemsRequest, read: LibraryRead) -> dict[str, Any]:
-    """Rows grouped under `movies`, `shows` and `anime`. Empty: `{}` without a type segment
-    (and for the lists movies never enter), `{"<type>": []}` with one."""
-    grouped = library_rows(read)
-    if grouped or request.media_type is None:
-        return grouped
-    if request.media_type is MediaType.MOVIE and request.status in _NO_MOVIE_STATUSES:
-        return {}
-    return {request.media_type.plural: []}
-
-
 def all_items_parts(request: AllItemsRequest, read: LibraryRead) -> Iterator[bytes]:
-    """`all_items_response` encoded as JSON, in parts of about PART_ROWS rows (see
-    `encode_parts`)."""
+    """The rows grouped under `movies`, `shows` and `anime` (see `encode_parts`). Empty: `{}`
+    without a type segment (and for the lists movies never enter), `{"<type>": []}` with
+    one."""
     if read.rows:
         return encode_parts(read)
-    return iter((orjson.dumps(all_items_response(request, read)),))
+    if request.media_type is None or (
+        request.media_type is MediaType.MOVIE and request.status in _NO_MOVIE_STATUSES
+    ):
+        return iter((b"{}",))
+    return iter((orjson.dumps({request.media_type.plural: []}),))
 
 
 # Rows per part of a streamed answer: a few milliseconds of rendering, about 100 KB.
@@ -116,7 +110,9 @@ PART_ROWS = 256
 
 
 def encode_parts(read: LibraryRead) -> Iterator[bytes]:
-    """`library_rows(read)` encoded as JSON, byte for byte, in parts of about PART_ROWS rows.
+    """Every row of a read under its type's key (a key appears only when it has rows; with
+    rewatch sessions, each item's sessions follow its own row, one row each), encoded as
+    JSON in parts of about PART_ROWS rows.
     Each row is rendered and encoded on its own, its objects gone before the next is built,
     and a part can be sent before the next is rendered: the answer of a large library is
     never held whole, as objects or as bytes. Holding it grows the heap the garbage
@@ -153,20 +149,6 @@ def _row_encoder(read: LibraryRead) -> Callable[[LibraryRow], bytes]:
         return b",".join([orjson.dumps(entry), *map(orjson.dumps, rewatches)])
 
     return encode
-
-
-def library_rows(read: LibraryRead) -> dict[str, list[dict[str, Any]]]:
-    """Every row of a read under its type's key; a key appears only when it has rows. With
-    rewatch sessions, each item's sessions follow its own row, one row each."""
-    render = _renderer(read)
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in read.rows:
-        rows = grouped.setdefault(row.item.type.plural, [])
-        rows.append(render(row))
-        if read.rewatches is not None and read.view.ids is None:
-            rows[-1]["is_rewatch"] = False
-            rows += [_rewatch_row(row, s, read) for s in read.rewatches.get(row.item.id, [])]
-    return grouped
 
 
 def _rewatch_row(row: LibraryRow, session: RewatchSession, read: LibraryRead) -> dict[str, Any]:
