@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from bench.datagen import Dataset, User
-from simkl_server.domain.kinds import MediaType
+from simkl_server.domain.kinds import TYPE_OF_PLURAL, MediaType
 from simkl_server.domain.models import CatalogItem
 
 MISSING_SHARE = 0.05
@@ -538,9 +538,6 @@ def redirect_pool(dataset: Dataset, *, lines: int, seed: int) -> Iterator[bytes]
         yield _line(tokens[n % len(tokens)], b"", path=_query_path("/redirect", params))
 
 
-_TYPE_OF_WRAPPER = {"movies": "movie", "shows": "show", "anime": "anime"}
-
-
 def watched_pool(dataset: Dataset, *, per_user: int, seed: int) -> Iterator[bytes]:
     """`POST /sync/watched` of WATCHED_BATCH items: WATCHED_OWNED from the user's library,
     one catalog item outside it, the rest matching nothing; id kinds as the sync bodies mix
@@ -562,7 +559,7 @@ def watched_pool(dataset: Dataset, *, per_user: int, seed: int) -> Iterator[byte
             body = []
             for wrapper, entry in entries:
                 if rng.random() < 0.5:
-                    entry["type"] = _TYPE_OF_WRAPPER[wrapper]
+                    entry["type"] = TYPE_OF_PLURAL[wrapper].value
                 body.append(entry)
             yield _line(token_index[user.index], orjson.dumps(body))
 
