@@ -207,11 +207,14 @@ async def _streamed(parts: _Parts) -> AsyncIterator[bytes]:
     ends."""
     loop = asyncio.get_running_loop()
     with large_read():
+        ended = False
         try:
             while (part := await loop.run_in_executor(None, parts.next)) is not None:
                 yield part
+            ended = True  # the last `next` freed the read
         finally:
-            loop.run_in_executor(None, parts.finish)
+            if not ended:
+                loop.run_in_executor(None, parts.finish)
 
 
 _NEVER = 2**31 - 1  # a full-collection threshold no count reaches
