@@ -28,7 +28,6 @@ import orjson
 from bench import search
 from bench.catalog_file import document, item_type
 from bench.progress import say
-from simkl_server.app import open_store
 from simkl_server.catalog.interchange import parse_line
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
@@ -37,7 +36,7 @@ from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import CatalogItem
 from simkl_server.storage import migrate
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 from simkl_server.wire.common import parse_json_object, sync_items
 
 Result = dict[str, Any]

@@ -29,7 +29,6 @@ from typing import Any
 import orjson
 
 from bench.datagen import Dataset, User
-from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import ratings
@@ -47,7 +46,7 @@ from simkl_server.domain.models import (
 from simkl_server.domain.ratings import RatingInput
 from simkl_server.storage import activities, catalog, library
 from simkl_server.storage import ratings as ratings_sql
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 from simkl_server.storage.dialect import POSTGRES
 from simkl_server.storage.drivers import Connection, Driver, open_driver
 from simkl_server.wire.common import parse_json_object, sync_items

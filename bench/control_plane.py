@@ -21,11 +21,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simkl_server.app import controlled, create_app, open_store
+from simkl_server.app import controlled, create_app
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.demo import DEMO_CLIENT_ID, DEMO_TOKEN, ensure_demo
 from simkl_server.storage import migrate
+from simkl_server.storage.base import open_store
 
 BENCH_KEY = "bench-only-secret-key-0123456789abcdefABCDEF"
 

@@ -27,7 +27,6 @@ from typing import Any
 
 import orjson
 
-from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import history
@@ -43,7 +42,7 @@ from simkl_server.domain.models import (
 )
 from simkl_server.domain.tokens import V1_SCOPE, token_hash
 from simkl_server.storage import migrate
-from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.base import Store, WriteTx, open_store
 from simkl_server.wire.common import parse_json_object, sync_items
 from simkl_server.wire.history import history_inputs
 

@@ -22,7 +22,6 @@ import orjson
 
 from bench.datagen import Dataset
 from bench.scenarios import Pool, Scenario, write_pool
-from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import auth, ratings
@@ -31,7 +30,7 @@ from simkl_server.domain.kinds import MediaType, Wrapper
 from simkl_server.domain.learn import LearnPolicy
 from simkl_server.domain.ratings import RatingInput
 from simkl_server.storage import migrate
-from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.base import Store, WriteTx, open_store
 from simkl_server.storage.dialect import statement
 from simkl_server.wire.common import parse_ref
 

@@ -35,13 +35,12 @@ from bench.loadgen import MAX_DURATION_S
 from bench.progress import say
 from bench.scenarios import ItemWriter, Pool, _line, _split, _token_indexes, write_pool
 from bench.servers import Captured, Server, request
-from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import history
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.library import read_library
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 from simkl_server.storage.dialect import Statement
 from simkl_server.storage.drivers import Connection, Driver, Row, open_driver
 from simkl_server.wire.common import parse_json_object, sync_items

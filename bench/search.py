@@ -39,13 +39,14 @@ from bench.datagen import (
     _catalog_upsert,
     _words,
 )
-from simkl_server.app import create_app, open_store
+from simkl_server.app import create_app
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import auth
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.models import CatalogItem
 from simkl_server.storage import migrate
+from simkl_server.storage.base import open_store
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 _SEARCH_TYPE = {MediaType.MOVIE: "movie", MediaType.SHOW: "tv", MediaType.ANIME: "anime"}

@@ -20,12 +20,11 @@ from typing import Any
 import asyncpg
 
 from bench.datagen import Dataset, User, rating_of
-from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain.kinds import ListStatus
 from simkl_server.domain.models import RatingWrite
-from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.base import Store, WriteTx, open_store
 from simkl_server.storage.dialect import statement
 
 _DELETE_ADDED = statement("DELETE FROM library WHERE added_at > :after RETURNING item_id")

@@ -21,7 +21,7 @@ from simkl_server.config import Settings
 from simkl_server.domain.scrobble import complete_checkins
 from simkl_server.domain.tokens import Keys
 from simkl_server.keys import load_secret_key
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 
 CHECKIN_SWEEP_S = 30.0  # Simkl completes a check-in within two minutes of its runtime
 _log = logging.getLogger("simkl_server")
@@ -46,17 +46,6 @@ async def _checkin_sweeper(store: Store) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-async def open_store(settings: Settings, clock: Clock) -> Store:
-    """Open the database the settings name."""
-    return await Store.open(
-        settings.database,
-        clock,
-        pool_size=settings.pg_pool_size,
-        inline_batch_items=settings.inline_batch_items,
-        write_wait_ms=settings.write_wait_ms,
-    )
 
 
 def controlled(settings: Settings, clock: Clock) -> Clock:

@@ -23,12 +23,12 @@ import uvicorn
 import uvloop
 
 from simkl_server.api._http import SimklApp
-from simkl_server.app import controlled, create_app, open_store
+from simkl_server.app import controlled, create_app
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.keys import load_secret_key
 from simkl_server.protocol import ConnectionLimits, protocol_class
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 
 _BACKLOG = 2048  # uvicorn's own default
 # File descriptors beyond the connections: the database, its WAL, logs, the listening socket.

@@ -194,11 +194,12 @@ class InProcessServer:
         import uvicorn  # noqa: PLC0415
 
         from simkl_server import demo, server  # noqa: PLC0415
-        from simkl_server.app import controlled, create_app, open_store  # noqa: PLC0415
+        from simkl_server.app import controlled, create_app  # noqa: PLC0415
         from simkl_server.catalog.load import import_file  # noqa: PLC0415
         from simkl_server.clock import SystemClock  # noqa: PLC0415
         from simkl_server.config import Settings  # noqa: PLC0415
         from simkl_server.storage import migrate  # noqa: PLC0415
+        from simkl_server.storage.base import open_store  # noqa: PLC0415
 
         settings = Settings(**{"access_log": False, **self._settings, "control": True})
         await asyncio.to_thread(migrate.upgrade, settings.database)

@@ -21,14 +21,14 @@ import asyncpg
 import pytest
 from starlette.testclient import TestClient
 
-from simkl_server.app import create_app, open_store
+from simkl_server.app import create_app
 from simkl_server.catalog.load import import_file
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings, parse_database_url
 from simkl_server.domain import auth
 from simkl_server.domain.tokens import Keys
 from simkl_server.storage import migrate
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 from simkl_server.storage.dialect import Statement
 from simkl_server.storage.drivers import PgConnection, SqliteConnection
 from tests.helpers import StatementLog

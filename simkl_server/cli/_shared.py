@@ -13,11 +13,10 @@ from typing import Any, TypeVar
 import typer
 
 from simkl_server import logs
-from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings, load_settings
 from simkl_server.storage import migrate
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 
 T = TypeVar("T")
 log = logging.getLogger("simkl_server")

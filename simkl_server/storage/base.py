@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from simkl_server.clock import Clock
-from simkl_server.config import DatabaseUrl
+from simkl_server.config import DatabaseUrl, Settings
 from simkl_server.domain.models import CatalogHits, CatalogQuery, LibraryBasis, LibrarySave
 from simkl_server.storage import schema
 from simkl_server.storage.accounts import AccountQueries
@@ -59,6 +59,7 @@ __all__ = [
     "StateRefused",
     "Store",
     "WriteTx",
+    "open_store",
     "request_credentials",
     "state_columns",
 ]
@@ -354,6 +355,17 @@ class Store:
             await tx.control.load(tables)
 
         await self.transaction(replace, offload=True)
+
+
+async def open_store(settings: Settings, clock: Clock) -> Store:
+    """Open the database the settings name."""
+    return await Store.open(
+        settings.database,
+        clock,
+        pool_size=settings.pg_pool_size,
+        inline_batch_items=settings.inline_batch_items,
+        write_wait_ms=settings.write_wait_ms,
+    )
 
 
 def _take_deferred() -> Deferred | None:

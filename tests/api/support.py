@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from simkl_server.app import open_store
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 from tests.conftest import START_MS, Api
 
 # Items of tests/fixtures/catalog.jsonl by simkl id.

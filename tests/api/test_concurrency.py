@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx2
 
-from simkl_server.app import create_app, open_store
+from simkl_server.app import create_app
 from simkl_server.config import Settings
 from simkl_server.domain import auth
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 from tests.api.support import (
     ATTACK_ON_TITAN,
     DEATH_NOTE,

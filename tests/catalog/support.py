@@ -9,14 +9,13 @@ from typing import Any, TypeVar
 
 import orjson
 
-from simkl_server.app import open_store
 from simkl_server.catalog.interchange import read_interchange
 from simkl_server.catalog.load import export_file, import_file
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
 from simkl_server.domain.catalog import ImportReport, import_records
 from simkl_server.domain.models import CatalogItem
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 
 T = TypeVar("T")
 START_MS = 1_780_000_000_000

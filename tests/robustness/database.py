@@ -15,7 +15,6 @@ from typing import Any
 
 import asyncpg
 
-from simkl_server.app import open_store
 from simkl_server.catalog.load import import_file
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings, parse_database_url
@@ -23,6 +22,7 @@ from simkl_server.domain import auth
 from simkl_server.domain.catalog import CatalogRecord, import_records
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.models import CatalogEpisode
+from simkl_server.storage.base import open_store
 from tests.conftest import TEST_KEYS
 
 TEST_CATALOG = Path(__file__).parents[1] / "fixtures" / "catalog.jsonl"

@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 import pytest
 
-from simkl_server.app import open_store
 from simkl_server.catalog.load import import_file
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
+from simkl_server.storage.base import open_store
 from tests.conftest import FIXTURES, START_MS, Api, fresh_database, run, serve_api
 from tests.helpers import assert_simkl_error
 from tests.robustness import database

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
+from simkl_server.storage.base import open_store
 from tests.robustness import attacks
 from tests.robustness.conftest import Launch
 from tests.robustness.test_attacks import assert_unharmed, start

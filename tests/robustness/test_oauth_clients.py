@@ -22,12 +22,12 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
-from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.demo import DEMO_CLIENT_ID, DEMO_PASSWORD, DEMO_V2_CLIENT_ID
 from simkl_server.domain import auth, oauth, oauth2
 from simkl_server.domain.models import AppKind, NewApp
+from simkl_server.storage.base import open_store
 from tests.robustness.conftest import Launch
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"

@@ -9,10 +9,9 @@ from typing import Any
 
 import httpx2
 
-from simkl_server.app import open_store
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
-from simkl_server.storage.base import WriteTx
+from simkl_server.storage.base import WriteTx, open_store
 from tests.robustness import database
 from tests.robustness.conftest import Launch
 

@@ -16,14 +16,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from simkl_server.app import open_store
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings, parse_database_url
 from simkl_server.domain import auth
 from simkl_server.domain.tokens import secret_matches
 from simkl_server.errors import UserTokenFailed
 from simkl_server.storage import migrate
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, open_store
 from simkl_server.storage.migrate import alembic_config
 from simkl_server.storage.schema import UNDECLARED_PREFIX, metadata
 from tests.conftest import (

@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 
-from simkl_server.app import open_store
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
 from simkl_server.domain import auth
 from simkl_server.domain.kinds import MediaType, rated_bucket
 from simkl_server.domain.models import LibrarySave, LibraryWrite
 from simkl_server.storage.activities import LOCK_USER
-from simkl_server.storage.base import ClearRatings, Store, WriteTx
+from simkl_server.storage.base import ClearRatings, Store, WriteTx, open_store
 from simkl_server.storage.library import BASIS, SAVE_AT_ONCE
 from tests.api.library_support import BREAKING_BAD, INCEPTION, history, ids, library, post
 from tests.api.support import warm_credentials

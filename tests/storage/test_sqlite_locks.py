@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 
-from simkl_server.app import open_store
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
 from simkl_server.domain import auth
-from simkl_server.storage.base import DatabaseBusy, Store, WriteTx
+from simkl_server.storage.base import DatabaseBusy, Store, WriteTx, open_store
 from simkl_server.storage.drivers import SqliteDriver
 
 START = 1_700_000_000_000

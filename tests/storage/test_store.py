@@ -8,14 +8,13 @@ from typing import TypeVar
 
 import pytest
 
-from simkl_server.app import open_store
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings, parse_database_url
 from simkl_server.domain import auth
 from simkl_server.domain.kinds import ListStatus
 from simkl_server.domain.models import CatalogQuery, RatingWrite
 from simkl_server.storage import migrate
-from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.base import Store, WriteTx, open_store
 from simkl_server.storage.drivers import CONVERT_SLICE, Row, converted
 
 T = TypeVar("T")

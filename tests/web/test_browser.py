@@ -26,11 +26,12 @@ import uvicorn
 from authlib.integrations.requests_client import OAuth2Session
 from playwright.sync_api import sync_playwright
 
-from simkl_server.app import create_app, open_store
+from simkl_server.app import create_app
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
 from simkl_server.domain import auth
 from simkl_server.domain.models import AppKind
+from simkl_server.storage.base import open_store
 from tests.api.oauth_support import RFC_CHALLENGE, RFC_VERIFIER
 from tests.api.support import TERMINATOR_3, WALKING_DEAD
 from tests.conftest import START_MS
