@@ -3,6 +3,9 @@ import/export, apps, users and tokens to create, list, delete and revoke, and pi
 
 Every failure a person can cause or fix (a bad setting, a database that is away, a taken port,
 a missing file) ends in one line on stderr and a non-zero exit status, never a traceback.
+
+Each command imports what it runs when it runs (the settings, the database, the server), so
+`simkl-server users list` does not load the web app and `--help` loads none of them.
 """
 
 from __future__ import annotations

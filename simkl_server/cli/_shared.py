@@ -8,15 +8,16 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from simkl_server import logs
 from simkl_server.clock import SystemClock
-from simkl_server.config import Settings, load_settings
-from simkl_server.storage import migrate
-from simkl_server.storage.base import Store, open_store
+
+if TYPE_CHECKING:
+    from simkl_server.config import Settings
+    from simkl_server.storage.base import Store
 
 T = TypeVar("T")
 log = logging.getLogger("simkl_server")
@@ -28,6 +29,8 @@ class CommandError(Exception):
 
 def load(**overrides: Any) -> Settings:
     """The settings (command-line options win over the environment), with logging set up."""
+    from simkl_server.config import load_settings
+
     settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
     logs.configure(settings.log_level)
     ignored = settings.database.ignored_parameters
@@ -42,6 +45,9 @@ def load(**overrides: Any) -> Settings:
 
 def with_store(settings: Settings, use: Callable[[Store], Awaitable[T]]) -> T:
     """Migrate the database, open the store, run `use`, close it."""
+    from simkl_server.storage import migrate
+    from simkl_server.storage.base import open_store
+
     migrate.upgrade(settings.database)
 
     async def run() -> T:

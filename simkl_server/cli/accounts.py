@@ -4,7 +4,7 @@ server, and approve a PIN or device code from the command line."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,11 +17,10 @@ from simkl_server.cli._shared import (
     timestamp,
     with_store,
 )
-from simkl_server.domain import auth, pin
 from simkl_server.domain.models import AppKind
-from simkl_server.domain.tokens import Keys
-from simkl_server.keys import load_secret_key
-from simkl_server.storage.base import Store
+
+if TYPE_CHECKING:
+    from simkl_server.storage.base import Store
 
 apps_cli = typer.Typer(no_args_is_help=True, help="Client applications (client_id, secret).")
 users_cli = typer.Typer(no_args_is_help=True, help="User accounts.")
@@ -44,6 +43,8 @@ def apps_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Register an app and print its client_id and client_secret (shown this once)."""
+    from simkl_server.domain import auth
+
     created = with_store(
         load(),
         lambda store: auth.create_app(
@@ -69,6 +70,8 @@ def apps_create(
 @apps_cli.command("list")
 def apps_list(as_json: JsonFlag = False) -> None:
     """List the registered apps (their secrets are never shown again)."""
+    from simkl_server.domain import auth
+
     apps = with_store(load(), auth.list_apps)
     rows = [
         {
@@ -88,6 +91,8 @@ def apps_list(as_json: JsonFlag = False) -> None:
 @apps_cli.command("delete")
 def apps_delete(client_id: str) -> None:
     """Delete an app; every token issued to it stops working at once."""
+    from simkl_server.domain import auth
+
     with_store(load(), lambda store: auth.delete_app(store, client_id=client_id))
     say(f"deleted app {client_id} and its tokens")
 
@@ -101,6 +106,8 @@ def users_create(
     ] = False,
 ) -> None:
     """Create a user account (with a password for signing in, when given on stdin)."""
+    from simkl_server.domain import auth
+
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     user_id = with_store(
         load(), lambda store: auth.create_user(store, username=username, password=password)
@@ -111,6 +118,8 @@ def users_create(
 @users_cli.command("list")
 def users_list(as_json: JsonFlag = False) -> None:
     """List the user accounts."""
+    from simkl_server.domain import auth
+
     users = with_store(load(), auth.list_users)
     rows = [
         {"username": user.username, "id": user.id, "created_at": timestamp(user.created_at)}
@@ -122,6 +131,8 @@ def users_list(as_json: JsonFlag = False) -> None:
 @users_cli.command("delete")
 def users_delete(username: str) -> None:
     """Delete a user with their library, ratings, activities, grants and apps."""
+    from simkl_server.domain import auth
+
     with_store(load(), lambda store: auth.delete_user(store, username=username))
     say(f"deleted user {username} with their library, ratings and tokens")
 
@@ -133,6 +144,10 @@ def tokens_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Issue (or show again) the AUTH V1 access token of a user for an app."""
+    from simkl_server.domain import auth
+    from simkl_server.domain.tokens import Keys
+    from simkl_server.keys import load_secret_key
+
     settings = load()
     keys = Keys(load_secret_key(settings))
     token = with_store(
@@ -147,6 +162,8 @@ def tokens_create(
 @tokens_cli.command("list")
 def tokens_list(as_json: JsonFlag = False) -> None:
     """List the live grants (tokens are stored as hashes, so never shown again)."""
+    from simkl_server.domain import auth
+
     grants = with_store(load(), auth.list_grants)
     rows = [
         {
@@ -166,6 +183,8 @@ def tokens_list(as_json: JsonFlag = False) -> None:
 @tokens_cli.command("revoke")
 def tokens_revoke(token: str) -> None:
     """Revoke a token's grant: the next request that carries it gets 401."""
+    from simkl_server.domain import auth
+
     with_store(load(), lambda store: auth.revoke_token(store, token=token))
     say(f"revoked token {token[:8]}...")
 
@@ -177,6 +196,7 @@ def pin_approve(
 ) -> None:
     """Approve a PIN (AUTH V1) or device code (AUTH V2) for a user, typed as loosely as the
     /pin page accepts it (any case, with or without the hyphen)."""
+    from simkl_server.domain import pin
 
     async def approve(store: Store) -> str:
         account = await store.read.accounts.find_account(user)

@@ -3,105 +3,20 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from simkl_server.catalog.interchange import ByteMeter
-from simkl_server.catalog.load import (
-    CatalogFile,
-    catalog_files,
-    detect,
-    export_file,
-    file_problem,
-    import_file,
-)
 from simkl_server.cli._shared import CommandError, load, say, with_store
-from simkl_server.config import Settings
-from simkl_server.demo import demo_catalog
-from simkl_server.domain.catalog import ImportReport
+
+if TYPE_CHECKING:
+    from simkl_server.catalog.load import CatalogFile
+    from simkl_server.config import Settings
+    from simkl_server.domain.catalog import ImportReport
 
 catalog_cli = typer.Typer(no_args_is_help=True, help="The media catalog items resolve against.")
 MAX_PROBLEMS_SHOWN = 50
-# Off a terminal (a log file, a pipe) progress is a plain line this often.
-REPORT_EVERY_S = 5.0
-
-
-class ImportProgress:
-    """Records read so far, the rate and, when the file's size is known, how much of it is
-    read: a live bar on a terminal, a plain line every REPORT_EVERY_S seconds elsewhere, so a
-    long import never sits silent."""
-
-    def __init__(
-        self,
-        name: str,
-        console: Console,
-        *,
-        every_s: float = REPORT_EVERY_S,
-        clock: Callable[[], float] = time.monotonic,
-        size: int | None = None,
-        meter: ByteMeter | None = None,
-    ) -> None:
-        self.name = name
-        self.records = 0
-        self.meter = meter or ByteMeter()
-        self._size = size or None
-        self._console = console
-        self._every_s = every_s
-        self._clock = clock
-        self._started = self._last_report = clock()
-        self._live: Progress | None = None
-        self._task = TaskID(0)
-
-    def __enter__(self) -> ImportProgress:
-        if self._console.is_terminal:
-            self._live = Progress(
-                TextColumn("importing {task.description}:"),
-                BarColumn(),
-                TaskProgressColumn(),
-                TextColumn("{task.fields[records]:,} records read, {task.fields[rate]}"),
-                TimeElapsedColumn(),
-                console=self._console,
-                transient=True,
-            )
-            self._live.start()
-            self._task = self._live.add_task(self.name, total=self._size, records=0, rate="")
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self._live is not None:
-            self._live.stop()
-
-    def advance(self, records: int) -> None:
-        """Count more records read and show the count when it is time."""
-        self.records += records
-        now = self._clock()
-        rate = f"{self.records / max(now - self._started, 1e-9):,.0f} records/s"
-        done = self.meter.position()
-        if self._live is not None:
-            self._live.update(self._task, completed=done, records=self.records, rate=rate)
-        elif now - self._last_report >= self._every_s:
-            self._last_report = now
-            share = f" ({100 * done / self._size:.0f} % of the file)" if self._size else ""
-            say(f"importing {self.name}: {self.records:,} records read, {rate}{share}")
 
 
 @catalog_cli.command("import")
@@ -128,6 +43,8 @@ def catalog_import(
     ] = None,
 ) -> None:
     """Import catalog files (or the shipped demo catalog); re-importing changes nothing."""
+    from simkl_server.demo import demo_catalog
+
     settings = load(catalog_dir=catalog_dir)
     if demo:
         if paths:
@@ -170,6 +87,8 @@ def _located(path: Path, folder: Path | None) -> Path:
 
 
 def _catalog_files(path: Path) -> list[CatalogFile]:
+    from simkl_server.catalog.load import catalog_files, detect, file_problem
+
     try:
         if path.is_dir():
             found = catalog_files(path)
@@ -187,6 +106,8 @@ def catalog_export(
     path: Annotated[Path, typer.Argument(help="File to write (.gz: gzipped).")],
 ) -> None:
     """Write the whole catalog in our .jsonl format (.gz when the name ends so)."""
+    from simkl_server.catalog.load import export_file
+
     settings = load()
     _check_writable(path)
     count = with_store(settings, lambda store: export_file(store, path))
@@ -194,6 +115,11 @@ def catalog_export(
 
 
 def _import(settings: Settings, path: Path, *, name: str) -> ImportReport:
+    from rich.console import Console
+
+    from simkl_server.catalog.load import import_file
+    from simkl_server.cli.progress import ImportProgress
+
     console = Console(stderr=True, highlight=False, markup=False, emoji=False)
     with ImportProgress(name, console, size=path.stat().st_size) as progress:
         return with_store(
@@ -217,6 +143,8 @@ def _report(report: ImportReport, *, name: str | None = None) -> bool:
 
 def _check_readable(path: Path) -> None:
     """Refuse a missing, unreadable or non-file path before touching the database."""
+    from simkl_server.catalog.load import file_problem
+
     try:
         with path.open("rb"):
             pass

@@ -4,30 +4,15 @@ server over its API): a user's whole library in and out."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
 from simkl_server.cli._shared import CommandError, load, say, with_store
-from simkl_server.domain.transfer import (
-    LibraryRecord,
-    RestoreReport,
-    export_library,
-    restore_library,
-)
-from simkl_server.storage.base import Store
-from simkl_server.transfer import backup
-from simkl_server.transfer.remote import (
-    STEPS,
-    CopyState,
-    Fetcher,
-    Pacer,
-    Source,
-    TransferError,
-    fetch_library,
-)
+
+if TYPE_CHECKING:
+    from simkl_server.domain.transfer import LibraryRecord, RestoreReport
+    from simkl_server.storage.base import Store
 
 library_cli = typer.Typer(
     no_args_is_help=True, help="A user's library: back it up, restore it, copy it from a server."
@@ -41,6 +26,9 @@ def library_export(
     user: Annotated[str, typer.Option("--user", help="Whose library.")],
 ) -> None:
     """Write a user's whole library to a backup file that `library import` restores."""
+    from simkl_server.domain.transfer import export_library
+    from simkl_server.transfer import backup
+
     settings = load()
 
     async def run(store: Store) -> list[LibraryRecord]:
@@ -88,6 +76,8 @@ def library_import(
 
     Items already in the user's library take the imported state, others stay; running it
     again changes nothing."""
+    from simkl_server.transfer.remote import CopyState
+
     if (path is None) == (source is None):
         raise CommandError("give a backup file to import, or --from URL to copy from a server")
     settings = load()
@@ -113,10 +103,14 @@ async def _user_id(store: Store, username: str) -> int:
 
 
 async def _restore(store: Store, user: str, records: list[LibraryRecord]) -> RestoreReport:
+    from simkl_server.domain.transfer import restore_library
+
     return await restore_library(store, user_id=await _user_id(store, user), records=records)
 
 
 def _read_backup(path: Path) -> list[LibraryRecord]:
+    from simkl_server.transfer import backup
+
     try:
         return backup.load(path.read_bytes())
     except OSError as exc:
@@ -133,6 +127,19 @@ def _copy(
     source: str, *, token: str, client_id: str, user: str, rate: float, state: Path | None
 ) -> list[LibraryRecord]:
     """Fetch the source's library, paced and resumable, with a progress bar."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from simkl_server.transfer.remote import (
+        STEPS,
+        CopyState,
+        Fetcher,
+        Pacer,
+        Source,
+        TransferError,
+        fetch_library,
+    )
+
     try:
         fetcher = Fetcher(Source(source, token, client_id), Pacer(1.0 / rate if rate else 0.0))
         saved = CopyState.open(_state_path(state, user), source=source, user=user)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from simkl_server import server
 from simkl_server.cli._shared import load, say
-from simkl_server.config import Settings
-from simkl_server.demo import ensure_demo
-from simkl_server.storage import migrate
-from simkl_server.storage.base import Store
+
+if TYPE_CHECKING:
+    from simkl_server.config import Settings
+    from simkl_server.storage.base import Store
 
 db_cli = typer.Typer(no_args_is_help=True, help="Database schema.")
 log = logging.getLogger("simkl_server")
@@ -58,6 +57,9 @@ def serve(  # noqa: PLR0917 - typer passes every option by keyword; one per opti
     ] = False,
 ) -> None:
     """Run the server (migrating the database first)."""
+    from simkl_server import server
+    from simkl_server.storage import migrate
+
     settings = load(
         host=host,
         port=port,
@@ -80,6 +82,8 @@ def serve(  # noqa: PLR0917 - typer passes every option by keyword; one per opti
 
 async def _prepare(store: Store, settings: Settings, sock: socket.socket, demo: bool) -> None:
     """Load the demo data and print its banner, or warn when nothing fills the catalog."""
+    from simkl_server.demo import ensure_demo
+
     log.info("database: %s", settings.database.describe())
     if settings.control:
         log.warning(
@@ -96,6 +100,8 @@ async def _prepare(store: Store, settings: Settings, sock: socket.socket, demo: 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the newest schema."""
+    from simkl_server.storage import migrate
+
     settings = load()
     migrate.upgrade(settings.database)
     say(f"database is up to date: {settings.database.describe()}, schema {migrate.head_revision()}")

@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from simkl_server.catalog.interchange import open_binary
-from simkl_server.cli.catalog import ImportProgress
+from simkl_server.cli.progress import ImportProgress
 from simkl_server.demo import DEMO_RATINGS
 from tests.catalog.support import catalog_items
 from tests.cli.support import assert_one_line_error, simkl_server

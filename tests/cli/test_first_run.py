@@ -236,9 +236,9 @@ def test_even_an_unexpected_failure_is_one_line(tmp_path: Path) -> None:
     plant = (
         "import sys\n"
         "from simkl_server import cli\n"
-        "from simkl_server.cli import accounts\n"
+        "from simkl_server.domain import auth\n"
         "async def broken(store): raise RuntimeError('planted failure')\n"
-        "accounts.auth.list_users = broken\n"
+        "auth.list_users = broken\n"
         "sys.argv = ['simkl-server', 'users', 'list']\n"
         "cli.main()\n"
     )
