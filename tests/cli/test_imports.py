@@ -31,6 +31,8 @@ RUN_ONLY = {
     "rich",
     "sqlalchemy",
 }
+# What only migrating a PostgreSQL database needs (it loads SQLAlchemy's ORM).
+POSTGRES_MIGRATION_ONLY = {"sqlalchemy.ext.asyncio", "sqlalchemy.orm"}
 
 
 def modules_after(code: str, url: str | None = None) -> set[str]:
@@ -55,10 +57,10 @@ def test_importing_the_cli_loads_nothing_a_command_runs() -> None:
     assert loaded & (SERVER_ONLY | RUN_ONLY) == set()
 
 
-def test_users_list_opens_the_database_without_the_web_app(tmp_path: Path) -> None:
+def test_users_list_on_sqlite_loads_only_what_it_uses(tmp_path: Path) -> None:
     users_list = "from simkl_server.cli import cli\ncli(['users', 'list'], standalone_mode=False)"
 
     loaded = modules_after(users_list, f"sqlite:///{tmp_path / 'simkl.db'}")
 
-    assert "simkl_server.storage.base" in loaded
-    assert loaded & SERVER_ONLY == set()
+    assert {"simkl_server.storage.base", "simkl_server.storage.migrate"} <= loaded
+    assert loaded & (SERVER_ONLY | POSTGRES_MIGRATION_ONLY) == set()

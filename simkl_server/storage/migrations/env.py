@@ -14,7 +14,6 @@ import asyncpg
 from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection, create_engine
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from simkl_server.config import DatabaseUrl, Settings
 from simkl_server.storage.schema import metadata
@@ -31,6 +30,10 @@ def _migrate(connection: Connection) -> None:
 
 
 async def _migrate_postgres(database: DatabaseUrl) -> None:
+    # Here, not at the top: it loads SQLAlchemy's ORM, a seventh of a second that every
+    # process migrating an SQLite database (each command, each server start) would pay.
+    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
+
     engine = create_async_engine(
         "postgresql+asyncpg://",
         async_creator=lambda: asyncpg.connect(
