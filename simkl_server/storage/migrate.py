@@ -43,7 +43,8 @@ def upgrade(database: DatabaseUrl) -> None:
     except _MIGRATION_ERRORS as exc:
         cause = unavailable(database, _root_cause(exc))
         raise DatabaseUnavailable(f"cannot migrate the schema: {cause}") from exc
-    log.debug("%s is at schema revision %s", database.describe(), head_revision())
+    if log.isEnabledFor(logging.DEBUG):  # finding the head reads every migration file again
+        log.debug("%s is at schema revision %s", database.describe(), head_revision())
 
 
 def _root_cause(exc: BaseException) -> BaseException:
