@@ -6,9 +6,7 @@ Two measurements over the same request pools the HTTP runs replay:
   under `storage/`), in one transaction per request, with every parameter prepared beforehand:
   remove = lock user, find catalog, clear ratings, touch activities (on PostgreSQL: find
   catalog, then the one call that locks, clears and touches); add = lock user, find
-  catalog, library states, save ratings, touch activities (on PostgreSQL: find catalog, read
-  the entries and the user's write count, then the one statement that claims the lock and
-  saves and touches). Nothing else runs.
+  catalog, library states, save ratings, touch activities. Nothing else runs.
 - `domain`: `domain.ratings.remove_ratings` / `add_ratings` on a `Store`, as the handler
   calls them (matching, planning and row mapping included), minus HTTP, parsing and
   rendering.
@@ -32,17 +30,10 @@ from bench.datagen import Dataset, User
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import ratings
-from simkl_server.domain.kinds import ListStatus, list_bucket, rated_bucket
+from simkl_server.domain.kinds import list_bucket, rated_bucket
 from simkl_server.domain.library import auto_status
 from simkl_server.domain.matching import catalog_query, resolve
-from simkl_server.domain.models import (
-    CatalogItem,
-    ItemRef,
-    LibraryEntry,
-    LibrarySave,
-    LibraryWrite,
-    SyncItem,
-)
+from simkl_server.domain.models import CatalogItem, ItemRef, SyncItem
 from simkl_server.domain.ratings import RatingInput
 from simkl_server.storage import activities, catalog, library
 from simkl_server.storage import ratings as ratings_sql
@@ -152,48 +143,16 @@ def _sql_op(driver: Driver, request: Request, *, adding: bool) -> Op:
         await conn.execute(ratings_sql.SAVE, {"user_id": user_id, "rows": rows, "now": now})
         await touch(conn, request.buckets, now)
 
-    async def find_at_once() -> None:
+    async def remove_at_once() -> None:
         if any(request.find_variant):
             await driver.reader.fetch(catalog.FIND[request.find_variant], request.find_params)
-
-    async def remove_at_once() -> None:
-        await find_at_once()
         routine = ratings_sql.ClearRatings(user_id, request.bucket_of)
         await driver.routine(routine.call, routine.params(now=clock.now_ms(), auth_stamp=None))
 
-    async def add_at_once() -> None:
-        await find_at_once()
-        basis = {"user_id": user_id, "item_ids": request.item_ids, "show_ids": []}
-        row = await driver.reader.fetchrow(library.BASIS, basis)
-        assert row is not None
-        now = max(clock.now_ms(), row[1])
-        save = LibrarySave([], _rating_writes(request.rows, now), [], [], set(request.buckets))
-        params = library.save_at_once_params(
-            user_id, save, now=now, writes=row[0], auth_stamp=None, catalog_stamp=None
-        )
-        await driver.routine(library.SAVE_AT_ONCE, params)
-
-    if driver.dialect is POSTGRES:
-        return add_at_once if adding else remove_at_once
+    if not adding and driver.dialect is POSTGRES:
+        return remove_at_once
     work = add if adding else remove
     return lambda: driver.transaction(work, offload=False)
-
-
-def _rating_writes(rows: list[tuple[int, str, int, int | None]], now: int) -> list[LibraryWrite]:
-    """Each rated item as a whole entry (new to the library, as the pools' items are)."""
-    return [
-        LibraryWrite(
-            LibraryEntry(
-                item_id,
-                ListStatus(status),
-                added_at=now,
-                user_rating=rating,
-                user_rated_at=now if at is None else at,
-            ),
-            rating_changed=True,
-        )
-        for item_id, status, rating, at in rows
-    ]
 
 
 def _domain_op(store: Store, request: Request, *, adding: bool) -> Op:

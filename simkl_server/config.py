@@ -246,9 +246,8 @@ class Settings(BaseSettings):
     inline_batch_items: int = Field(
         default=500,
         ge=0,
-        description="Write batches up to this size run on the event loop (SQLite) or are "
-        "prepared outside the user's lock (PostgreSQL); larger ones run in a worker thread "
-        "(SQLite), so the loop keeps serving, or statement by statement (PostgreSQL).",
+        description="SQLite write batches up to this size run on the event loop; larger ones "
+        "run in a worker thread so the loop keeps serving.",
     )
     pg_pool_size: int = Field(default=10, gt=0, description="PostgreSQL connections per process.")
     workers: int = Field(

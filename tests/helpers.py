@@ -11,7 +11,6 @@ import httpx2 as httpx
 from jsonschema import Draft202012Validator
 
 from simkl_server import openapi
-from simkl_server.storage.catalog import FIND
 from simkl_server.storage.dialect import Statement
 
 ERROR_KEYS = frozenset({"error", "code", "message"})
@@ -123,9 +122,6 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
     return flat
 
 
-CATALOG_LOOKUPS = frozenset(FIND.values())
-
-
 @dataclass
 class StatementLog:
     """Every statement the store sent to the database, with the thread that sent it."""
@@ -133,9 +129,7 @@ class StatementLog:
     sent: list[tuple[Statement, int]] = field(default_factory=list)
 
     def count_during(self, action: Callable[[], Any]) -> int:
-        """How many statements `action` caused, catalog lookups aside: on PostgreSQL a
-        process answers a lookup from memory when it made the same one before, so whether a
-        request sends its one lookup depends on what ran earlier, not on its size."""
+        """How many statements `action` caused."""
         start = len(self.sent)
         action()
-        return sum(1 for statement, _ in self.sent[start:] if statement not in CATALOG_LOOKUPS)
+        return len(self.sent) - start

@@ -7,19 +7,12 @@ of all the request's items in three statements; the area's rules call `file`, `m
 `unmark`, `rate`, `remove`...; `save` recomputes what follows from the episodes (counts, last
 and next episode) and writes entries, episodes, removals and activity stamps, one statement
 each. A request of any size costs the same number of statements.
-
-Where each statement is a loopback round trip (PostgreSQL), `change_library` prepares a small
-write outside the lock instead: the same three reads as one statement, the same rules, and the
-same writes as one statement that first claims the user's lock and goes ahead only if no
-other write of theirs came between (migration 0010). Two round trips instead of seven; a
-write that cannot go ahead that way runs as above.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
 
 from simkl_server.domain.kinds import (
     ListStatus,
@@ -28,22 +21,16 @@ from simkl_server.domain.kinds import (
     rated_bucket,
     removed_bucket,
 )
-from simkl_server.domain.learn import LearnPolicy, resolve_items, resolve_known
 from simkl_server.domain.library import EpisodeList, episode_list, progress
-from simkl_server.domain.matching import catalog_query
 from simkl_server.domain.models import (
     CatalogEpisode,
     CatalogItem,
     EpisodeKey,
     LibraryEntry,
-    LibrarySave,
     LibraryWrite,
     Memo,
-    SyncItem,
 )
-from simkl_server.storage.base import Store, WriteTx
-
-T = TypeVar("T")
+from simkl_server.storage.base import WriteTx
 
 
 @dataclass(slots=True)
@@ -275,116 +262,36 @@ class LibraryChanges:
             raise ValueError(f"item {item.id} is not in the library")  # a rule's own mistake
         return state
 
-    def pending(self) -> LibrarySave:
-        """Everything the write stores: entries, episodes, removals and the buckets moved."""
-        save = LibrarySave([], [], [], [], set())
+    async def save(self, tx: WriteTx) -> None:
+        """Write every change: entries, episodes, removals and the activity buckets moved."""
+        writes: list[LibraryWrite] = []
+        marks: list[tuple[int, EpisodeKey, int | None]] = []
+        unmarks: list[tuple[int, EpisodeKey]] = []
+        removed: list[int] = []
+        buckets: set[str] = set()
         for state in self._items.values():
             if state.wiped:
-                save.removed.append(state.item.id)
-                save.buckets.update(_removal_buckets(state))
+                removed.append(state.item.id)
+                buckets |= _removal_buckets(state)
             if state.entry is None:
                 continue
             state.settle()
             if state.list_changed or state.rating_changed or state.wiped:
-                save.writes.append(
+                writes.append(
                     LibraryWrite(
                         state.entry,
                         list_changed=state.list_changed or state.before is None or state.wiped,
                         rating_changed=state.rating_changed or state.wiped,
                     )
                 )
-                save.buckets.update(_buckets(state))
-            save.marks.extend((state.item.id, key, at) for key, at in sorted(state.marked.items()))
-            save.unmarks.extend((state.item.id, key) for key in sorted(state.unmarked))
-        return save
-
-    async def save(self, tx: WriteTx) -> None:
-        """Write every change, one statement each."""
-        save = self.pending()
-        await tx.library.remove(self.user_id, save.removed)
-        await tx.library.save(self.user_id, save.writes, now=self.now)
-        await tx.history.unmark(self.user_id, save.unmarks)
-        await tx.history.mark(self.user_id, save.marks)
-        await tx.activities.touch(self.user_id, save.buckets, at=self.now)
-
-
-async def change_library(
-    store: Store,
-    *,
-    user_id: int,
-    items: Sequence[SyncItem | None],
-    learning: LearnPolicy,
-    rules: Callable[[LibraryChanges, list[CatalogItem | None]], T],
-    may_learn: Sequence[bool] | None = None,
-    episodes: bool = True,
-) -> T:
-    """One library write: the request's items resolved (learning as `learning` allows), the
-    entries of those found read, `rules` applied to them, the result saved. Where each
-    statement is a round trip (PostgreSQL), a small write is prepared outside the user's lock
-    and stored by one statement that goes ahead only if nothing moved meanwhile; otherwise, or
-    when something did, it runs as the user's ordinary write. `rules` may run twice, so it
-    changes nothing but the LibraryChanges it is given."""
-    if store.prepares_writes(len(items)):
-        prepared = await _prepared(
-            store,
-            user_id=user_id,
-            items=items,
-            learning=learning,
-            rules=rules,
-            may_learn=may_learn,
-            episodes=episodes,
-        )
-        if prepared is not None:
-            return prepared
-
-    async def work(tx: WriteTx) -> T:
-        resolved = await resolve_items(
-            tx, user_id=user_id, items=items, policy=learning, may_learn=may_learn
-        )
-        changes = await LibraryChanges.load(tx, user_id, _found(resolved), episodes=episodes)
-        outcome = rules(changes, resolved)
-        await changes.save(tx)
-        return outcome
-
-    return await store.write(user_id, work, size=len(items))
-
-
-async def _prepared(
-    store: Store,
-    *,
-    user_id: int,
-    items: Sequence[SyncItem | None],
-    learning: LearnPolicy,
-    rules: Callable[[LibraryChanges, list[CatalogItem | None]], T],
-    may_learn: Sequence[bool] | None,
-    episodes: bool,
-) -> T | None:
-    """The write prepared outside the lock: the catalog lookup (often from memory), one read
-    of the user's rows, the rules, one statement to store; None when it cannot go ahead."""
-    query = catalog_query([item.ref for item in items if item is not None])
-    hits = await store.find_catalog(query)
-    resolved = resolve_known(items, hits, learning, may_learn)
-    if resolved is None:
-        return None
-    found = _found(resolved)
-    shows = [item.id for item in found if item.type is not MediaType.MOVIE] if episodes else []
-    basis = await store.library_basis(user_id, [item.id for item in found], shows)
-    if basis is None:
-        return None
-    now = max(store.clock.now_ms(), basis.latest)
-    changes = LibraryChanges(user_id, now, basis.entries, basis.episodes, basis.watched)
-    outcome = rules(changes, resolved)
-    save = changes.pending()
-    if save.meets_a_row_twice():
-        return None
-    stored = await store.save_prepared(
-        user_id, save, now=now, writes=basis.writes, catalog_stamp=hits.stamp
-    )
-    return outcome if stored else None
-
-
-def _found(items: Sequence[CatalogItem | None]) -> list[CatalogItem]:
-    return list({item.id: item for item in items if item is not None}.values())
+                buckets |= _buckets(state)
+            marks += [(state.item.id, key, at) for key, at in sorted(state.marked.items())]
+            unmarks += [(state.item.id, key) for key in sorted(state.unmarked)]
+        await tx.library.remove(self.user_id, removed)
+        await tx.library.save(self.user_id, writes, now=self.now)
+        await tx.history.unmark(self.user_id, unmarks)
+        await tx.history.mark(self.user_id, marks)
+        await tx.activities.touch(self.user_id, buckets, at=self.now)
 
 
 def _buckets(state: _Item) -> set[str]:

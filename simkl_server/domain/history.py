@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from simkl_server.domain.changes import LibraryChanges, change_library
+from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.episodes import EpisodeIndex, episode_targets
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper
 from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
@@ -108,20 +108,6 @@ async def add_history(
     account's request then changes nothing (as Simkl answers it). Items the catalog lacks are
     learned as `learning` allows."""
 
-    if not allow_rewatch:
-
-        def rules(changes: LibraryChanges, items: list[CatalogItem | None]) -> HistoryOutcome:
-            return _record(changes, None, inputs, items, skip_auto_watching)
-
-        return await change_library(
-            store,
-            user_id=user_id,
-            items=[entry.item for entry in inputs],
-            learning=learning,
-            rules=rules,
-            may_learn=[not entry.item.bad_date for entry in inputs],
-        )
-
     async def work(tx: WriteTx) -> HistoryOutcome:
         return await record_history(
             tx,
@@ -156,36 +142,24 @@ async def record_history(
         policy=STRICT if changes_nothing else learning,
         may_learn=[not entry.item.bad_date for entry in inputs],
     )
+    outcome = HistoryOutcome()
     if changes_nothing:
-        outcome = HistoryOutcome()
         outcome.not_found = [e for e, i in zip(inputs, items, strict=True) if i is None]
         return outcome
     known = _known(items)
     changes = await LibraryChanges.load(tx, user_id, known)
     rewatches = await Rewatches.load(tx, user_id, [i.id for i in known]) if allow_rewatch else None
-    outcome = _record(changes, rewatches, inputs, items, skip_auto_watching)
-    await changes.save(tx)
-    if rewatches is not None:
-        await rewatches.save(tx, user_id)
-    return outcome
-
-
-def _record(
-    changes: LibraryChanges,
-    rewatches: Rewatches | None,
-    inputs: Sequence[HistoryInput],
-    items: Sequence[CatalogItem | None],
-    skip_auto: bool,
-) -> HistoryOutcome:
-    """Each watch applied in request order: to a rewatch session where one applies, else as
-    the regular write."""
-    outcome = HistoryOutcome()
     for entry, item in zip(inputs, items, strict=True):
         if item is None or entry.item.bad_date:
             outcome.not_found.append(entry)
             continue
         applied = _rewatch(changes, rewatches, item, entry, outcome) if rewatches else None
-        outcome.statuses.append(applied or _watch(changes, item, entry, skip_auto, outcome))
+        outcome.statuses.append(
+            applied or _watch(changes, item, entry, skip_auto_watching, outcome)
+        )
+    await changes.save(tx)
+    if rewatches is not None:
+        await rewatches.save(tx, user_id)
     return outcome
 
 

@@ -98,45 +98,12 @@ async def resolve_items(
     resolved = [None if item is None else resolve(item.ref, hits) for item in items]
     if not policy.enabled:
         return resolved
-    return await learn(
-        tx,
-        user_id=user_id,
-        items=_learnable(items, may_learn),
-        resolved=resolved,
-        hits=hits,
-        policy=policy,
-    )
-
-
-def resolve_known(
-    items: Sequence[SyncItem | None],
-    hits: CatalogHits,
-    policy: LearnPolicy,
-    may_learn: Sequence[bool] | None = None,
-) -> list[CatalogItem | None] | None:
-    """What `resolve_items` answers, from a lookup made before the write's transaction, when
-    learning would write or report nothing; else None, and the write resolves its items inside
-    its transaction as usual."""
-    resolved = [None if item is None else resolve(item.ref, hits) for item in items]
-    if not policy.enabled:
-        return resolved
-    wanted = _learnable(items, may_learn)
-    if any(
-        item is not None and found is None and learnable_ids(item.ref)
-        for item, found in zip(wanted, resolved, strict=True)
-    ):
-        return None
-    plan = _Plan(hits)
-    result = plan.apply(wanted, resolved)
-    return None if plan.added or plan.ignored else result
-
-
-def _learnable(
-    items: Sequence[SyncItem | None], may_learn: Sequence[bool] | None
-) -> list[SyncItem | None]:
-    return [
+    wanted = [
         item if may_learn is None or may_learn[index] else None for index, item in enumerate(items)
     ]
+    return await learn(
+        tx, user_id=user_id, items=wanted, resolved=resolved, hits=hits, policy=policy
+    )
 
 
 async def learn(
@@ -163,7 +130,16 @@ async def learn(
         plan.allowance = await _allowance(tx, user_id, policy)
         highest = await tx.catalog.max_id(at_least=LOCAL_ID_BASE)
         plan.next_id = LOCAL_ID_BASE if highest is None else highest + 1
-    result = plan.apply(items, resolved)
+    result: list[CatalogItem | None] = []
+    for item, found in zip(items, resolved, strict=True):
+        if item is None:
+            result.append(found)
+        elif found is None:
+            result.append(plan.learn(item) if learnable_ids(item.ref) else None)
+        elif _named_by_id(item.ref, found, hits):
+            result.append(plan.enrich(found, item.ref))
+        else:
+            result.append(plan.current.get(found.id, found))
     await plan.save(tx, user_id, policy)
     return result
 
@@ -216,22 +192,6 @@ class _Plan:
 
     def __post_init__(self) -> None:
         self.owners = {key: item.id for key, item in self.hits.by_key.items()}
-
-    def apply(
-        self, items: Sequence[SyncItem | None], resolved: Sequence[CatalogItem | None]
-    ) -> list[CatalogItem | None]:
-        """Each item as the batch leaves it: learned, enriched, or as resolved."""
-        result: list[CatalogItem | None] = []
-        for item, found in zip(items, resolved, strict=True):
-            if item is None:
-                result.append(found)
-            elif found is None:
-                result.append(self.learn(item) if learnable_ids(item.ref) else None)
-            elif _named_by_id(item.ref, found, self.hits):
-                result.append(self.enrich(found, item.ref))
-            else:
-                result.append(self.current.get(found.id, found))
-        return result
 
     def learn(self, sent: SyncItem) -> CatalogItem | None:
         """A new catalog item for a request item nothing matched (or the one an earlier item of

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from simkl_server.domain.changes import LibraryChanges, change_library
+from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType
-from simkl_server.domain.learn import STRICT, LearnPolicy
+from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.library import completable_status, movie_status
 from simkl_server.domain.models import CatalogItem, SyncItem
-from simkl_server.storage.base import Store
+from simkl_server.storage.base import Store, WriteTx
 
 REMOVE = "remove"
 
@@ -53,23 +53,26 @@ async def add_to_list(
     """Move every item to its list, in request order, as one transaction; items the catalog
     lacks are learned as `learning` allows (never those sent to `remove`)."""
 
-    def rules(changes: LibraryChanges, items: list[CatalogItem | None]) -> ListOutcome:
+    async def work(tx: WriteTx) -> ListOutcome:
+        items = await resolve_items(
+            tx,
+            user_id=user_id,
+            items=[entry.item for entry in inputs],
+            policy=learning,
+            may_learn=[entry.to != REMOVE and not entry.item.bad_date for entry in inputs],
+        )
+        known = {item.id: item for item in items if item is not None}
+        changes = await LibraryChanges.load(tx, user_id, known.values())
         outcome = ListOutcome()
         for entry, item in zip(inputs, items, strict=True):
             if item is None or entry.item.bad_date:
                 outcome.not_found.append(entry.item)
                 continue
             outcome.added.append((entry, item, _move(changes, item, entry)))
+        await changes.save(tx)
         return outcome
 
-    return await change_library(
-        store,
-        user_id=user_id,
-        items=[entry.item for entry in inputs],
-        learning=learning,
-        rules=rules,
-        may_learn=[entry.to != REMOVE and not entry.item.bad_date for entry in inputs],
-    )
+    return await store.write(user_id, work, size=len(inputs))
 
 
 def _move(changes: LibraryChanges, item: CatalogItem, entry: ListInput) -> ListStatus | str:

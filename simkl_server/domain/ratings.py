@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from simkl_server.domain.changes import LibraryChanges, change_library
+from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, rated_bucket
-from simkl_server.domain.learn import STRICT, LearnPolicy
+from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.library import LibraryRead, auto_status, read_rows
 from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import (
@@ -18,7 +18,7 @@ from simkl_server.domain.models import (
     RatingsQuery,
     SyncItem,
 )
-from simkl_server.storage.base import CatalogMoved, ClearRatings, Session, Store
+from simkl_server.storage.base import CatalogMoved, ClearRatings, Session, Store, WriteTx
 
 MIN_RATING = 1
 MAX_RATING = 10
@@ -119,7 +119,12 @@ async def add_ratings(
     """Set ratings in request order (the last of duplicates wins), filing new items; items
     the catalog lacks are learned as `learning` allows."""
 
-    def rules(changes: LibraryChanges, items: list[CatalogItem | None]) -> AddOutcome:
+    async def work(tx: WriteTx) -> AddOutcome:
+        wanted = [entry.item if entry.acceptable else None for entry in inputs]
+        items = await resolve_items(tx, user_id=user_id, items=wanted, policy=learning)
+        known = {item.id: item for item in items if item is not None}
+        # A new entry has no episodes yet, and an old one keeps its own: no episode reads.
+        changes = await LibraryChanges.load(tx, user_id, known.values(), episodes=False)
         outcome = AddOutcome()
         for entry, item in zip(inputs, items, strict=True):
             if item is None or entry.rating is None:
@@ -129,17 +134,10 @@ async def add_ratings(
             changes.rate(item, entry.rating, entry.rated_at)
             outcome.added.add(entry.item.ref.wrapper)
             outcome.statuses.append((entry, status))
+        await changes.save(tx)
         return outcome
 
-    # A new entry has no episodes yet, and an old one keeps its own: no episode reads.
-    return await change_library(
-        store,
-        user_id=user_id,
-        items=[entry.item if entry.acceptable else None for entry in inputs],
-        learning=learning,
-        rules=rules,
-        episodes=False,
-    )
+    return await store.write(user_id, work, size=len(inputs))
 
 
 def file_rated(changes: LibraryChanges, item: CatalogItem) -> ListStatus:

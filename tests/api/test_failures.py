@@ -23,18 +23,11 @@ def _failing(exc: BaseException) -> Any:
     return fail
 
 
-def _fail_writes(api: Api, monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
-    """Make a user's write fail, whichever way it is stored (a rating added on PostgreSQL is
-    one statement prepared outside the user's lock)."""
-    monkeypatch.setattr(api.store, "write", _failing(exc))
-    monkeypatch.setattr(api.store, "save_prepared", _failing(exc))
-
-
 def test_an_unexpected_error_is_one_line_with_a_request_id(
     api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="simkl_server")
-    _fail_writes(api, monkeypatch, RuntimeError("disk\non fire"))
+    monkeypatch.setattr(api.store, "write", _failing(RuntimeError("disk\non fire")))
 
     response = api.post("/sync/ratings", json=RATE)
 
@@ -54,7 +47,7 @@ def test_the_traceback_is_logged_at_debug_level(
     api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="simkl_server")
-    _fail_writes(api, monkeypatch, RuntimeError("boom"))
+    monkeypatch.setattr(api.store, "write", _failing(RuntimeError("boom")))
 
     request_id = api.post("/sync/ratings", json=RATE).headers["X-Request-Id"]
 
@@ -77,7 +70,7 @@ def test_a_database_busy_or_away_is_503_with_retry_after(
     retry_after: str,
     message: str,
 ) -> None:
-    _fail_writes(api, monkeypatch, exc)
+    monkeypatch.setattr(api.store, "write", _failing(exc))
 
     response = api.post("/sync/ratings", json=RATE)
 
