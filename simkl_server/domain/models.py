@@ -334,37 +334,6 @@ class LibraryWrite:
 
 
 @dataclass(frozen=True, slots=True)
-class LibrarySave:
-    """Everything one library write stores: entries removed (with their episodes) and
-    written, episodes unmarked and marked, and the activity buckets it moves."""
-
-    removed: list[int]
-    writes: list[LibraryWrite]
-    unmarks: list[tuple[int, EpisodeKey]]
-    marks: list[tuple[int, EpisodeKey, int | None]]
-    buckets: set[str]
-
-    def meets_a_row_twice(self) -> bool:
-        """Whether it removes an entry it also writes, or unmarks an episode it also marks."""
-        written = {write.entry.item_id for write in self.writes}
-        marked = {(item_id, key) for item_id, key, _ in self.marks}
-        return not written.isdisjoint(self.removed) or not marked.isdisjoint(self.unmarks)
-
-
-@dataclass(frozen=True, slots=True)
-class LibraryBasis:
-    """What a library write prepared outside the user's lock read first: the user's write
-    count and newest stamp, the entries of its items, and the watched episodes and catalog
-    episodes of its shows."""
-
-    writes: int
-    latest: int
-    entries: dict[int, LibraryEntry]
-    watched: dict[int, WatchedEpisodes]
-    episodes: dict[int, list[CatalogEpisode]]
-
-
-@dataclass(frozen=True, slots=True)
 class LibraryQuery:
     """Which library rows a read returns: types, optionally statuses (None: every status),
     an optional delta start (rows whose list side changed after it), and whether anime are

@@ -6,22 +6,18 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from simkl_server.storage.credentials import settle_by
-from simkl_server.storage.dialect import SqlDialect, statement
+from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection
 
-
-def touch_sql(d: SqlDialect, gate: str) -> str:
-    """Move the buckets of an array parameter to `:at`, never backwards."""
-    return (
+TOUCH = statement(
+    lambda d: (
         "INSERT INTO activity (user_id, bucket, at) "
         "SELECT CAST(:user_id AS INTEGER), value, CAST(:at AS BIGINT) "
         f"FROM ({d.array_source('buckets', 'TEXT')}) AS b "
-        f"WHERE {gate} ON CONFLICT (user_id, bucket) "
+        "WHERE true ON CONFLICT (user_id, bucket) "
         f"DO UPDATE SET at = {d.greatest('activity.at', 'excluded.at')}"
     )
-
-
-TOUCH = statement(lambda d: touch_sql(d, "true"))
+)
 # With the auth stamp (one row even for a user without activity), so the request's cached
 # authentication is settled by this one statement.
 ALL = statement(
@@ -33,9 +29,10 @@ ALL = statement(
 # account's plan, which decides what some writes may do, and the auth stamp, which tells
 # whether the request's cached authentication still holds, at no extra cost).
 LOCK_USER = statement(
-    lambda d: d.write_lock(
-        "(SELECT MAX(at) FROM activity WHERE user_id = :user_id), u.account_type, "
-        "(SELECT n FROM auth_stamp WHERE id = 1)"
+    lambda d: (
+        "SELECT (SELECT MAX(at) FROM activity WHERE user_id = :user_id), account_type, "
+        "(SELECT n FROM auth_stamp WHERE id = 1) "
+        f"FROM users WHERE id = :user_id{d.lock_suffix}"
     )
 )
 

@@ -9,12 +9,12 @@ module only; adding an area adds one property here.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from simkl_server.clock import Clock
 from simkl_server.config import DatabaseUrl, Settings
-from simkl_server.domain.models import CatalogHits, CatalogQuery, LibraryBasis, LibrarySave
+from simkl_server.domain.models import CatalogHits, CatalogQuery
 from simkl_server.storage import schema
 from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
@@ -40,7 +40,7 @@ from simkl_server.storage.drivers import (
 )
 from simkl_server.storage.grants import GrantQueries
 from simkl_server.storage.history import HistoryQueries
-from simkl_server.storage.library import SAVE_AT_ONCE, LibraryQueries, save_at_once_params
+from simkl_server.storage.library import LibraryQueries
 from simkl_server.storage.meta import MetaQueries
 from simkl_server.storage.playbacks import PlaybackQueries
 from simkl_server.storage.ratings import ClearRatings, RatingsQueries
@@ -77,8 +77,6 @@ _RESET_ORDER = [
 _DELETE_ALL: dict[str, Statement] = {
     name: statement(f"DELETE FROM {name}") for name in _RESET_ORDER
 }
-# A reset changes users' rows outside their writes: a write prepared before it must not go ahead.
-_COUNT_A_WRITE_FOR_ALL = statement("UPDATE user_writes SET n = n + 1")
 
 
 class _Area(Generic[A]):
@@ -213,44 +211,6 @@ class Store:
             if row is not None and row[0] is not None:
                 return routine.result(row)
         return await self._write(routine.user_id, routine.run, size=size, deferred=deferred)
-
-    def prepares_writes(self, size: int) -> bool:
-        """Whether a library write of `size` items is prepared outside the user's lock and
-        stored in one statement (`save_prepared`): where each statement is a round trip
-        (PostgreSQL), for writes small enough to prepare on the event loop."""
-        return self._driver.has_routines and size <= self._inline_batch_items
-
-    async def library_basis(
-        self, user_id: int, item_ids: Collection[int], show_ids: Collection[int]
-    ) -> LibraryBasis | None:
-        """What a prepared library write reads first, in one statement outside any
-        transaction (None: no such user)."""
-        return await self.read.library.basis(user_id, item_ids, show_ids)
-
-    async def save_prepared(
-        self, user_id: int, save: LibrarySave, *, now: int, writes: int, catalog_stamp: int | None
-    ) -> bool:
-        """Store a library write prepared from rows read when the user's write count was
-        `writes`, as one statement that goes ahead only if that count, the request's cached
-        authentication and the catalog lookup (`catalog_stamp`) still hold. False, with
-        nothing changed, when one moved: the caller then runs the ordinary write, which checks
-        the authentication itself."""
-        request = CURRENT.get()
-        deferred = None if request is None else request.deferred
-        params = save_at_once_params(
-            user_id,
-            save,
-            now=now,
-            writes=writes,
-            auth_stamp=None if deferred is None else deferred.stamp,
-            catalog_stamp=catalog_stamp,
-        )
-        row = await self._driver.routine(SAVE_AT_ONCE, params)
-        if row is None or not row[0]:
-            return False
-        if request is not None:
-            request.take()  # the claim held the authentication to its stamp
-        return True
 
     async def find_catalog(self, query: CatalogQuery, *, fresh: bool = False) -> CatalogHits:
         """The catalog's answer to a batch lookup, read outside any transaction. Where a
@@ -405,4 +365,3 @@ async def _delete_all(tx: WriteTx, kept: frozenset[str]) -> None:
     for name in _RESET_ORDER:
         if name not in kept:
             await tx.conn.execute(_DELETE_ALL[name], {})
-    await tx.conn.execute(_COUNT_A_WRITE_FOR_ALL, {})

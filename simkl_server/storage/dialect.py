@@ -1,5 +1,5 @@
 """The one place SQLite and PostgreSQL differ in SQL: placeholders, array parameters, JSON rows,
-two-argument maximum, fresh ids and the user's write lock.
+two-argument maximum, fresh ids and row locks.
 
 A statement is written once (`statement(...)`, at module level in its area's module) and
 compiled for both dialects when that module is imported, so no request ever compiles SQL.
@@ -103,20 +103,10 @@ class SqlDialect:
             return f"json_patch({patch}, {base})"
         return f"CAST(CAST({patch} AS JSONB) || CAST({base} AS JSONB) AS TEXT)"
 
-    def write_lock(self, columns: str) -> str:
-        """The per-user write lock, taken first in every write of a user: `columns` (which
-        name the user's row `u`) of the row of `:user_id`, locked for the transaction. On
-        PostgreSQL the same statement then moves the user's write count (migration 0010), which
-        a write prepared outside the lock checks; SQLite's BEGIN IMMEDIATE already holds the
-        database, and its writes are never prepared outside it."""
-        if self.name == "sqlite":
-            return f"SELECT {columns} FROM users u WHERE u.id = :user_id"
-        return (
-            "WITH locked AS (SELECT * FROM users WHERE id = :user_id FOR UPDATE), "
-            "counted AS (INSERT INTO user_writes (user_id, n) SELECT id, 1 FROM locked "
-            "ON CONFLICT (user_id) DO UPDATE SET n = user_writes.n + 1) "
-            f"SELECT {columns} FROM locked u"
-        )
+    @property
+    def lock_suffix(self) -> str:
+        """Row lock for the per-user write lock; SQLite's BEGIN IMMEDIATE already locks."""
+        return "" if self.name == "sqlite" else " FOR UPDATE"
 
 
 SQLITE = SqlDialect("sqlite", sqlite_dialect.dialect())

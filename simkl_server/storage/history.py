@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from simkl_server.domain.models import EpisodeKey, WatchedEpisode, WatchedEpisodes
-from simkl_server.storage.dialect import SqlDialect, json_text, statement
+from simkl_server.storage.dialect import json_text, statement
 from simkl_server.storage.drivers import Connection, slices
 
 _KEY_COLUMNS = (("item_id", "BIGINT"), ("season", "INTEGER"), ("number", "INTEGER"))
@@ -16,33 +16,17 @@ WATCHED = statement(
         f"WHERE user_id = :user_id AND {d.in_array('item_id', 'item_ids', 'BIGINT')}"
     )
 )
-
-
-def mark_sql(d: SqlDialect, rows: str, gate: str) -> str:
-    """Mark the episodes of a JSON rows parameter. An episode already watched keeps its date;
-    one marked without a date (a whole show marked at once) takes the date a later write gives
-    it."""
-    return (
+# An episode already watched keeps its date; one marked without a date (a whole show marked at
+# once) takes the date a later write gives it.
+MARK = statement(
+    lambda d: (
         "INSERT INTO user_episodes (user_id, item_id, season, number, watched_at) "
         "SELECT CAST(:user_id AS INTEGER), r.item_id, r.season, r.number, r.watched_at FROM ("
-        + d.json_rows(rows, (*_KEY_COLUMNS, ("watched_at", "BIGINT")))
-        + f") AS r WHERE {gate} ON CONFLICT (user_id, item_id, season, number) "
+        + d.json_rows("rows", (*_KEY_COLUMNS, ("watched_at", "BIGINT")))
+        + ") AS r WHERE true ON CONFLICT (user_id, item_id, season, number) "
         "DO UPDATE SET watched_at = COALESCE(user_episodes.watched_at, excluded.watched_at)"
     )
-
-
-def unmark_sql(d: SqlDialect, rows: str, gate: str) -> str:
-    """Unmark the episodes of a JSON rows parameter."""
-    return (
-        "DELETE FROM user_episodes WHERE user_id = :user_id "
-        "AND (item_id, season, number) IN (SELECT r.item_id, r.season, r.number FROM ("
-        + d.json_rows(rows, _KEY_COLUMNS)
-        + f") AS r) AND {gate}"
-    )
-
-
-MARK = statement(lambda d: mark_sql(d, "rows", "true"))
-UNMARK = statement(lambda d: unmark_sql(d, "rows", "true"))
+)
 DETAILS = statement(
     lambda d: (
         "SELECT u.item_id, u.season, u.number, u.watched_at, e.runtime, e.tvdb_id, "
@@ -50,6 +34,14 @@ DETAILS = statement(
         "ON e.item_id = u.item_id AND e.season = u.season AND e.number = u.number "
         f"WHERE u.user_id = :user_id AND {d.in_array('u.item_id', 'item_ids', 'BIGINT')} "
         "ORDER BY u.item_id, u.season, u.number LIMIT :limit"
+    )
+)
+UNMARK = statement(
+    lambda d: (
+        "DELETE FROM user_episodes WHERE user_id = :user_id "
+        "AND (item_id, season, number) IN (SELECT r.item_id, r.season, r.number FROM ("
+        + d.json_rows("rows", _KEY_COLUMNS)
+        + ") AS r)"
     )
 )
 
@@ -87,24 +79,14 @@ class HistoryQueries:
                 found.setdefault(row[0], []).append(WatchedEpisode(*row[1:]))
         return found
 
-    async def mark(
-        self, user_id: int, rows: Collection[tuple[int, EpisodeKey, int | None]]
-    ) -> None:
+    async def mark(self, user_id: int, rows: Iterable[tuple[int, EpisodeKey, int | None]]) -> None:
         """Mark episodes watched: (item id, (season, number), watched_at)."""
-        if rows:
-            await self._conn.execute(MARK, {"user_id": user_id, "rows": marked_rows(rows)})
+        payload = [(item_id, key[0], key[1], at) for item_id, key, at in rows]
+        if payload:
+            await self._conn.execute(MARK, {"user_id": user_id, "rows": json_text(payload)})
 
-    async def unmark(self, user_id: int, rows: Collection[tuple[int, EpisodeKey]]) -> None:
+    async def unmark(self, user_id: int, rows: Iterable[tuple[int, EpisodeKey]]) -> None:
         """Unmark episodes: (item id, (season, number))."""
-        if rows:
-            await self._conn.execute(UNMARK, {"user_id": user_id, "rows": unmarked_rows(rows)})
-
-
-def marked_rows(rows: Iterable[tuple[int, EpisodeKey, int | None]]) -> str:
-    """The JSON rows parameter of `mark_sql`."""
-    return json_text((item_id, key[0], key[1], at) for item_id, key, at in rows)
-
-
-def unmarked_rows(rows: Iterable[tuple[int, EpisodeKey]]) -> str:
-    """The JSON rows parameter of `unmark_sql`."""
-    return json_text((item_id, key[0], key[1]) for item_id, key in rows)
+        payload = [(item_id, key[0], key[1]) for item_id, key in rows]
+        if payload:
+            await self._conn.execute(UNMARK, {"user_id": user_id, "rows": json_text(payload)})

@@ -7,32 +7,18 @@ from collections.abc import Collection, Sequence
 from itertools import product
 from typing import Any
 
-import orjson
-
 from simkl_server.domain.kinds import LIST_STATUS_OF_WORD
 from simkl_server.domain.models import (
-    CatalogEpisode,
-    LibraryBasis,
     LibraryEntry,
     LibraryQuery,
     LibraryRow,
-    LibrarySave,
     LibraryState,
     LibraryWrite,
     Memo,
-    WatchedEpisodes,
 )
-from simkl_server.storage.activities import touch_sql
-from simkl_server.storage.catalog import (
-    EPISODE_COLUMNS,
-    ITEM_COLUMN_COUNT,
-    ITEM_COLUMNS,
-    episode_from_row,
-    item_from_row,
-)
+from simkl_server.storage.catalog import ITEM_COLUMN_COUNT, ITEM_COLUMNS, item_from_row
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
 from simkl_server.storage.drivers import Connection, Row, converted
-from simkl_server.storage.history import mark_sql, marked_rows, unmark_sql, unmarked_rows
 
 # Episodes not aired yet, counted only for items still airing: an ended show has aired them all.
 _NOT_AIRED = (
@@ -79,15 +65,13 @@ _WRITE_COLUMNS = (
     ("rating_changed", "BOOLEAN"),
 )
 _KEPT = [name for name, _ in _WRITE_COLUMNS[1:11]]
-
-
-def _save_sql(d: SqlDialect, rows: str, gate: str) -> str:
-    """Whole entries as the domain computed them (it read them first, under the user's lock or
-    checked by the claim). The delta stamps move only for what changed: the list side
-    (`date_from` of all-items) and the rating (`date_from` of the ratings read). `excluded`
-    holds only table columns, so a row that leaves the list side alone carries -1 there, a
-    sentinel no stamp takes (a new entry always changes the list side)."""
-    return (
+# Whole entries as the domain computed them (it read them first, under the user's lock). The
+# delta stamps move only for what changed: the list side (`date_from` of all-items) and the
+# rating (`date_from` of the ratings read). `excluded` holds only table columns, so a row that
+# leaves the list side alone carries -1 there, a sentinel no stamp takes (a new entry always
+# changes the list side).
+SAVE = statement(
+    lambda d: (
         "INSERT INTO library (user_id, item_id, "
         + ", ".join(_KEPT)
         + ", list_changed_at, rating_changed_at) "
@@ -95,60 +79,18 @@ def _save_sql(d: SqlDialect, rows: str, gate: str) -> str:
         + ", ".join(f"r.{name}" for name in _KEPT)
         + ", CASE WHEN r.list_changed THEN CAST(:now AS BIGINT) ELSE -1 END"
         ", CASE WHEN r.rating_changed THEN CAST(:now AS BIGINT) END "
-        f"FROM ({d.json_rows(rows, _WRITE_COLUMNS)}) AS r WHERE {gate} "
+        f"FROM ({d.json_rows('rows', _WRITE_COLUMNS)}) AS r WHERE true "
         "ON CONFLICT (user_id, item_id) DO UPDATE SET "
         + ", ".join(f"{name} = excluded.{name}" for name in _KEPT)
         + ", list_changed_at = CASE WHEN excluded.list_changed_at < 0 "
         "THEN library.list_changed_at ELSE excluded.list_changed_at END"
         ", rating_changed_at = COALESCE(excluded.rating_changed_at, library.rating_changed_at)"
     )
-
-
-def _remove_sql(d: SqlDialect, gate: str) -> str:
-    return (
-        "DELETE FROM library WHERE user_id = :user_id AND "
-        f"{d.in_array('item_id', 'item_ids', 'BIGINT')} AND {gate}"
-    )
-
-
-SAVE = statement(lambda d: _save_sql(d, "rows", "true"))
-REMOVE = statement(lambda d: _remove_sql(d, "true") + " RETURNING item_id, user_rating")
-# PostgreSQL: a library write prepared outside the user's lock, as one statement (migration
-# 0010): the claim takes the lock and checks that nothing moved since the entries were read;
-# every part writes only if it did. The parts are the ordinary write's statements, so a write
-# may not remove and save the same entry, or unmark and mark the same episode (one statement
-# would meet the same row twice): such a write is run the ordinary way.
-_CLAIMED = "(SELECT claimed FROM claim)"
-SAVE_AT_ONCE = statement(
-    lambda d: (
-        "WITH claim AS (SELECT simkl_claim_write(CAST(:user_id AS INTEGER), "
-        "CAST(:auth_stamp AS BIGINT), CAST(:catalog_stamp AS BIGINT), CAST(:writes AS BIGINT)"
-        ") AS claimed), "
-        f"removed AS ({_remove_sql(d, _CLAIMED)}), "
-        f"saved AS ({_save_sql(d, 'rows', _CLAIMED)}), "
-        f"unmarked AS ({unmark_sql(d, 'unmarks', _CLAIMED)}), "
-        f"marked AS ({mark_sql(d, 'marks', _CLAIMED)}), "
-        f"touched AS ({touch_sql(d, _CLAIMED)}) "
-        "SELECT claimed FROM claim"
-    )
 )
-# PostgreSQL: what such a write reads first, in one statement and so on one snapshot: the
-# user's write count and newest stamp, the entries of the write's items, the watched episodes
-# of its shows and the episodes the catalog lists for them (as JSON arrays of the ordinary
-# reads' rows). No row: no such user.
-BASIS = statement(
+REMOVE = statement(
     lambda d: (
-        "SELECT COALESCE((SELECT n FROM user_writes WHERE user_id = u.id), 0), "
-        "COALESCE((SELECT MAX(at) FROM activity WHERE user_id = u.id), 0), "
-        f"(SELECT json_agg(json_build_array({_ENTRY_COLUMNS})) FROM library "
-        f"WHERE user_id = u.id AND {d.in_array('item_id', 'item_ids', 'BIGINT')}), "
-        "(SELECT json_agg(json_build_array(item_id, season, number, watched_at)) "
-        "FROM user_episodes WHERE user_id = u.id AND "
-        f"{d.in_array('item_id', 'show_ids', 'BIGINT')}), "
-        f"(SELECT json_agg(json_build_array(e.item_id, {EPISODE_COLUMNS}) "
-        "ORDER BY e.item_id, e.season, e.number) FROM catalog_episodes e "
-        f"WHERE {d.in_array('e.item_id', 'show_ids', 'BIGINT')}) "
-        "FROM users u WHERE u.id = :user_id"
+        "DELETE FROM library WHERE user_id = :user_id AND "
+        f"{d.in_array('item_id', 'item_ids', 'BIGINT')} RETURNING item_id, user_rating"
     )
 )
 
@@ -253,31 +195,6 @@ class LibraryQueries:
             payload = json_text(_write_row(write) for write in writes)
             await self._conn.execute(SAVE, {"user_id": user_id, "rows": payload, "now": now})
 
-    async def basis(
-        self, user_id: int, item_ids: Collection[int], show_ids: Collection[int]
-    ) -> LibraryBasis | None:
-        """What a write of these items prepared outside the user's lock needs (PostgreSQL's
-        BASIS); None when there is no such user."""
-        array = self._conn.array
-        params = {"user_id": user_id, "item_ids": array(item_ids), "show_ids": array(show_ids)}
-        row = await self._conn.fetchrow(BASIS, params)
-        if row is None:
-            return None
-        writes, latest, entries, watched, episodes = row
-        watched_by_item: dict[int, WatchedEpisodes] = {}
-        for item_id, season, number, at in _json_rows(watched):
-            watched_by_item.setdefault(item_id, {})[(season, number)] = at
-        episodes_by_item: dict[int, list[CatalogEpisode]] = {}
-        for episode in _json_rows(episodes):
-            episodes_by_item.setdefault(episode[0], []).append(episode_from_row(episode, 1))
-        return LibraryBasis(
-            writes,
-            latest,
-            {entry.item_id: entry for entry in map(_entry, _json_rows(entries))},
-            watched_by_item,
-            episodes_by_item,
-        )
-
     async def remove(self, user_id: int, item_ids: Collection[int]) -> dict[int, int | None]:
         """Delete entries (their episodes and rewatches go with them); the rating each had."""
         if not item_ids:
@@ -316,37 +233,6 @@ class LibraryQueries:
         if query.changed_after is not None:
             params["changed_after"] = query.changed_after
         return await self._conn.fetch(ROWS[flags], params)
-
-
-def save_at_once_params(
-    user_id: int,
-    save: LibrarySave,
-    *,
-    now: int,
-    writes: int,
-    auth_stamp: int | None,
-    catalog_stamp: int | None,
-) -> dict[str, Any]:
-    """SAVE_AT_ONCE's parameters: the write, claimed if the user's write count still is
-    `writes` and the stamps (None: not checked) still stand."""
-    return {
-        "user_id": user_id,
-        "auth_stamp": auth_stamp,
-        "catalog_stamp": catalog_stamp,
-        "writes": writes,
-        "item_ids": save.removed,
-        "rows": json_text(_write_row(write) for write in save.writes),
-        "now": now,
-        "unmarks": unmarked_rows(save.unmarks),
-        "marks": marked_rows(save.marks),
-        "buckets": sorted(save.buckets),
-        "at": now,
-    }
-
-
-def _json_rows(value: str | None) -> list[list[Any]]:
-    """The rows of a json_agg of arrays (NULL when there were none)."""
-    return [] if value is None else orjson.loads(value)
 
 
 def _write_row(write: LibraryWrite) -> tuple[Any, ...]:

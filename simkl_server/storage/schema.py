@@ -169,25 +169,13 @@ auth_stamp = Table(
 )
 
 # One row whose `n` moves whenever the catalog's items or their ids change (on PostgreSQL,
-# through the triggers of migration 0009). There, each process keeps the catalog lookups it
+# through the triggers of migration 0010). There, each process keeps the catalog lookups it
 # has made, and a write that relies on one checks that `n` still stands. SQLite, where a
 # lookup costs no round trip, keeps none and never reads it. Internal, like auth_stamp.
 catalog_stamp = Table(
     "catalog_stamp",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("n", BigInteger, nullable=False),
-)
-
-# How many writes each user has had (PostgreSQL; migration 0010): every user write moves its
-# user's count under the user's lock. A library write prepared from rows read outside the lock
-# is then sent as one statement that goes ahead only if the count has not moved since those
-# rows were read. Rows outlive their users, and a reset moves every count, so a count never
-# comes back to a value a write in flight has seen. Internal, like auth_stamp.
-user_writes = Table(
-    "user_writes",
-    metadata,
-    Column("user_id", Integer, primary_key=True, autoincrement=False),
     Column("n", BigInteger, nullable=False),
 )
 
@@ -422,4 +410,4 @@ control_journal = Table(
 CONTROL_TABLES = frozenset({"control_settings", "control_faults", "control_journal"})
 # The server's own bookkeeping: in no state document, never reset (a stamp that went back to a
 # value a process already saw would let it trust a stale cache).
-INTERNAL_TABLES = frozenset({"auth_stamp", "catalog_stamp", "user_writes"})
+INTERNAL_TABLES = frozenset({"auth_stamp", "catalog_stamp"})
