@@ -111,6 +111,27 @@ def test_without_catalog_episodes_the_list_is_one_season_of_total_episodes() -> 
     assert episode_list(item(MediaType.MOVIE), None, now=NOW).keys == ()
 
 
+@pytest.mark.parametrize("total", [0, 1, 12, 500, 501, 2_000, 2_001, 3_000])
+def test_a_flat_list_is_the_same_whether_its_length_is_kept_or_not(total: int) -> None:
+    show = item(MediaType.SHOW, "ended", episodes=total)
+    expected = tuple((1, n) for n in range(1, total + 1))
+
+    first, again = episode_list(show, None, now=NOW), episode_list(show, None, now=NOW)
+
+    assert first.keys == again.keys == expected
+    assert first.aired == again.aired == frozenset(expected)
+    assert first.known
+
+
+def test_a_whole_flat_show_watched_is_complete_and_one_episode_short_is_not() -> None:
+    show = item(MediaType.ANIME, "ended", episodes=24, anime_type="tv")
+    episodes = episode_list(show, None, now=NOW)
+    every = dict.fromkeys(episodes.keys, 9)
+
+    assert progress(show, episodes, every).complete
+    assert not progress(show, episodes, {**dict(list(every.items())[1:]), (0, 1): 9}).complete
+
+
 def test_episodes_without_an_air_date_aired_only_once_the_show_ended() -> None:
     undated = [CatalogEpisode(1, 1), CatalogEpisode(1, 2)]
     airing = CatalogItem(id=2, type=MediaType.SHOW, title="s", status="airing")
