@@ -155,6 +155,14 @@ class LibraryChanges:
         """Mark episodes watched (an already watched one keeps its date, or takes the given one
         when it had none); return how many were not watched before."""
         state = self._require(item)
+        if state.watched.keys().isdisjoint(episodes):
+            # None watched yet (a show marked whole, say): the same, a dictionary at a time.
+            state.watched.update(episodes)
+            state.marked.update(episodes)
+            if state.unmarked:
+                state.unmarked.difference_update(episodes)
+            state.list_changed = state.list_changed or bool(episodes)
+            return len(episodes)
         new = 0
         for key, at in episodes.items():
             if key not in state.watched:
@@ -265,8 +273,8 @@ class LibraryChanges:
     async def save(self, tx: WriteTx) -> None:
         """Write every change: entries, episodes, removals and the activity buckets moved."""
         writes: list[LibraryWrite] = []
-        marks: list[tuple[int, EpisodeKey, int | None]] = []
-        unmarks: list[tuple[int, EpisodeKey]] = []
+        marks: list[tuple[int, int, int, int | None]] = []
+        unmarks: list[tuple[int, int, int]] = []
         removed: list[int] = []
         buckets: set[str] = set()
         for state in self._items.values():
@@ -285,8 +293,9 @@ class LibraryChanges:
                     )
                 )
                 buckets |= _buckets(state)
-            marks += [(state.item.id, key, at) for key, at in sorted(state.marked.items())]
-            unmarks += [(state.item.id, key) for key in sorted(state.unmarked)]
+            item_id = state.item.id
+            marks += [(item_id, s, n, at) for (s, n), at in sorted(state.marked.items())]
+            unmarks += [(item_id, s, n) for s, n in sorted(state.unmarked)]
         await tx.library.remove(self.user_id, removed)
         await tx.library.save(self.user_id, writes, now=self.now)
         await tx.history.unmark(self.user_id, unmarks)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Sequence
 
-from simkl_server.domain.models import EpisodeKey, WatchedEpisode, WatchedEpisodes
+from simkl_server.domain.models import WatchedEpisode, WatchedEpisodes
 from simkl_server.storage.dialect import json_text, statement
 from simkl_server.storage.drivers import Connection, slices
 
@@ -79,14 +79,12 @@ class HistoryQueries:
                 found.setdefault(row[0], []).append(WatchedEpisode(*row[1:]))
         return found
 
-    async def mark(self, user_id: int, rows: Iterable[tuple[int, EpisodeKey, int | None]]) -> None:
-        """Mark episodes watched: (item id, (season, number), watched_at)."""
-        payload = [(item_id, key[0], key[1], at) for item_id, key, at in rows]
-        if payload:
-            await self._conn.execute(MARK, {"user_id": user_id, "rows": json_text(payload)})
+    async def mark(self, user_id: int, rows: Sequence[tuple[int, int, int, int | None]]) -> None:
+        """Mark episodes watched: (item id, season, number, watched_at)."""
+        if rows:
+            await self._conn.execute(MARK, {"user_id": user_id, "rows": json_text(rows)})
 
-    async def unmark(self, user_id: int, rows: Iterable[tuple[int, EpisodeKey]]) -> None:
-        """Unmark episodes: (item id, (season, number))."""
-        payload = [(item_id, key[0], key[1]) for item_id, key in rows]
-        if payload:
-            await self._conn.execute(UNMARK, {"user_id": user_id, "rows": json_text(payload)})
+    async def unmark(self, user_id: int, rows: Sequence[tuple[int, int, int]]) -> None:
+        """Unmark episodes: (item id, season, number)."""
+        if rows:
+            await self._conn.execute(UNMARK, {"user_id": user_id, "rows": json_text(rows)})
