@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import astuple
+from functools import lru_cache
 from itertools import product
 from typing import Any
 
@@ -57,8 +58,18 @@ EPISODE_COLUMNS = ", ".join(f"e.{name}" for name, _ in _EPISODE_COLUMNS[1:])
 
 def item_from_row(row: Row, offset: int = 0) -> CatalogItem:
     """A CatalogItem from the ITEM_COLUMNS starting at `offset`."""
+    return _item(tuple(row[offset : offset + ITEM_COLUMN_COUNT]))
+
+
+# Items kept, by every column they were read from (a changed item is another key): reads
+# and writes meet the same items again and again. About 1 KB each.
+_ITEMS_KEPT = 8_192
+
+
+@lru_cache(maxsize=_ITEMS_KEPT)
+def _item(columns: tuple[Any, ...]) -> CatalogItem:
     (item_id, type_, title, year, status, episodes, anime_type, release, ids, poster, runtime) = (
-        row[offset : offset + ITEM_COLUMN_COUNT]
+        columns
     )
     return CatalogItem(
         id=item_id,

@@ -4,6 +4,7 @@ removing entries, and the library read rows (all-items and the ratings read rend
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 from itertools import product
 from typing import Any
 
@@ -97,6 +98,18 @@ REMOVE = statement(
 
 def library_row(row: Row) -> LibraryRow:
     """A LibraryRow from the ROW_COLUMNS."""
+    return _library_row(tuple(row))
+
+
+# Rows kept, by every column read (a changed entry or item is another key): a library read
+# again makes the same rows, and a row made once is the same object each time, so the
+# renderings kept by row (wire/library.py) find it by identity. About 1 KB each: 8,192 hold
+# a few users' whole libraries in under 10 MB.
+_ROWS_KEPT = 8_192
+
+
+@lru_cache(maxsize=_ROWS_KEPT)
+def _library_row(row: tuple[Any, ...]) -> LibraryRow:
     (
         status,
         rating,

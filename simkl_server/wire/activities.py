@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-import orjson
-
+from simkl_server.wire.common import kept_json
 from simkl_server.wire.timestamps import format_seconds
 
 _SHOW_FIELDS = (
@@ -39,7 +38,7 @@ def activities_body(buckets: Mapping[str, int]) -> bytes:
 
 @lru_cache(maxsize=_RENDERS_KEPT)
 def _rendered(buckets: tuple[tuple[str, int], ...]) -> bytes:
-    return orjson.dumps(activities_response(dict(buckets)))
+    return kept_json(activities_response(dict(buckets)))
 
 
 def activities_response(buckets: Mapping[str, int]) -> dict[str, Any]:

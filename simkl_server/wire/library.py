@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ from simkl_server.domain.models import (
     WatchedEpisode,
 )
 from simkl_server.errors import WrongParameter
+from simkl_server.wire.common import kept_json
 from simkl_server.wire.media import media_object, media_stub
 from simkl_server.wire.timestamps import format_ms, format_seconds, parse_iso
 
@@ -140,6 +142,9 @@ def _row_encoder(read: LibraryRead) -> Callable[[LibraryRow], bytes]:
     render = _renderer(read)
     sessions = read.rewatches if read.view.ids is None else None
     if sessions is None:
+        if _from_row_alone(read):
+            view = read.view
+            return lambda row: _encoded_row(row, view)
         return lambda row: orjson.dumps(render(row))
 
     def encode(row: LibraryRow) -> bytes:
@@ -149,6 +154,32 @@ def _row_encoder(read: LibraryRead) -> Callable[[LibraryRow], bytes]:
         return b",".join([orjson.dumps(entry), *map(orjson.dumps, rewatches)])
 
     return encode
+
+
+def _from_row_alone(read: LibraryRead) -> bool:
+    """Whether each row renders from itself and the view alone, with no episodes, next
+    episode details or TVDB mapping beside it (a plain read, the usual sync)."""
+    view = read.view
+    return (
+        view.ids is None
+        and not view.next_watch_info
+        and not view.anime_seasons
+        and not read.episodes
+        and not read.next_episodes
+        and not read.catalog
+    )
+
+
+# Rows kept rendered, by everything their JSON comes from: the row (entry and catalog item)
+# and the view. Clients read a whole library on every sync, mostly unchanged since the last
+# time, and rendering was most of such a read's cost; a changed entry or item is another key.
+# As many as the rows kept as read (storage/library.py): about 1 KB each.
+_ROWS_KEPT = 8_192
+
+
+@lru_cache(maxsize=_ROWS_KEPT)
+def _encoded_row(row: LibraryRow, view: LibraryView) -> bytes:
+    return kept_json(library_row(row, LibraryRead([], view)))
 
 
 def _rewatch_row(row: LibraryRow, session: RewatchSession, read: LibraryRead) -> dict[str, Any]:

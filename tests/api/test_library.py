@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from simkl_server.catalog.interchange import parse_line
+from simkl_server.domain.catalog import import_records
 from tests.api.library_support import (
     AVATAR_FIRE_AND_ASH,
     DEMON_SLAYER,
@@ -23,7 +27,7 @@ from tests.api.library_support import (
     post,
     unhistory,
 )
-from tests.conftest import Api
+from tests.conftest import Api, serve_api
 from tests.helpers import assert_simkl_error
 
 
@@ -232,3 +236,52 @@ def test_the_ratings_read_gives_the_same_rows_and_honours_the_same_flags(api: Ap
     assert get(api, "/sync/ratings/shows/9", params={"extended": "simkl_ids_only"}) == {
         "shows": [{"show": {"ids": {"simkl": WALKING_DEAD, "slug": "the-walking-dead"}}}]
     }
+
+
+# ---- rows kept rendered --------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_catalog(empty_database: str) -> Iterator[Api]:
+    """The app on a catalog of its own, which a test may change."""
+    with serve_api(empty_database) as api:
+        yield api
+
+
+def _import(api: Api, *records: dict[str, Any]) -> None:
+    lines = [parse_line(json.dumps(record), f"line {i}") for i, record in enumerate(records)]
+    assert not api.call(import_records, api.store, lines).problems
+
+
+MOVIE = {"type": "movie", "title": "Kept Movie", "year": 2001, "ids": {"simkl": 1}}
+SHOW = {"type": "show", "title": "Kept Show", "year": 2002, "ids": {"simkl": 2}}
+
+
+def test_a_read_again_follows_every_change_of_its_rows_entries_and_items(
+    own_catalog: Api,
+) -> None:
+    api = own_catalog
+    _import(api, MOVIE, {**SHOW, "status": "ended", "total_episodes": 3})
+    post(api, "/sync/ratings", {"movies": [ids(1, rating=7)], "shows": [ids(2, rating=5)]})
+    first = library(api)
+    assert library(api) == first  # the same rows again: rendered once, kept
+    assert (first[1]["user_rating"], first[1]["movie"]["title"]) == (7, "Kept Movie")
+
+    post(api, "/sync/ratings", {"movies": [ids(1, rating=9)]})
+    assert library(api)[1]["user_rating"] == 9
+
+    _import(api, {**MOVIE, "title": "Renamed Movie", "poster": "12/345"})
+    renamed = library(api)[1]["movie"]
+    assert (renamed["title"], renamed["poster"]) == ("Renamed Movie", "12/345")
+
+    history(api, {"shows": [ids(2, episodes=[{"number": 1}])]})
+    assert library(api)[2]["watched_episodes_count"] == 1
+    full = library(api, extended="full")[2]
+    assert full["show"]["runtime"] is None
+    assert [s["number"] for s in full["seasons"]] == [1]
+
+    other = api.new_user("other")
+    post(api, "/sync/ratings", {"movies": [ids(1, rating=2)]}, token=other)
+    assert library(api)[1]["user_rating"] == 9
+    theirs = get(api, "/sync/all-items", token=other)
+    assert [row["user_rating"] for row in theirs["movies"]] == [2]
