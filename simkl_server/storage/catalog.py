@@ -57,17 +57,17 @@ EPISODE_COLUMNS = ", ".join(f"e.{name}" for name, _ in _EPISODE_COLUMNS[1:])
 
 
 def item_from_row(row: Row, offset: int = 0) -> CatalogItem:
-    """A CatalogItem from the ITEM_COLUMNS starting at `offset`."""
-    return _item(tuple(row[offset : offset + ITEM_COLUMN_COUNT]))
+    """A CatalogItem from the ITEM_COLUMNS starting at `offset`, kept for the next read."""
+    return _kept_item(tuple(row[offset : offset + ITEM_COLUMN_COUNT]))
 
 
-# Items kept, by every column they were read from (a changed item is another key): reads
-# and writes meet the same items again and again. About 1 KB each.
-_ITEMS_KEPT = 8_192
+def new_item_from_row(row: Row, offset: int = 0) -> CatalogItem:
+    """A CatalogItem from the ITEM_COLUMNS starting at `offset`, not kept (reads larger than
+    what is kept would only push every item out before it came round again)."""
+    return _item(row[offset : offset + ITEM_COLUMN_COUNT])
 
 
-@lru_cache(maxsize=_ITEMS_KEPT)
-def _item(columns: tuple[Any, ...]) -> CatalogItem:
+def _item(columns: Sequence[Any]) -> CatalogItem:
     (item_id, type_, title, year, status, episodes, anime_type, release, ids, poster, runtime) = (
         columns
     )
@@ -84,6 +84,12 @@ def _item(columns: tuple[Any, ...]) -> CatalogItem:
         poster=poster,
         runtime=runtime,
     )
+
+
+# Items kept, by every column they were read from (a changed item is another key): reads
+# and writes meet the same items again and again. About 1 KB each.
+ITEMS_KEPT = 8_192
+_kept_item = lru_cache(maxsize=ITEMS_KEPT)(_item)
 
 
 def episode_from_row(row: Row, offset: int = 0) -> CatalogEpisode:

@@ -3,13 +3,14 @@ removing entries, and the library read rows (all-items and the ratings read rend
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 from itertools import product
 from typing import Any
 
 from simkl_server.domain.kinds import LIST_STATUS_OF_WORD
 from simkl_server.domain.models import (
+    CatalogItem,
     LibraryEntry,
     LibraryQuery,
     LibraryRow,
@@ -17,7 +18,12 @@ from simkl_server.domain.models import (
     LibraryWrite,
     Memo,
 )
-from simkl_server.storage.catalog import ITEM_COLUMN_COUNT, ITEM_COLUMNS, item_from_row
+from simkl_server.storage.catalog import (
+    ITEM_COLUMN_COUNT,
+    ITEM_COLUMNS,
+    item_from_row,
+    new_item_from_row,
+)
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
 from simkl_server.storage.drivers import Connection, Row, converted
 
@@ -97,19 +103,22 @@ REMOVE = statement(
 
 
 def library_row(row: Row) -> LibraryRow:
-    """A LibraryRow from the ROW_COLUMNS."""
-    return _library_row(tuple(row))
+    """A LibraryRow from the ROW_COLUMNS, kept for the next read."""
+    return _kept_row(tuple(row))
 
 
-# Rows kept, by every column read (a changed entry or item is another key): a library read
-# again makes the same rows, and a row made once is the same object each time, so the
-# renderings kept by row (wire/library.py) find it by identity. About 1 KB each: 8,192 hold
-# a few users' whole libraries in under 10 MB.
-_ROWS_KEPT = 8_192
+def row_maker(count: int) -> Callable[[Row], LibraryRow]:
+    """How to make the rows of a read of `count` rows: kept when they fit in half of what is
+    kept, else made anew. A read larger than what is kept would push every row out before
+    it came round again, paying for keeping them and never finding one."""
+    return library_row if count <= ROWS_KEPT // 2 else _new_row
 
 
-@lru_cache(maxsize=_ROWS_KEPT)
-def _library_row(row: tuple[Any, ...]) -> LibraryRow:
+def _new_row(row: Row) -> LibraryRow:
+    return _row(row, new_item_from_row)
+
+
+def _row(row: Row, item: Callable[[Row], CatalogItem]) -> LibraryRow:
     (
         status,
         rating,
@@ -124,7 +133,7 @@ def _library_row(row: tuple[Any, ...]) -> LibraryRow:
         private,
     ) = row[ITEM_COLUMN_COUNT:]
     return LibraryRow(
-        item_from_row(row),
+        item(row),
         LIST_STATUS_OF_WORD[status],
         user_rating=rating,
         user_rated_at=rated_at,
@@ -136,6 +145,18 @@ def _library_row(row: tuple[Any, ...]) -> LibraryRow:
         not_aired=not_aired,
         memo=None if memo is None else Memo(memo, bool(private)),
     )
+
+
+# Rows kept, by every column read (a changed entry or item is another key): a library read
+# again makes the same rows, and a row made once is the same object each time, so the
+# renderings kept by row (wire/library.py) find it by identity. About 1 KB each: 8,192 hold
+# a few users' whole libraries in under 10 MB.
+ROWS_KEPT = 8_192
+
+
+@lru_cache(maxsize=ROWS_KEPT)
+def _kept_row(row: tuple[Any, ...]) -> LibraryRow:
+    return _row(row, item_from_row)
 
 
 def _entry(row: Row) -> LibraryEntry:
@@ -217,7 +238,8 @@ class LibraryQueries:
 
     async def rows(self, user_id: int, query: LibraryQuery, *, now: int) -> list[LibraryRow]:
         """Library rows of the wanted types and statuses, changed after the delta start."""
-        return await converted(await self._rows(user_id, query, now, None), library_row)
+        rows = await self._rows(user_id, query, now, None)
+        return await converted(rows, row_maker(len(rows)))
 
     async def rows_up_to(
         self, user_id: int, query: LibraryQuery, *, now: int, limit: int

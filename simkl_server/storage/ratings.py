@@ -11,7 +11,7 @@ from simkl_server.domain.models import LibraryRow, RatingsQuery, RatingWrite
 from simkl_server.storage.catalog import CatalogMoved
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
 from simkl_server.storage.drivers import Connection, Row
-from simkl_server.storage.library import ROW_COLUMNS, library_row
+from simkl_server.storage.library import ROW_COLUMNS, library_row, row_maker
 
 if TYPE_CHECKING:
     from simkl_server.storage.base import WriteTx
@@ -92,7 +92,8 @@ class RatingsQueries:
 
     async def rows(self, user_id: int, query: RatingsQuery, *, now: int) -> list[LibraryRow]:
         """Library rows of the wanted types, with the rating and delta filters applied."""
-        return [library_row(row) for row in await self._rows(user_id, query, now, None)]
+        rows = await self._rows(user_id, query, now, None)
+        return list(map(row_maker(len(rows)), rows))
 
     async def rows_up_to(
         self, user_id: int, query: RatingsQuery, *, now: int, limit: int

@@ -142,7 +142,7 @@ def _row_encoder(read: LibraryRead) -> Callable[[LibraryRow], bytes]:
     render = _renderer(read)
     sessions = read.rewatches if read.view.ids is None else None
     if sessions is None:
-        if _from_row_alone(read):
+        if _from_row_alone(read) and len(read.rows) <= _ROWS_KEPT // 2:
             view = read.view
             return lambda row: _encoded_row(row, view)
         return lambda row: orjson.dumps(render(row))
@@ -173,7 +173,8 @@ def _from_row_alone(read: LibraryRead) -> bool:
 # Rows kept rendered, by everything their JSON comes from: the row (entry and catalog item)
 # and the view. Clients read a whole library on every sync, mostly unchanged since the last
 # time, and rendering was most of such a read's cost; a changed entry or item is another key.
-# As many as the rows kept as read (storage/library.py): about 1 KB each.
+# As many as the rows kept as read (storage/library.py): about 1 KB each. A read larger than
+# half of it is rendered anew: it would push every row out before it came round again.
 _ROWS_KEPT = 8_192
 
 
