@@ -243,6 +243,13 @@ def api(catalog_database: str) -> Iterator[Api]:
         yield api
 
 
+@pytest.fixture
+def own_catalog(empty_database: str) -> Iterator[Api]:
+    """The app on an empty catalog of its own, which a test may import into and change."""
+    with serve_api(empty_database) as api:
+        yield api
+
+
 def _counting(log: StatementLog, method: Callable[..., Awaitable[Any]]) -> Any:
     async def counted(self: Any, statement: Statement, params: Any) -> Any:
         log.sent.append((statement, threading.get_ident()))

@@ -8,6 +8,7 @@ from typing import Any
 from simkl_server.clock import FrozenClock
 from simkl_server.config import Settings
 from simkl_server.storage.base import Store, open_store
+from tests.catalog.support import import_documents
 from tests.conftest import START_MS, Api
 
 # Items of tests/fixtures/catalog.jsonl by simkl id.
@@ -110,7 +111,7 @@ def user_state(api: Api) -> UserState:
     return read(api), activities(api)
 
 
-def elsewhere(api: Api, database_url: str, change: Callable[[Store], Awaitable[None]]) -> None:
+def elsewhere(api: Api, database_url: str, change: Callable[[Store], Awaitable[object]]) -> None:
     """Run `change` through a store of its own, as another process would."""
 
     async def run() -> None:
@@ -121,3 +122,8 @@ def elsewhere(api: Api, database_url: str, change: Callable[[Store], Awaitable[N
             await other.close()
 
     api.call(run)
+
+
+def import_catalog(api: Api, *documents: dict[str, Any]) -> None:
+    """Import interchange documents into the app's catalog, every one of them accepted."""
+    assert not api.call(import_documents, api.store, *documents).problems

@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from simkl_server.catalog.interchange import parse_line
-from simkl_server.domain.catalog import import_records
 from tests.api.library_support import (
     AVATAR_FIRE_AND_ASH,
     DEMON_SLAYER,
@@ -27,7 +23,8 @@ from tests.api.library_support import (
     post,
     unhistory,
 )
-from tests.conftest import Api, serve_api
+from tests.api.support import import_catalog
+from tests.conftest import Api
 from tests.helpers import assert_simkl_error
 
 
@@ -241,18 +238,6 @@ def test_the_ratings_read_gives_the_same_rows_and_honours_the_same_flags(api: Ap
 # ---- rows kept rendered --------------------------------------------------------------------
 
 
-@pytest.fixture
-def own_catalog(empty_database: str) -> Iterator[Api]:
-    """The app on a catalog of its own, which a test may change."""
-    with serve_api(empty_database) as api:
-        yield api
-
-
-def _import(api: Api, *records: dict[str, Any]) -> None:
-    lines = [parse_line(json.dumps(record), f"line {i}") for i, record in enumerate(records)]
-    assert not api.call(import_records, api.store, lines).problems
-
-
 MOVIE = {"type": "movie", "title": "Kept Movie", "year": 2001, "ids": {"simkl": 1}}
 SHOW = {"type": "show", "title": "Kept Show", "year": 2002, "ids": {"simkl": 2}}
 
@@ -261,7 +246,7 @@ def test_a_read_again_follows_every_change_of_its_rows_entries_and_items(
     own_catalog: Api,
 ) -> None:
     api = own_catalog
-    _import(api, MOVIE, {**SHOW, "status": "ended", "total_episodes": 3})
+    import_catalog(api, MOVIE, {**SHOW, "status": "ended", "total_episodes": 3})
     post(api, "/sync/ratings", {"movies": [ids(1, rating=7)], "shows": [ids(2, rating=5)]})
     first = library(api)
     assert library(api) == first  # the same rows again: rendered once, kept
@@ -270,7 +255,7 @@ def test_a_read_again_follows_every_change_of_its_rows_entries_and_items(
     post(api, "/sync/ratings", {"movies": [ids(1, rating=9)]})
     assert library(api)[1]["user_rating"] == 9
 
-    _import(api, {**MOVIE, "title": "Renamed Movie", "poster": "12/345"})
+    import_catalog(api, {**MOVIE, "title": "Renamed Movie", "poster": "12/345"})
     renamed = library(api)[1]["movie"]
     assert (renamed["title"], renamed["poster"]) == ("Renamed Movie", "12/345")
 

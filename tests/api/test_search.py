@@ -4,19 +4,16 @@ ranking, pagination, an index that follows every write to the catalog), /search/
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from simkl_server.catalog.interchange import parse_line
-from simkl_server.domain.catalog import import_records
 from simkl_server.domain.ids import item_lookup_keys, title_key
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.models import CatalogItem, CatalogUpsert
 from simkl_server.storage.base import WriteTx
-from tests.conftest import Api, serve_api
+from tests.api.support import import_catalog
+from tests.conftest import Api
 from tests.helpers import assert_simkl_error
 from tests.seed import answer
 
@@ -166,23 +163,11 @@ def test_odd_queries_find_nothing_and_unknown_types_are_404(api: Api) -> None:
     assert_simkl_error(too_long, 400, "wrong_parameter")
 
 
-@pytest.fixture
-def own_catalog(empty_database: str) -> Iterator[Api]:
-    with serve_api(empty_database) as api:
-        yield api
-
-
-def _import(api: Api, *records: dict[str, Any]) -> None:
-    lines = [parse_line(json.dumps(record), f"line {i}") for i, record in enumerate(records)]
-    report = api.call(import_records, api.store, lines)
-    assert not report.problems
-
-
 def test_the_index_follows_imports_renames_and_other_writers(own_catalog: Api) -> None:
     api = own_catalog
-    _import(api, {"type": "show", "title": "Pokémon", "year": 1997, "ids": {"simkl": 1}})
+    import_catalog(api, {"type": "show", "title": "Pokémon", "year": 1997, "ids": {"simkl": 1}})
     assert titles(api, "tv", "pokemon") == ["Pokémon"]
-    _import(api, {"type": "show", "title": "Pocket Monsters", "ids": {"simkl": 1}})
+    import_catalog(api, {"type": "show", "title": "Pocket Monsters", "ids": {"simkl": 1}})
     assert titles(api, "tv", "pokemon") == []
     assert titles(api, "tv", "pocket") == ["Pocket Monsters"]
 

@@ -46,6 +46,11 @@ def import_lines(url: str, lines: Iterable[bytes]) -> ImportReport:
     return on_store(url, lambda store: import_records(store, read_interchange(lines)))
 
 
+async def import_documents(store: Store, *documents: dict[str, Any]) -> ImportReport:
+    """Import interchange documents through `store`."""
+    return await import_records(store, read_interchange(jsonl(*documents)))
+
+
 def import_path(url: str, path: Path) -> ImportReport:
     """Import a catalog file into the database at `url`."""
     return on_store(url, lambda store: import_file(store, path))

@@ -6,15 +6,11 @@ answers; SQLite keeps no lookups."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from simkl_server.catalog.interchange import parse_line
 from simkl_server.domain import auth
-from simkl_server.domain.catalog import import_records
 from simkl_server.domain.ids import item_lookup_keys, title_key
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.models import CatalogItem, CatalogUpsert
@@ -23,26 +19,13 @@ from simkl_server.storage.base import Store, WriteTx
 from simkl_server.storage.catalog import FIND
 from simkl_server.storage.ratings import CLEAR_AT_ONCE
 from tests.api.support import ALL_RATINGS, elsewhere, rate, read, unrate
-from tests.conftest import Api, serve_api
+from tests.catalog.support import import_documents
+from tests.conftest import Api
 from tests.helpers import StatementLog
 
 MOVIE = {"type": "movie", "title": "Kept Movie", "year": 2001, "ids": {"simkl": 101}}
 OTHER = {"type": "movie", "title": "Other Movie", "year": 2002, "ids": {"simkl": 102}}
 BY_IMDB = {"movies": [{"ids": {"imdb": "tt0000101"}}]}
-
-
-@pytest.fixture
-def own_catalog(empty_database: str) -> Iterator[Api]:
-    with serve_api(empty_database) as api:
-        yield api
-
-
-def _lines(*records: dict[str, Any]) -> list[Any]:
-    return [parse_line(json.dumps(record), f"line {n}") for n, record in enumerate(records)]
-
-
-def _import(store: Store, *records: dict[str, Any]) -> Any:
-    return import_records(store, _lines(*records))
 
 
 def _rated(api: Api) -> dict[int, int]:
@@ -59,13 +42,13 @@ def _rated_with_lookup_kept(api: Api, rated: dict[str, Any], removed: dict[str, 
 
 def _movie_rated_with_lookup_kept(api: Api) -> None:
     """MOVIE in the catalog, rated 8, its lookup by simkl id kept."""
-    api.call(_import, api.store, MOVIE)
+    api.call(import_documents, api.store, MOVIE)
     by_simkl = {"movies": [{"ids": {"simkl": 101}}]}
     _rated_with_lookup_kept(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]}, by_simkl)
 
 
 def _make_the_movie_a_show_elsewhere(api: Api, database_url: str) -> None:
-    elsewhere(api, database_url, lambda store: _import(store, {**MOVIE, "type": "show"}))
+    elsewhere(api, database_url, lambda store: import_documents(store, {**MOVIE, "type": "show"}))
 
 
 def _with_imdb(record: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +59,7 @@ def test_a_repeated_remove_sends_only_its_call_on_postgresql(
     own_catalog: Api, statements: StatementLog, backend: str
 ) -> None:
     api = own_catalog
-    api.call(_import, api.store, _with_imdb(MOVIE))
+    api.call(import_documents, api.store, _with_imdb(MOVIE))
     _rated_with_lookup_kept(api, {"movies": [{"ids": {"simkl": 101}, "rating": 8}]}, BY_IMDB)
 
     start = len(statements.sent)
@@ -142,7 +125,7 @@ def test_an_id_moved_to_another_item_elsewhere_is_followed(
     own_catalog: Api, empty_database: str
 ) -> None:
     api = own_catalog
-    api.call(_import, api.store, _with_imdb(MOVIE), OTHER)
+    api.call(import_documents, api.store, _with_imdb(MOVIE), OTHER)
     both = {"movies": [{"ids": {"simkl": 101}, "rating": 7}, {"ids": {"simkl": 102}, "rating": 9}]}
     _rated_with_lookup_kept(api, both, BY_IMDB)
 
@@ -156,13 +139,13 @@ def test_an_item_the_catalog_gains_elsewhere_is_found_at_once(
     own_catalog: Api, empty_database: str
 ) -> None:
     api = own_catalog
-    api.call(_import, api.store, OTHER)
+    api.call(import_documents, api.store, OTHER)
     rate(api, {"movies": [{"ids": {"simkl": 102}, "rating": 9}]})
     body = {"movies": [{"ids": {"simkl": 102}}, {"ids": {"imdb": "tt0000101"}}]}
     missed = unrate(api, body)["not_found"]["movies"]
     assert [item["ids"] for item in missed] == [{"imdb": "tt0000101"}]
 
-    elsewhere(api, empty_database, lambda store: _import(store, _with_imdb(MOVIE)))
+    elsewhere(api, empty_database, lambda store: import_documents(store, _with_imdb(MOVIE)))
     removed = unrate(api, body)
 
     assert removed["deleted"]["movies"] == 2
