@@ -366,6 +366,18 @@ class LibraryView:
     rewatches: bool = False
 
 
+# Library rows each process keeps as read (storage/library.py) and as rendered
+# (wire/library.py), about 1 KB each. A read of more rows than half of them makes and renders
+# its rows anew: it would push every kept row out before it came round again, paying for
+# keeping each one and never finding one.
+ROWS_KEPT = 8_192
+
+
+def keeps_rows(count: int) -> bool:
+    """Whether a read of `count` rows uses the rows kept."""
+    return count <= ROWS_KEPT // 2
+
+
 @dataclass(frozen=True, slots=True)
 class LibraryRow:
     """A library entry joined with its catalog item, as read endpoints render it;

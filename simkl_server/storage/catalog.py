@@ -88,8 +88,8 @@ def _item(columns: Sequence[Any]) -> CatalogItem:
 
 # Items kept, by every column they were read from (a changed item is another key): reads
 # and writes meet the same items again and again. About 1 KB each.
-ITEMS_KEPT = 8_192
-_kept_item = lru_cache(maxsize=ITEMS_KEPT)(_item)
+_ITEMS_KEPT = 8_192
+_kept_item = lru_cache(maxsize=_ITEMS_KEPT)(_item)
 
 
 def episode_from_row(row: Row, offset: int = 0) -> CatalogEpisode:

@@ -10,6 +10,7 @@ from typing import Any
 
 from simkl_server.domain.kinds import LIST_STATUS_OF_WORD
 from simkl_server.domain.models import (
+    ROWS_KEPT,
     CatalogItem,
     LibraryEntry,
     LibraryQuery,
@@ -17,6 +18,7 @@ from simkl_server.domain.models import (
     LibraryState,
     LibraryWrite,
     Memo,
+    keeps_rows,
 )
 from simkl_server.storage.catalog import (
     ITEM_COLUMN_COUNT,
@@ -108,10 +110,8 @@ def library_row(row: Row) -> LibraryRow:
 
 
 def row_maker(count: int) -> Callable[[Row], LibraryRow]:
-    """How to make the rows of a read of `count` rows: kept when they fit in half of what is
-    kept, else made anew. A read larger than what is kept would push every row out before
-    it came round again, paying for keeping them and never finding one."""
-    return library_row if count <= ROWS_KEPT // 2 else _new_row
+    """How to make the rows of a read of `count` rows: kept, or anew (see `keeps_rows`)."""
+    return library_row if keeps_rows(count) else _new_row
 
 
 def _new_row(row: Row) -> LibraryRow:
@@ -147,13 +147,9 @@ def _row(row: Row, item: Callable[[Row], CatalogItem]) -> LibraryRow:
     )
 
 
-# Rows kept, by every column read (a changed entry or item is another key): a library read
+# Rows kept by every column read (a changed entry or item is another key): a library read
 # again makes the same rows, and a row made once is the same object each time, so the
-# renderings kept by row (wire/library.py) find it by identity. About 1 KB each: 8,192 hold
-# a few users' whole libraries in under 10 MB.
-ROWS_KEPT = 8_192
-
-
+# renderings kept by row (wire/library.py) find it by identity.
 @lru_cache(maxsize=ROWS_KEPT)
 def _kept_row(row: tuple[Any, ...]) -> LibraryRow:
     return _row(row, item_from_row)

@@ -13,6 +13,7 @@ import orjson
 from simkl_server.domain.kinds import TYPE_OF_PLURAL, ListStatus, MediaType
 from simkl_server.domain.library import LibraryRead, episode_code
 from simkl_server.domain.models import (
+    ROWS_KEPT,
     CatalogEpisode,
     EpisodeKey,
     LibraryQuery,
@@ -20,6 +21,7 @@ from simkl_server.domain.models import (
     LibraryView,
     RewatchSession,
     WatchedEpisode,
+    keeps_rows,
 )
 from simkl_server.errors import WrongParameter
 from simkl_server.wire.common import kept_json
@@ -142,7 +144,7 @@ def _row_encoder(read: LibraryRead) -> Callable[[LibraryRow], bytes]:
     render = _renderer(read)
     sessions = read.rewatches if read.view.ids is None else None
     if sessions is None:
-        if _from_row_alone(read) and len(read.rows) <= _ROWS_KEPT // 2:
+        if _from_row_alone(read) and keeps_rows(len(read.rows)):
             view = read.view
             return lambda row: _encoded_row(row, view)
         return lambda row: orjson.dumps(render(row))
@@ -157,28 +159,15 @@ def _row_encoder(read: LibraryRead) -> Callable[[LibraryRow], bytes]:
 
 
 def _from_row_alone(read: LibraryRead) -> bool:
-    """Whether each row renders from itself and the view alone, with no episodes, next
-    episode details or TVDB mapping beside it (a plain read, the usual sync)."""
-    view = read.view
-    return (
-        view.ids is None
-        and not view.next_watch_info
-        and not view.anime_seasons
-        and not read.episodes
-        and not read.next_episodes
-        and not read.catalog
-    )
+    """Whether each row renders from itself and the view alone: a whole row (not ids only),
+    with no episodes, next episode details or catalog episodes read beside it."""
+    return read.view.ids is None and not (read.episodes or read.next_episodes or read.catalog)
 
 
 # Rows kept rendered, by everything their JSON comes from: the row (entry and catalog item)
 # and the view. Clients read a whole library on every sync, mostly unchanged since the last
 # time, and rendering was most of such a read's cost; a changed entry or item is another key.
-# As many as the rows kept as read (storage/library.py): about 1 KB each. A read larger than
-# half of it is rendered anew: it would push every row out before it came round again.
-_ROWS_KEPT = 8_192
-
-
-@lru_cache(maxsize=_ROWS_KEPT)
+@lru_cache(maxsize=ROWS_KEPT)
 def _encoded_row(row: LibraryRow, view: LibraryView) -> bytes:
     return kept_json(library_row(row, LibraryRead([], view)))
 
