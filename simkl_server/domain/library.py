@@ -273,7 +273,10 @@ async def read_rows(
         return await details(session, await rows(session, None) or [])
 
     if not (view.full or view.anime_seasons):  # else episodes, which rows do not bound
-        read = await store.small_snapshot(small)
+        if reads_details(view):
+            read = await store.small_snapshot(small, settles=True)
+        else:  # one statement, so its own snapshot: one round trip on PostgreSQL
+            read = await small(store.read)
         if read is not None:
             read.small = True
             return read
@@ -290,7 +293,7 @@ async def library_details(
 ) -> LibraryRead:
     """The details a view renders for these rows, in at most five statements."""
     read = LibraryRead(rows, view)
-    if view.ids is not None:
+    if not reads_details(view):
         return read
     if view.full:
         listed = [row.item.id for row in rows if _lists_episodes(row, view)]
@@ -313,6 +316,13 @@ async def library_details(
             missing = [i for i in read.rewatches if i not in read.catalog] if view.full else []
             read.catalog |= await session.catalog.episodes(missing)
     return read
+
+
+def reads_details(view: LibraryView) -> bool:
+    """Whether the view renders anything the rows alone do not hold."""
+    return view.ids is None and (
+        view.full or view.anime_seasons or view.next_watch_info or view.rewatches
+    )
 
 
 def _lists_episodes(row: LibraryRow, view: LibraryView) -> bool:

@@ -275,10 +275,15 @@ class Store:
         """Run `work`'s reads on one consistent snapshot, off the event loop (large reads)."""
         return await self._driver.snapshot(_checked(work, _take_deferred()))
 
-    async def small_snapshot(self, work: Callable[[Session], Awaitable[T]]) -> T:
+    async def small_snapshot(
+        self, work: Callable[[Session], Awaitable[T]], *, settles: bool = False
+    ) -> T:
         """Run `work`'s reads on one consistent snapshot on the event loop: for reads the
-        caller keeps to a few hundred rows, where a thread hop costs more than the read."""
-        return await self._driver.small_snapshot(_checked(work, _take_deferred()))
+        caller keeps to a few hundred rows, where a thread hop costs more than the read.
+        `settles`: the work's first read returns the auth stamp (`settle_by`), so the
+        request's deferred check is left to it, or to the request's end."""
+        deferred = None if settles else _take_deferred()
+        return await self._driver.small_snapshot(_checked(work, deferred))
 
     async def transaction(
         self, work: Callable[[WriteTx], Awaitable[T]], *, offload: bool = False

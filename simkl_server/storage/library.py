@@ -26,6 +26,7 @@ from simkl_server.storage.catalog import (
     item_from_row,
     new_item_from_row,
 )
+from simkl_server.storage.credentials import settle_by
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
 from simkl_server.storage.drivers import Connection, Row, converted
 
@@ -35,12 +36,15 @@ _NOT_AIRED = (
     "SELECT COUNT(*) FROM catalog_episodes e WHERE e.item_id = c.id AND e.season > 0 "
     "AND (e.aired_at IS NULL OR e.aired_at > :now)) END"
 )
-# A library row as read endpoints render it: the catalog item, then the entry's own columns.
+# A library row as read endpoints render it: the catalog item, then the entry's own columns,
+# then the auth stamp, so that a read of one statement also settles the request's cached
+# authentication (`settle_by`) instead of reading the stamp in a round trip of its own.
 ROW_COLUMNS = (
     f"{ITEM_COLUMNS}, l.status, l.user_rating, l.user_rated_at, l.last_watched_at, "
     f"l.last_watched, l.next_to_watch, l.added_at, l.watched_episodes, {_NOT_AIRED}, "
-    "l.memo_text, l.memo_private"
+    "l.memo_text, l.memo_private, (SELECT n FROM auth_stamp WHERE id = 1)"
 )
+_STAMP_AT = ITEM_COLUMN_COUNT + 11  # the row's columns before the auth stamp
 _ENTRY_COLUMNS = (
     "item_id, status, added_at, last_watched_at, user_rating, user_rated_at, "
     "watched_episodes, last_watched, next_to_watch, memo_text, memo_private"
@@ -106,12 +110,19 @@ REMOVE = statement(
 
 def library_row(row: Row) -> LibraryRow:
     """A LibraryRow from the ROW_COLUMNS, kept for the next read."""
-    return _kept_row(tuple(row))
+    return _kept_row(row[:_STAMP_AT])
 
 
 def row_maker(count: int) -> Callable[[Row], LibraryRow]:
     """How to make the rows of a read of `count` rows: kept, or anew (see `keeps_rows`)."""
     return library_row if keeps_rows(count) else _new_row
+
+
+def settled(rows: list[Row]) -> list[Row]:
+    """The rows read, having settled the request's deferred authentication by their stamp."""
+    if rows:
+        settle_by(rows[0][_STAMP_AT])
+    return rows
 
 
 def _new_row(row: Row) -> LibraryRow:
@@ -131,7 +142,7 @@ def _row(row: Row, item: Callable[[Row], CatalogItem]) -> LibraryRow:
         not_aired,
         memo,
         private,
-    ) = row[ITEM_COLUMN_COUNT:]
+    ) = row[ITEM_COLUMN_COUNT:_STAMP_AT]
     return LibraryRow(
         item(row),
         LIST_STATUS_OF_WORD[status],
@@ -263,7 +274,7 @@ class LibraryQueries:
             params["statuses"] = self._conn.array(sorted(query.statuses))
         if query.changed_after is not None:
             params["changed_after"] = query.changed_after
-        return await self._conn.fetch(ROWS[flags], params)
+        return settled(await self._conn.fetch(ROWS[flags], params))
 
 
 def _write_row(write: LibraryWrite) -> tuple[Any, ...]:

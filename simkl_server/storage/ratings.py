@@ -11,7 +11,7 @@ from simkl_server.domain.models import LibraryRow, RatingsQuery, RatingWrite
 from simkl_server.storage.catalog import CatalogMoved
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
 from simkl_server.storage.drivers import Connection, Row
-from simkl_server.storage.library import ROW_COLUMNS, library_row, row_maker
+from simkl_server.storage.library import ROW_COLUMNS, library_row, row_maker, settled
 
 if TYPE_CHECKING:
     from simkl_server.storage.base import WriteTx
@@ -114,7 +114,7 @@ class RatingsQueries:
             "now": now,
             "limit": limit,
         }
-        return await self._conn.fetch(ROWS[flags], params)
+        return settled(await self._conn.fetch(ROWS[flags], params))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,9 @@ from simkl_server.storage.activities import ALL, LOCK_USER
 from simkl_server.storage.base import Store
 from simkl_server.storage.dialect import Statement
 from simkl_server.storage.grants import AUTHENTICATE, STAMP
+from simkl_server.storage.library import ROWS as LIBRARY_ROWS
 from simkl_server.storage.ratings import CLEAR_AT_ONCE
+from simkl_server.storage.ratings import ROWS as RATINGS_ROWS
 from tests.api.support import TERMINATOR_3, by_simkl, elsewhere, rate, read
 from tests.conftest import Api
 from tests.helpers import StatementLog, assert_simkl_error
@@ -50,6 +52,34 @@ def test_a_repeated_small_read_is_one_statement_that_returns_the_stamp(
 ) -> None:
     assert api.get(path).status_code == 200
     assert _sent_by(api, statements, "GET", path) == [read]
+
+
+# Library reads whose rows render alone (no details read beside them).
+LIBRARY_READS = [
+    ("/sync/all-items", LIBRARY_ROWS),
+    ("/sync/all-items/movies/completed?extended=simkl_ids_only", LIBRARY_ROWS),
+    ("/sync/ratings/movies", RATINGS_ROWS),
+]
+
+
+@pytest.mark.parametrize(("path", "variants"), LIBRARY_READS)
+def test_a_repeated_library_read_is_one_statement_whose_rows_carry_the_stamp(
+    api: Api, statements: StatementLog, path: str, variants: dict[Any, Statement]
+) -> None:
+    rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=8)]})
+    assert api.get(path).status_code == 200
+    sent = _sent_by(api, statements, "GET", path)
+    assert len(sent) == 1
+    assert sent[0] in variants.values()
+
+
+def test_a_library_read_with_details_settles_by_its_rows_stamp(
+    api: Api, statements: StatementLog
+) -> None:
+    rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=8)]})
+    sent = _sent_by(api, statements, "GET", "/sync/all-items?next_watch_info=yes")
+    assert STAMP not in sent
+    assert sent[0] in LIBRARY_ROWS.values()
 
 
 def test_a_repeated_read_that_returns_no_stamp_reads_it_once(
@@ -109,6 +139,18 @@ def test_a_token_revoked_elsewhere_fails_its_next_read(
     api: Api, catalog_database: str, path: str
 ) -> None:
     assert api.get(path).status_code == 200
+    _revokeelsewhere(api, catalog_database, api.token)
+    assert_simkl_error(api.get(path), 401, "user_token_failed")
+
+
+@pytest.mark.parametrize(
+    "path", ["/sync/all-items", "/sync/all-items?next_watch_info=yes", "/sync/ratings/movies"]
+)
+def test_a_token_revoked_elsewhere_fails_its_next_library_read_of_rows(
+    api: Api, catalog_database: str, path: str
+) -> None:
+    rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=8)]})
+    assert api.get(path).json()
     _revokeelsewhere(api, catalog_database, api.token)
     assert_simkl_error(api.get(path), 401, "user_token_failed")
 
