@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, is_movie_like
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 class StoredIds(Mapping[str, str]):
@@ -376,6 +381,42 @@ ROWS_KEPT = 8_192
 def keeps_rows(count: int) -> bool:
     """Whether a read of `count` rows uses the rows kept."""
     return count <= ROWS_KEPT // 2
+
+
+class KeptReads(Generic[K, V]):
+    """Whole small reads, by what each was read or rendered from, the least recently used
+    going first once they hold more than half of ROWS_KEPT rows in all. Clients poll the
+    same small library over and over: a read that finds itself here skips its per-row work.
+    Thread-safe: a read the event loop cannot take runs in a worker thread."""
+
+    def __init__(self, rows_limit: int = ROWS_KEPT // 2) -> None:
+        self._limit = rows_limit
+        self._reads: OrderedDict[K, tuple[int, V]] = OrderedDict()
+        self._rows = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        """The read kept under `key`, if any (now the most recently used)."""
+        with self._lock:
+            kept = self._reads.get(key)
+            if kept is None:
+                return None
+            self._reads.move_to_end(key)
+            return kept[1]
+
+    def put(self, key: K, value: V, *, rows: int) -> None:
+        """Keep a read of `rows` rows (none larger than the whole limit)."""
+        if rows > self._limit:
+            return
+        with self._lock:
+            replaced = self._reads.pop(key, None)
+            if replaced is not None:
+                self._rows -= replaced[0]
+            self._reads[key] = (rows, value)
+            self._rows += rows
+            while self._rows > self._limit:
+                _, (dropped, _) = self._reads.popitem(last=False)
+                self._rows -= dropped
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ removing entries, and the library read rows (all-items and the ratings read rend
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from functools import lru_cache
 from itertools import product
 from typing import Any
@@ -12,6 +12,7 @@ from simkl_server.domain.kinds import LIST_STATUS_OF_WORD
 from simkl_server.domain.models import (
     ROWS_KEPT,
     CatalogItem,
+    KeptReads,
     LibraryEntry,
     LibraryQuery,
     LibraryRow,
@@ -111,6 +112,22 @@ REMOVE = statement(
 def library_row(row: Row) -> LibraryRow:
     """A LibraryRow from the ROW_COLUMNS, kept for the next read."""
     return _kept_row(row[:_STAMP_AT])
+
+
+# Small reads' rows as fetched and as made, by user and query: a read fetched equal to the
+# last one under its key (compared as fetched, in C) takes the rows made then, skipping every
+# row's lookup in the rows kept; the same row objects let wire find the rendered read.
+_READS: KeptReads[Hashable, tuple[list[Row], tuple[LibraryRow, ...]]] = KeptReads()
+
+
+def small_read_rows(key: Hashable, fetched: list[Row]) -> list[LibraryRow]:
+    """The LibraryRows of a small read's rows: those made last time if they came back equal."""
+    kept = _READS.get(key)
+    if kept is not None and kept[0] == fetched:
+        return list(kept[1])
+    made = [library_row(row) for row in fetched]
+    _READS.put(key, (fetched, tuple(made)), rows=len(made))
+    return made
 
 
 def row_maker(count: int) -> Callable[[Row], LibraryRow]:
@@ -253,7 +270,7 @@ class LibraryQueries:
     ) -> list[LibraryRow] | None:
         """`rows` when there are at most `limit` of them, else None (read no further)."""
         rows = await self._rows(user_id, query, now, limit + 1)
-        return None if len(rows) > limit else [library_row(row) for row in rows]
+        return None if len(rows) > limit else small_read_rows((user_id, query, limit), rows)
 
     async def _rows(
         self, user_id: int, query: LibraryQuery, now: int, limit: int | None

@@ -11,7 +11,7 @@ from simkl_server.domain.models import LibraryRow, RatingsQuery, RatingWrite
 from simkl_server.storage.catalog import CatalogMoved
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
 from simkl_server.storage.drivers import Connection, Row
-from simkl_server.storage.library import ROW_COLUMNS, library_row, row_maker, settled
+from simkl_server.storage.library import ROW_COLUMNS, row_maker, settled, small_read_rows
 
 if TYPE_CHECKING:
     from simkl_server.storage.base import WriteTx
@@ -100,7 +100,7 @@ class RatingsQueries:
     ) -> list[LibraryRow] | None:
         """`rows` when there are at most `limit` of them, else None (read no further)."""
         rows = await self._rows(user_id, query, now, limit + 1)
-        return None if len(rows) > limit else [library_row(row) for row in rows]
+        return None if len(rows) > limit else small_read_rows((user_id, query, limit), rows)
 
     async def _rows(
         self, user_id: int, query: RatingsQuery, now: int, limit: int | None

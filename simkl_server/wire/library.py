@@ -16,6 +16,7 @@ from simkl_server.domain.models import (
     ROWS_KEPT,
     CatalogEpisode,
     EpisodeKey,
+    KeptReads,
     LibraryQuery,
     LibraryRow,
     LibraryView,
@@ -116,7 +117,39 @@ PART_ROWS = 256
 def encode_parts(read: LibraryRead) -> Iterator[bytes]:
     """Every row of a read under its type's key (a key appears only when it has rows; with
     rewatch sessions, each item's sessions follow its own row, one row each), encoded as
-    JSON in parts of about PART_ROWS rows.
+    JSON in parts of about PART_ROWS rows (a small read that renders from its rows and view
+    alone: in one part, kept for the next read of the same rows)."""
+    if read.small and _from_rows_and_view(read):
+        return iter((_kept_answer(read),))
+    return _encoded_parts(read)
+
+
+# Small reads rendered, by their view and the identity of their rows: the rows of a read
+# that came back unchanged are the same objects (storage keeps them), and each entry holds
+# its rows, so no other object can take their ids while it is kept.
+_ANSWERS: KeptReads[tuple[LibraryView, tuple[int, ...]], tuple[tuple[LibraryRow, ...], bytes]] = (
+    KeptReads()
+)
+
+
+def _kept_answer(read: LibraryRead) -> bytes:
+    key = (read.view, tuple(map(id, read.rows)))
+    kept = _ANSWERS.get(key)
+    if kept is not None:
+        return kept[1]
+    answer = b"".join(_encoded_parts(read))
+    _ANSWERS.put(key, (tuple(read.rows), answer), rows=len(read.rows))
+    return answer
+
+
+def _from_rows_and_view(read: LibraryRead) -> bool:
+    """Whether a read's answer comes from its rows and view alone: no episodes, next episode
+    details, catalog episodes or rewatch sessions read beside them."""
+    return read.rewatches is None and not (read.episodes or read.next_episodes or read.catalog)
+
+
+def _encoded_parts(read: LibraryRead) -> Iterator[bytes]:
+    """`encode_parts`, rendered row by row.
     Each row is rendered and encoded on its own, its objects gone before the next is built,
     and a part can be sent before the next is rendered: the answer of a large library is
     never held whole, as objects or as bytes. Holding it grows the heap the garbage

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from simkl_server.storage.base import Store
+from simkl_server.storage.dialect import statement
 from tests.api.library_support import (
     AVATAR_FIRE_AND_ASH,
     DEMON_SLAYER,
@@ -23,7 +25,7 @@ from tests.api.library_support import (
     post,
     unhistory,
 )
-from tests.api.support import import_catalog
+from tests.api.support import elsewhere, import_catalog
 from tests.conftest import Api
 from tests.helpers import assert_simkl_error
 
@@ -270,3 +272,33 @@ def test_a_read_again_follows_every_change_of_its_rows_entries_and_items(
     assert library(api)[1]["user_rating"] == 9
     theirs = get(api, "/sync/all-items", token=other)
     assert [row["user_rating"] for row in theirs["movies"]] == [2]
+
+
+def test_a_read_again_counts_an_episode_that_aired_meanwhile(own_catalog: Api) -> None:
+    api = own_catalog
+    airs_at = "2026-06-01T00:00:00Z"  # a few days after the tests' clock
+    episodes = [{"number": 1, "aired": "2026-01-01T00:00:00Z"}, {"number": 2, "aired": airs_at}]
+    import_catalog(api, {**SHOW, "status": "airing", "episodes": episodes})
+    post(api, "/sync/ratings", {"shows": [ids(2, rating=5)]})
+    assert library(api)[2]["not_aired_episodes_count"] == 1
+    assert library(api)[2]["not_aired_episodes_count"] == 1
+    api.clock.advance(10 * 86_400_000)
+    assert library(api)[2]["not_aired_episodes_count"] == 0
+
+
+def test_a_read_again_shows_a_change_another_process_made(
+    own_catalog: Api, empty_database: str
+) -> None:
+    api = own_catalog
+    import_catalog(api, MOVIE)
+    post(api, "/sync/ratings", {"movies": [ids(1, rating=7)]})
+    for path in ("/sync/all-items", "/sync/ratings/movies"):
+        assert library(api, path)[1]["user_rating"] == 7
+    rerate = statement("UPDATE library SET user_rating = 4")  # as another process may
+
+    async def change(other: Store) -> None:
+        await other.transaction(lambda tx: tx.conn.execute(rerate, {}))
+
+    elsewhere(api, empty_database, change)
+    for path in ("/sync/all-items", "/sync/ratings/movies"):
+        assert library(api, path)[1]["user_rating"] == 4
