@@ -286,6 +286,12 @@ CHECKPOINT_BACKSTOP_PAGES = 16_384
 # shares the interpreter with them, keeps its turn.
 READ_THREADS = 2
 _BUSY_OPEN_MS = 10_000  # opening may meet a lock while another process sets WAL mode up
+# A write that finds another process holding the write lock tries again on the loop, after
+# pauses doubling from _FIRST_PAUSE_S up to _LONGEST_PAUSE_S, for this long; a longer hold (an
+# import, a backup) is waited out in a worker thread.
+LOCK_POLL_MS = 50
+_FIRST_PAUSE_S = 0.0001
+_LONGEST_PAUSE_S = 0.002
 
 
 def _open_sqlite(path: Path, *, busy_ms: int = _BUSY_OPEN_MS) -> sqlite3.Connection:
@@ -443,18 +449,33 @@ class SqliteDriver:
         return result
 
     async def _begin(self) -> None:
-        """Take the write lock at once, or, while another process holds it, wait for it in a
-        worker thread (the in-process lock stays held, so nobody overtakes meanwhile)."""
-        try:
-            self._writer_raw.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if not is_busy(exc):
-                raise
-            await asyncio.to_thread(self._begin_waiting)
+        """Take the write lock at once; while another process holds it, try again on the loop
+        after short pauses for up to LOCK_POLL_MS, then wait for it in a worker thread for the
+        rest of write_wait_ms (the in-process lock stays held, so nobody overtakes meanwhile).
+        Another server process holds the lock for one request, well under a millisecond;
+        SQLite's own wait sleeps 1, 2, 5, 10 ms... between tries, longer than the hold, and
+        made two processes' writes slower than one's."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        polled_ms = 0.0
+        pause = 0.0
+        while True:
+            try:
+                self._writer_raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+            polled_ms = (loop.time() - started) * 1000
+            if polled_ms >= min(LOCK_POLL_MS, self._wait_ms):
+                break
+            await asyncio.sleep(pause)
+            pause = min(max(pause * 2, _FIRST_PAUSE_S), _LONGEST_PAUSE_S)
+        await asyncio.to_thread(self._begin_waiting, max(1, round(self._wait_ms - polled_ms)))
 
-    def _begin_waiting(self) -> None:
+    def _begin_waiting(self, wait_ms: int) -> None:
         raw = self._writer_raw
-        raw.execute(f"PRAGMA busy_timeout={self._wait_ms}")
+        raw.execute(f"PRAGMA busy_timeout={wait_ms}")
         try:
             raw.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:

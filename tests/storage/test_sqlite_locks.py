@@ -79,9 +79,9 @@ def test_a_write_waits_off_the_loop_for_a_lock_released_in_time(
     waiting = threading.Event()
     original = SqliteDriver._begin_waiting
 
-    def begin_waiting(self: SqliteDriver) -> None:
+    def begin_waiting(self: SqliteDriver, wait_ms: int) -> None:
         waiting.set()  # the write is now waiting, in a worker thread
-        original(self)
+        original(self, wait_ms)
 
     monkeypatch.setattr(SqliteDriver, "_begin_waiting", begin_waiting)
 
@@ -99,6 +99,25 @@ def test_a_write_waits_off_the_loop_for_a_lock_released_in_time(
     stamp, buckets = _run(empty_database, 60_000, scenario)
     assert stamp >= START
     assert buckets >= 1
+
+
+@SQLITE_ONLY
+def test_a_lock_held_briefly_is_taken_on_the_loop_as_soon_as_it_is_free(
+    empty_database: str, outside: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[int] = []
+    monkeypatch.setattr(SqliteDriver, "_begin_waiting", lambda self, ms: threads.append(ms))
+
+    async def scenario(store: Store) -> tuple[int, int]:
+        user = await auth.create_user(store, username="brief")
+        assert "movies.rated_at" not in await store.read.activities.all(user)
+        outside.execute("BEGIN IMMEDIATE")  # another process's write, as one request holds it
+        asyncio.get_running_loop().call_later(0.005, outside.execute, "ROLLBACK")
+        stamp = await _touch(store, user)
+        return stamp, (await store.read.activities.all(user))["movies.rated_at"]
+
+    assert _run(empty_database, 60_000, scenario) == (START, START)
+    assert threads == []  # never handed to a worker thread, whose wait sleeps in long steps
 
 
 class _BusyOnce:
