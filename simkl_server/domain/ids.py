@@ -50,7 +50,7 @@ _NOT_WORD = re.compile(r"[\W_]+")
 def normalize_id(kind: str, value: str | int) -> str | None:
     """Return the canonical string form of an external id, or None when it cannot be one."""
     text = str(value).strip()
-    if not text:
+    if not text or "\x00" in text:  # no id holds NUL, and PostgreSQL text cannot hold one
         return None
     if kind == "imdb":
         found = _IMDB_ID.search(text)

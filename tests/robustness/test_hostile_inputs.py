@@ -755,6 +755,11 @@ REQUESTS: list[HostileRequest] = [
         ]
     ],
     HostileRequest("search/id title NUL", "GET", "/search/id", WRONG, params={"title": "x\x00"}),
+    *[
+        HostileRequest(f"{path} {kind} NUL", "GET", path, WRONG, params={kind: value})
+        for path in ("/search/id", "/redirect")
+        for kind, value in [("letterboxd", "\x00"), ("imdb", "tt0181852\x00"), ("tvdb", "\x00")]
+    ],
     HostileRequest(
         "search/file NUL", "POST", "/search/file", WRONG, body=b'{"file": "a\\u0000.mkv"}'
     ),
