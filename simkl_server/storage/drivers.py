@@ -457,7 +457,6 @@ class SqliteDriver:
         made two processes' writes slower than one's."""
         loop = asyncio.get_running_loop()
         started = loop.time()
-        polled_ms = 0.0
         pause = 0.0
         while True:
             try:

@@ -192,9 +192,9 @@ def _row_encoder(read: LibraryRead) -> Callable[[LibraryRow], bytes]:
 
 
 def _from_row_alone(read: LibraryRead) -> bool:
-    """Whether each row renders from itself and the view alone: a whole row (not ids only),
-    with no episodes, next episode details or catalog episodes read beside it."""
-    return read.view.ids is None and not (read.episodes or read.next_episodes or read.catalog)
+    """Whether each row renders from itself and the view alone: a whole row (not ids only)
+    of a read whose answer comes from its rows and view (`_from_rows_and_view`)."""
+    return read.view.ids is None and _from_rows_and_view(read)
 
 
 # Rows kept rendered, by everything their JSON comes from: the row (entry and catalog item)

@@ -61,9 +61,11 @@ def id_lookup(params: Mapping[str, str], *, kinds_param: str = "type") -> IdLook
     external = []
     for name, value in params.items():
         kind = _ID_ALIASES.get(name, name)
-        if kind in EXTERNAL_ID_PRIORITY and "\x00" in value:
+        if kind not in EXTERNAL_ID_PRIORITY:
+            continue
+        if "\x00" in value:
             raise WrongParameter(f"{name} holds NUL")  # as a NUL in a body's id is refused
-        if kind in EXTERNAL_ID_PRIORITY and value.strip() and len(value) <= MAX_TEXT:
+        if value.strip() and len(value) <= MAX_TEXT:
             normal = normalize_id(kind, value)
             if normal is not None:
                 external.append((kind, normal))
