@@ -40,7 +40,7 @@ from simkl_server.storage.drivers import (
 )
 from simkl_server.storage.grants import GrantQueries
 from simkl_server.storage.history import HistoryQueries
-from simkl_server.storage.library import LibraryQueries
+from simkl_server.storage.library import LibraryQueries, SmallReads
 from simkl_server.storage.meta import MetaQueries
 from simkl_server.storage.playbacks import PlaybackQueries
 from simkl_server.storage.ratings import ClearRatings, RatingsQueries
@@ -79,27 +79,49 @@ _DELETE_ALL: dict[str, Statement] = {
 }
 
 
-class _Area(Generic[A]):
+class _Lazy(Generic[A]):
     """An area's queries on the session's connection, made on first use and kept.
 
     Like functools.cached_property without its per-access lock (Python 3.11 takes one), which
     showed in profiles: a write transaction makes a fresh session per request."""
 
-    def __init__(self, make: Callable[[Connection], A]) -> None:
-        self._make = make
-        self._name = ""
+    _name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
 
     def __get__(self, session: Session, owner: Any = None) -> A:
-        area = self._make(session.conn)
+        area = self._made(session)
         session.__dict__[self._name] = area  # later lookups find it before the descriptor
         return area
 
+    def _made(self, session: Session) -> A:
+        raise NotImplementedError
+
+
+class _Area(_Lazy[A]):
+    """An area whose queries take the connection alone."""
+
+    def __init__(self, make: Callable[[Connection], A]) -> None:
+        self._make = make
+
+    def _made(self, session: Session) -> A:
+        return self._make(session.conn)
+
+
+class _ReadsArea(_Lazy[A]):
+    """An area whose queries also take the Store's small reads kept."""
+
+    def __init__(self, make: Callable[[Connection, SmallReads], A]) -> None:
+        self._make = make
+
+    def _made(self, session: Session) -> A:
+        return self._make(session.conn, session.reads)
+
 
 class Session:
-    """Every area's statements on one connection: `session.<area>.<query method>(...)`."""
+    """Every area's statements on one connection: `session.<area>.<query method>(...)`;
+    `reads`: the Store's small library reads kept."""
 
     accounts = _Area(AccountQueries)
     activities = _Area(ActivityQueries)
@@ -108,24 +130,27 @@ class Session:
     control = _Area(ControlQueries)
     grants = _Area(GrantQueries)
     history = _Area(HistoryQueries)
-    library = _Area(LibraryQueries)
+    library = _ReadsArea(LibraryQueries)
     meta = _Area(MetaQueries)
     playbacks = _Area(PlaybackQueries)
-    ratings = _Area(RatingsQueries)
+    ratings = _ReadsArea(RatingsQueries)
     rewatches = _Area(RewatchQueries)
     sessions = _Area(SessionQueries)
     search = _Area(SearchQueries)
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, reads: SmallReads) -> None:
         self.conn = conn
+        self.reads = reads
 
 
 class WriteTx(Session):
     """A write transaction; `now_ms` is the time its changes are stamped with; in a user's
     write, `account_type` is that user's plan."""
 
-    def __init__(self, conn: Connection, now_ms: int, account_type: str = "free") -> None:
-        super().__init__(conn)
+    def __init__(
+        self, conn: Connection, reads: SmallReads, now_ms: int, account_type: str = "free"
+    ) -> None:
+        super().__init__(conn, reads)
         self.now_ms = now_ms
         self.account_type = account_type
 
@@ -169,7 +194,8 @@ class Store:
         self._inline_batch_items = inline_batch_items
         self._credentials = CredentialCache()
         self._catalog = CatalogCache()
-        self.read = Session(driver.reader)
+        self._reads = SmallReads()
+        self.read = Session(driver.reader, self._reads)
 
     @classmethod
     async def open(
@@ -236,7 +262,7 @@ class Store:
         deferred: Deferred | None,
     ) -> T:
         async def locked(conn: Connection) -> T:
-            tx = WriteTx(conn, 0)
+            tx = WriteTx(conn, self._reads, 0)
             lock = await tx.activities.lock_user(user_id)
             tx.account_type = lock.account_type
             tx.now_ms = max(self._clock.now_ms(), lock.latest)
@@ -273,7 +299,7 @@ class Store:
 
     async def snapshot(self, work: Callable[[Session], Awaitable[T]]) -> T:
         """Run `work`'s reads on one consistent snapshot, off the event loop (large reads)."""
-        return await self._driver.snapshot(_checked(work, _take_deferred()))
+        return await self._driver.snapshot(_checked(work, self._reads, _take_deferred()))
 
     async def small_snapshot(
         self, work: Callable[[Session], Awaitable[T]], *, settles: bool = False
@@ -283,7 +309,7 @@ class Store:
         `settles`: the work's first read returns the auth stamp (`settle_by`), so the
         request's deferred check is left to it, or to the request's end."""
         deferred = None if settles else _take_deferred()
-        return await self._driver.small_snapshot(_checked(work, deferred))
+        return await self._driver.small_snapshot(_checked(work, self._reads, deferred))
 
     async def transaction(
         self, work: Callable[[WriteTx], Awaitable[T]], *, offload: bool = False
@@ -293,7 +319,7 @@ class Store:
         deferred = _take_deferred()
 
         async def run(conn: Connection) -> T:
-            tx = WriteTx(conn, self._clock.now_ms())
+            tx = WriteTx(conn, self._reads, self._clock.now_ms())
             await _verify(tx, deferred, None)
             return await work(tx)
 
@@ -339,12 +365,12 @@ def _take_deferred() -> Deferred | None:
 
 
 def _checked(
-    work: Callable[[Session], Awaitable[T]], deferred: Deferred | None
+    work: Callable[[Session], Awaitable[T]], reads: SmallReads, deferred: Deferred | None
 ) -> Callable[[Connection], Awaitable[T]]:
     """`work` on a session of the connection, after the request's deferred check."""
 
     async def run(conn: Connection) -> T:
-        session = Session(conn)
+        session = Session(conn, reads)
         await _verify(session, deferred, None)
         return await work(session)
 

@@ -3,7 +3,8 @@ removing entries, and the library read rows (all-items and the ratings read rend
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
 from typing import Any
@@ -46,6 +47,22 @@ ROW_COLUMNS = (
     "l.memo_text, l.memo_private, (SELECT n FROM auth_stamp WHERE id = 1)"
 )
 _STAMP_AT = ITEM_COLUMN_COUNT + 11  # the row's columns before the auth stamp
+_AIRS_NEXT_AT = _STAMP_AT + 3
+# What a small read also returns, to be answered again without reading its rows: the catalog
+# and library stamps it was read under and, for an item still airing, when its next episode
+# airs (the read's `not_aired` counts hold until the first of them).
+_STAMPS = (
+    "(SELECT n FROM catalog_stamp WHERE id = 1), "
+    "(SELECT n FROM library_stamp WHERE user_id = :user_id)"
+)
+_AIRS_NEXT = (
+    "CASE WHEN c.type = 'movie' OR c.status = 'ended' THEN NULL ELSE ("
+    "SELECT MIN(e.aired_at) FROM catalog_episodes e WHERE e.item_id = c.id AND e.season > 0 "
+    "AND e.aired_at > :now) END"
+)
+SMALL_ROW_COLUMNS = f"{ROW_COLUMNS}, {_STAMPS}, {_AIRS_NEXT}"
+# The stamps alone, the auth stamp first: whether a kept read still holds, in one statement.
+STAMPS = statement(f"SELECT (SELECT n FROM auth_stamp WHERE id = 1), {_STAMPS}")
 _ENTRY_COLUMNS = (
     "item_id, status, added_at, last_watched_at, user_rating, user_rated_at, "
     "watched_episodes, last_watched, next_to_watch, memo_text, memo_private"
@@ -114,20 +131,75 @@ def library_row(row: Row) -> LibraryRow:
     return _kept_row(row[:_STAMP_AT])
 
 
-# Small reads' rows as fetched and as made, by user and query: a read fetched equal to the
-# last one under its key (compared as fetched, in C) takes the rows made then, skipping every
+@dataclass(frozen=True, slots=True)
+class KeptRead:
+    """A small read's rows as fetched and as made, the stamps they were read under (None
+    when no row returned them) and the span of the clock over which they hold."""
+
+    fetched: list[Row]
+    made: tuple[LibraryRow, ...]
+    stamps: tuple[Any, ...] | None
+    read_at: int
+    airs_next: int | None
+
+    def holds_at(self, now: int) -> bool:
+        """Whether the rows' counts of episodes not aired hold at `now` (a clock set back
+        may un-air an episode)."""
+        return (
+            self.stamps is not None
+            and self.read_at <= now
+            and (self.airs_next is None or now < self.airs_next)
+        )
+
+
+# Small reads by user and query, kept by each Store (a process may open several databases).
+# A read whose stamps still stand, on a clock its rows hold at, is answered with the rows made
+# then, in one statement of three numbers. Otherwise it is read again, and rows fetched equal
+# to the kept ones (compared as fetched, in C) still take the rows made then, skipping every
 # row's lookup in the rows kept; the same row objects let wire find the rendered read.
-_READS: KeptReads[Hashable, tuple[list[Row], tuple[LibraryRow, ...]]] = KeptReads()
+SmallReads = KeptReads[Hashable, KeptRead]
 
 
-def small_read_rows(key: Hashable, fetched: list[Row]) -> list[LibraryRow]:
-    """The LibraryRows of a small read's rows: those made last time if they came back equal."""
-    kept = _READS.get(key)
-    if kept is not None and kept[0] == fetched:
-        return list(kept[1])
-    made = [library_row(row) for row in fetched]
-    _READS.put(key, (fetched, tuple(made)), rows=len(made))
-    return made
+async def small_read(
+    conn: Connection,
+    reads: SmallReads,
+    user_id: int,
+    query: Hashable,
+    *,
+    now: int,
+    limit: int,
+    fetch: Callable[[], Awaitable[list[Row]]],
+) -> list[LibraryRow] | None:
+    """A small read's LibraryRows, or None when there are more than `limit` of them (`fetch`
+    runs its SMALL_ROW_COLUMNS statement, limited to `limit` + 1 rows)."""
+    key = (user_id, query, limit)
+    kept = reads.get(key)
+    if kept is not None and kept.holds_at(now):
+        stamps = await conn.fetchrow(STAMPS, {"user_id": user_id})
+        if stamps is not None and tuple(stamps) == kept.stamps:
+            settle_by(stamps[0])
+            return list(kept.made)
+    fetched = await fetch()
+    if len(fetched) > limit:
+        return None
+    made = _made(kept, fetched)
+    reads.put(key, _kept_read(fetched, made, now), rows=len(made))
+    return list(made)
+
+
+def _made(kept: KeptRead | None, fetched: list[Row]) -> tuple[LibraryRow, ...]:
+    if kept is not None and kept.fetched == fetched:
+        return kept.made
+    return tuple(library_row(row) for row in fetched)
+
+
+def _kept_read(fetched: list[Row], made: tuple[LibraryRow, ...], now: int) -> KeptRead:
+    if not fetched:
+        return KeptRead(fetched, made, None, now, None)
+    first = fetched[0]
+    airs = [row[_AIRS_NEXT_AT] for row in fetched if row[_AIRS_NEXT_AT] is not None]
+    stamps = (first[_STAMP_AT], first[_STAMP_AT + 1], first[_STAMP_AT + 2])
+    return KeptRead(fetched, made, stamps, now, min(airs, default=None))
 
 
 def row_maker(count: int) -> Callable[[Row], LibraryRow]:
@@ -202,8 +274,9 @@ def _entry(row: Row) -> LibraryEntry:
 def _rows_sql(
     d: SqlDialect, *, by_status: bool, by_date: bool, anime_movies: bool, limited: bool
 ) -> str:
+    columns = SMALL_ROW_COLUMNS if limited else ROW_COLUMNS
     sql = (
-        f"SELECT {ROW_COLUMNS} FROM library l JOIN catalog_items c ON c.id = l.item_id "
+        f"SELECT {columns} FROM library l JOIN catalog_items c ON c.id = l.item_id "
         f"WHERE l.user_id = :user_id AND {d.in_array('c.type', 'types', 'TEXT')}"
     )
     if by_status:
@@ -228,10 +301,11 @@ ROWS = {flags: _rows_variant(flags) for flags in product((False, True), repeat=4
 
 
 class LibraryQueries:
-    """Library statements on one connection."""
+    """Library statements on one connection; `reads`: the Store's small reads kept."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, reads: SmallReads) -> None:
         self._conn = conn
+        self._reads = reads
 
     async def states(self, user_id: int, item_ids: Collection[int]) -> dict[int, LibraryState]:
         """The library entries the user has among `item_ids`."""
@@ -269,8 +343,15 @@ class LibraryQueries:
         self, user_id: int, query: LibraryQuery, *, now: int, limit: int
     ) -> list[LibraryRow] | None:
         """`rows` when there are at most `limit` of them, else None (read no further)."""
-        rows = await self._rows(user_id, query, now, limit + 1)
-        return None if len(rows) > limit else small_read_rows((user_id, query, limit), rows)
+        return await small_read(
+            self._conn,
+            self._reads,
+            user_id,
+            query,
+            now=now,
+            limit=limit,
+            fetch=lambda: self._rows(user_id, query, now, limit + 1),
+        )
 
     async def _rows(
         self, user_id: int, query: LibraryQuery, now: int, limit: int | None

@@ -11,7 +11,14 @@ from simkl_server.domain.models import LibraryRow, RatingsQuery, RatingWrite
 from simkl_server.storage.catalog import CatalogMoved
 from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
 from simkl_server.storage.drivers import Connection, Row
-from simkl_server.storage.library import ROW_COLUMNS, row_maker, settled, small_read_rows
+from simkl_server.storage.library import (
+    ROW_COLUMNS,
+    SMALL_ROW_COLUMNS,
+    SmallReads,
+    row_maker,
+    settled,
+    small_read,
+)
 
 if TYPE_CHECKING:
     from simkl_server.storage.base import WriteTx
@@ -54,8 +61,9 @@ SAVE = statement(
 
 
 def _rows_sql(d: SqlDialect, *, by_rating: bool, by_date: bool, limited: bool) -> str:
+    columns = SMALL_ROW_COLUMNS if limited else ROW_COLUMNS
     sql = (
-        f"SELECT {ROW_COLUMNS} FROM library l JOIN catalog_items c ON c.id = l.item_id "
+        f"SELECT {columns} FROM library l JOIN catalog_items c ON c.id = l.item_id "
         f"WHERE l.user_id = :user_id AND {d.in_array('c.type', 'types', 'TEXT')}"
     )
     if by_rating:
@@ -74,10 +82,11 @@ ROWS = {flags: _rows_variant(flags) for flags in product((False, True), repeat=3
 
 
 class RatingsQueries:
-    """Ratings statements on one connection."""
+    """Ratings statements on one connection; `reads`: the Store's small reads kept."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, reads: SmallReads) -> None:
         self._conn = conn
+        self._reads = reads
 
     async def clear(self, user_id: int, item_ids: Collection[int], *, now: int) -> list[int]:
         """Clear the ratings on those items; return the ids that actually had one."""
@@ -99,8 +108,15 @@ class RatingsQueries:
         self, user_id: int, query: RatingsQuery, *, now: int, limit: int
     ) -> list[LibraryRow] | None:
         """`rows` when there are at most `limit` of them, else None (read no further)."""
-        rows = await self._rows(user_id, query, now, limit + 1)
-        return None if len(rows) > limit else small_read_rows((user_id, query, limit), rows)
+        return await small_read(
+            self._conn,
+            self._reads,
+            user_id,
+            query,
+            now=now,
+            limit=limit,
+            fetch=lambda: self._rows(user_id, query, now, limit + 1),
+        )
 
     async def _rows(
         self, user_id: int, query: RatingsQuery, now: int, limit: int | None

@@ -168,14 +168,26 @@ auth_stamp = Table(
     Column("n", BigInteger, nullable=False),
 )
 
-# One row whose `n` moves whenever the catalog's items or their ids change (on PostgreSQL,
-# through the triggers of migration 0010). There, each process keeps the catalog lookups it
-# has made, and a write that relies on one checks that `n` still stands. SQLite, where a
-# lookup costs no round trip, keeps none and never reads it. Internal, like auth_stamp.
+# One row whose `n` moves whenever the catalog's items, their ids or their episodes change
+# (triggers of migrations 0009 and 0010). On PostgreSQL each process keeps the catalog lookups
+# it has made, and a write that relies on one checks that `n` still stands; on both databases
+# a small library read kept whole is answered again only while it stands. Internal, like
+# auth_stamp.
 catalog_stamp = Table(
     "catalog_stamp",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
+)
+
+# Per user, a counter that moves whenever any of the user's library rows is written or
+# deleted, by any statement of any process (triggers of migration 0010). A small library read
+# kept whole is answered again while it, the auth stamp and the catalog stamp stand. No foreign
+# key: a user's row outlives the user, so a counter never starts again from 1 under an id.
+library_stamp = Table(
+    "library_stamp",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=False),
     Column("n", BigInteger, nullable=False),
 )
 
@@ -410,4 +422,4 @@ control_journal = Table(
 CONTROL_TABLES = frozenset({"control_settings", "control_faults", "control_journal"})
 # The server's own bookkeeping: in no state document, never reset (a stamp that went back to a
 # value a process already saw would let it trust a stale cache).
-INTERNAL_TABLES = frozenset({"auth_stamp", "catalog_stamp"})
+INTERNAL_TABLES = frozenset({"auth_stamp", "catalog_stamp", "library_stamp"})

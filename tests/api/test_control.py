@@ -13,6 +13,7 @@ from simkl_server.api.control import ControlMiddleware
 from simkl_server.api.rate_limits import RateLimitMiddleware
 from simkl_server.app import create_app
 from simkl_server.config import Settings
+from simkl_server.domain import auth
 from simkl_server.storage import schema
 from tests.api.support import TERMINATOR_3, WALKING_DEAD, by_simkl, rate
 from tests.conftest import START_MS, Api, serve_api
@@ -113,6 +114,25 @@ def test_state_round_trips_exactly(api: Api) -> None:
     assert control(api, "GET", "state").json() == dumped
     assert api.get("/sync/ratings").status_code == 200  # the same token works again
     api.new_user("bob")  # ids go on after the loaded ones
+
+
+def _rating(api: Api) -> Any:
+    rows = api.get("/sync/all-items/movies").json().get("movies", [])
+    return [row["user_rating"] for row in rows]
+
+
+def test_a_library_read_again_follows_a_state_load_and_a_reset(api: Api) -> None:
+    rated(api)
+    dumped = control(api, "GET", "state").json()
+    rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=9)]})
+    assert _rating(api) == _rating(api) == [9]  # read, then answered as kept
+    assert control(api, "PUT", "state", json=dumped).status_code == 200
+    assert _rating(api) == [8]
+    assert control(api, "POST", "reset").status_code == 200  # keeps alice, not her token
+    api.token = api.call(
+        auth.issue_token, api.store, api.keys, username="alice", client_id=api.client_id
+    )
+    assert _rating(api) == []
 
 
 def test_processes_sharing_a_database_share_the_clock_and_faults(

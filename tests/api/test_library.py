@@ -284,6 +284,8 @@ def test_a_read_again_counts_an_episode_that_aired_meanwhile(own_catalog: Api) -
     assert library(api)[2]["not_aired_episodes_count"] == 1
     api.clock.advance(10 * 86_400_000)
     assert library(api)[2]["not_aired_episodes_count"] == 0
+    api.clock.advance(-10 * 86_400_000)  # a test's clock set back: the episode is to come again
+    assert library(api)[2]["not_aired_episodes_count"] == 1
 
 
 def test_a_read_again_shows_a_change_another_process_made(
@@ -302,3 +304,40 @@ def test_a_read_again_shows_a_change_another_process_made(
     elsewhere(api, empty_database, change)
     for path in ("/sync/all-items", "/sync/ratings/movies"):
         assert library(api, path)[1]["user_rating"] == 4
+
+
+def _elsewhere_run(api: Api, database_url: str, sql: str) -> None:
+    """Run a statement through a store of its own, as another process (or a hand) may."""
+
+    async def change(other: Store) -> None:
+        await other.transaction(lambda tx: tx.conn.execute(statement(sql), {}))
+
+    elsewhere(api, database_url, change)
+
+
+def test_a_read_again_shows_an_entry_another_process_deleted(
+    own_catalog: Api, empty_database: str
+) -> None:
+    api = own_catalog
+    import_catalog(api, MOVIE, SHOW)
+    post(api, "/sync/ratings", {"movies": [ids(1, rating=7)], "shows": [ids(2, rating=5)]})
+    for path in ("/sync/all-items", "/sync/ratings"):
+        assert set(library(api, path)) == {1, 2}
+        assert set(library(api, path)) == {1, 2}
+    _elsewhere_run(api, empty_database, "DELETE FROM library WHERE item_id = 1")
+    for path in ("/sync/all-items", "/sync/ratings"):
+        assert set(library(api, path)) == {2}
+
+
+def test_a_read_again_shows_episodes_another_process_changed(
+    own_catalog: Api, empty_database: str
+) -> None:
+    api = own_catalog
+    episodes = [{"number": 1, "aired": "2026-01-01T00:00:00Z"}, {"number": 2}]
+    import_catalog(api, {**SHOW, "status": "airing", "episodes": episodes})
+    post(api, "/sync/ratings", {"shows": [ids(2, rating=5)]})
+    assert library(api)[2]["not_aired_episodes_count"] == 1
+    assert library(api)[2]["not_aired_episodes_count"] == 1
+    aired = "UPDATE catalog_episodes SET aired_at = 1767225600000 WHERE item_id = 2"
+    _elsewhere_run(api, empty_database, aired)
+    assert library(api)[2]["not_aired_episodes_count"] == 0

@@ -1,8 +1,9 @@
 """Authenticating a request: one indexed lookup the first time, then the process's cache of it
 while the auth stamp stands (one tiny read at most; none in a user write, whose lock statement
-reads the stamp, or in the small reads that return it); a token revoked elsewhere (another
-process: here a second store on the same database) fails on its next request, read or write,
-on both databases."""
+reads the stamp, in the small reads that return it, or in a kept library read, whose one
+statement reads the stamps it was read under, the auth stamp among them); a token revoked
+elsewhere (another process: here a second store on the same database) fails on its next
+request, read or write, on both databases."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from simkl_server.storage.base import Store
 from simkl_server.storage.dialect import Statement
 from simkl_server.storage.grants import AUTHENTICATE, STAMP
 from simkl_server.storage.library import ROWS as LIBRARY_ROWS
+from simkl_server.storage.library import STAMPS as LIBRARY_STAMPS
 from simkl_server.storage.ratings import CLEAR_AT_ONCE
 from simkl_server.storage.ratings import ROWS as RATINGS_ROWS
 from tests.api.support import TERMINATOR_3, by_simkl, elsewhere, rate, read
@@ -63,14 +65,24 @@ LIBRARY_READS = [
 
 
 @pytest.mark.parametrize(("path", "variants"), LIBRARY_READS)
-def test_a_repeated_library_read_is_one_statement_whose_rows_carry_the_stamp(
+def test_a_repeated_library_read_is_one_statement_of_its_stamps(
     api: Api, statements: StatementLog, path: str, variants: dict[Any, Statement]
 ) -> None:
+    """Its rows, read once, are kept: a read again asks only whether the stamps they were
+    read under stand, and that statement returns the auth stamp too."""
     rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=8)]})
-    assert api.get(path).status_code == 200
-    sent = _sent_by(api, statements, "GET", path)
-    assert len(sent) == 1
-    assert sent[0] in variants.values()
+    first = _sent_by(api, statements, "GET", path)
+    assert len(first) == 1
+    assert first[0] in variants.values()
+    assert _sent_by(api, statements, "GET", path) == [LIBRARY_STAMPS]
+    rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=3)]}, token=api.new_user("other"))
+    assert _sent_by(api, statements, "GET", path) == [LIBRARY_STAMPS]  # theirs, not mine
+
+    rate(api, {"movies": [by_simkl(TERMINATOR_3, rating=9)]})
+    again = _sent_by(api, statements, "GET", path)
+    assert again[0] == LIBRARY_STAMPS
+    assert again[1:] == [again[1]]
+    assert again[1] in variants.values()
 
 
 def test_a_library_read_with_details_settles_by_its_rows_stamp(
