@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 from simkl_server.domain.kinds import tmdb_scope_of
 from simkl_server.domain.models import CatalogItem
@@ -45,6 +46,23 @@ _IMDB_ID = re.compile(r"tt[0-9]+", re.IGNORECASE)
 # No id has more than 30 digits; int() refuses strings past 4,300 digits (a ValueError).
 _DIGITS = re.compile(r"\s*[+]?[0-9]{1,30}\s*")
 _NOT_WORD = re.compile(r"[\W_]+")
+
+
+_RANK = {kind: rank for rank, kind in enumerate(EXTERNAL_ID_PRIORITY)}
+
+
+def external_ids(values: Mapping[str, str | int | None]) -> tuple[tuple[str, str], ...]:
+    """The external ids among `values` (by kind) that can be ids, normalized, in
+    EXTERNAL_ID_PRIORITY order; other kinds and unusable values are left out."""
+    # Walks the kinds given (one to three, mostly), not every kind there is.
+    found = [
+        (kind, normal)
+        for kind, value in values.items()
+        if value is not None and kind in _RANK and (normal := normalize_id(kind, value))
+    ]
+    if len(found) > 1:
+        found.sort(key=lambda pair: _RANK[pair[0]])
+    return tuple(found)
 
 
 def normalize_id(kind: str, value: str | int) -> str | None:

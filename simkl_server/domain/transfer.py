@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from simkl_server.domain.changes import LibraryChanges
-from simkl_server.domain.ids import EXTERNAL_ID_PRIORITY, normalize_id, parse_simkl_id, title_key
+from simkl_server.domain.ids import external_ids, parse_simkl_id, title_key
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper
 from simkl_server.domain.matching import catalog_query, resolve
 from simkl_server.domain.models import (
@@ -64,11 +64,7 @@ class LibraryRecord:
     def ref(self) -> ItemRef:
         """How the record finds its item in a catalog."""
         wrapper = Wrapper.MOVIES if self.type is MediaType.MOVIE else Wrapper.SHOWS
-        external = tuple(
-            (kind, normal)
-            for kind in EXTERNAL_ID_PRIORITY
-            if kind in self.ids and (normal := normalize_id(kind, self.ids[kind])) is not None
-        )
+        external = external_ids(self.ids)
         simkl = None if self.simkl is None else parse_simkl_id(self.simkl)
         return ItemRef(wrapper, simkl, external, title_key(self.title), self.year)
 

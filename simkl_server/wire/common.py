@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from simkl_server.domain.ids import EXTERNAL_ID_PRIORITY, normalize_id, parse_simkl_id, title_key
+from simkl_server.domain.ids import external_ids, parse_simkl_id, title_key
 from simkl_server.domain.kinds import RESPONSE_BUCKETS, WRAPPERS, Wrapper
 from simkl_server.domain.models import EpisodeTarget, ItemRef, SeasonTarget, SyncItem
 from simkl_server.errors import EmptyField, MaxItems, WrongParameter
@@ -305,14 +305,9 @@ def parse_ref(
         ids = {}
     if not isinstance(ids, dict):
         raise WrongParameter(f'"{where}.ids" must be an object')
-    scalars = {kind: _id_scalar(value, f"{where}.ids.{kind}") for kind, value in ids.items()}
+    scalars = {kind: _id_scalar(value, where, kind) for kind, value in ids.items()}
     simkl = scalars.get("simkl")
-    external = tuple(
-        (kind, normal)
-        for kind in EXTERNAL_ID_PRIORITY
-        if (value := scalars.get(kind)) is not None
-        and (normal := normalize_id(kind, value)) is not None
-    )
+    external = external_ids(scalars)
     title, year, year_usable = _title_and_year(raw, where, max_title_chars)
     return ItemRef(
         wrapper=wrapper,
@@ -323,15 +318,17 @@ def parse_ref(
     )
 
 
-def _id_scalar(value: Any, where: str) -> str | int | None:
+def _id_scalar(value: Any, where: str, kind: str) -> str | int | None:
+    """An id's value as given (a whole float as an integer); the error names `where`.ids.`kind`
+    (built only then: a batch has thousands of ids)."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise WrongParameter(f'"{where}" must be a string or an integer')
-    if isinstance(value, str):
-        reject_nul(value, where)
+        raise WrongParameter(f'"{where}.ids.{kind}" must be a string or an integer')
+    if isinstance(value, str) and "\x00" in value:
+        reject_nul(value, f"{where}.ids.{kind}")
     return value
 
 
@@ -342,7 +339,8 @@ def _title_and_year(
     if title is not None and not isinstance(title, str):
         raise WrongParameter(f'"{where}.title" must be a string')
     if title is not None:
-        reject_nul(title, f"{where}.title")
+        if "\x00" in title:
+            reject_nul(title, f"{where}.title")
         if len(title) > max_chars:  # folding (NFKC) can make it 18 times longer
             raise WrongParameter(f'"{where}.title" is longer than {max_chars} characters')
     year = raw.get("year")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simkl_server.domain.ids import normalize_id
+from simkl_server.domain.ids import external_ids, normalize_id
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,14 @@ def test_ids_take_their_canonical_form(kind: str, value: str, normal: str | None
 @pytest.mark.parametrize("kind", ["letterboxd", "imdb", "tmdb", "tvdb"])
 def test_no_id_holds_nul(kind: str, value: str) -> None:
     assert normalize_id(kind, value) is None
+
+
+def test_external_ids_come_normalized_in_priority_order_without_the_unusable() -> None:
+    given = {"letterboxd": "The-Matrix", "simkl": 53992, "tmdb": "+0603", "imdb": "TT0133093"}
+    unusable = {"tvdb": None, "mal": "six", "unknown": "7"}
+    assert external_ids({**given, **unusable}) == (
+        ("imdb", "tt0133093"),
+        ("tmdb", "603"),
+        ("letterboxd", "the-matrix"),
+    )
+    assert external_ids({}) == ()
