@@ -297,10 +297,10 @@ class LibraryChanges:
             marks += [(item_id, s, n, at) for (s, n), at in sorted(state.marked.items())]
             unmarks += [(item_id, s, n) for s, n in sorted(state.unmarked)]
         await tx.library.remove(self.user_id, removed)
-        await tx.library.save(self.user_id, writes, now=self.now)
+        # Entries before their episodes (which name them); the buckets with the entries.
+        await tx.library.save(self.user_id, writes, now=self.now, touching=buckets)
         await tx.history.unmark(self.user_id, unmarks)
         await tx.history.mark(self.user_id, marks)
-        await tx.activities.touch(self.user_id, buckets, at=self.now)
 
 
 def _buckets(state: _Item) -> set[str]:

@@ -6,18 +6,22 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from simkl_server.storage.credentials import settle_by
-from simkl_server.storage.dialect import statement
+from simkl_server.storage.dialect import SqlDialect, statement
 from simkl_server.storage.drivers import Connection
 
-TOUCH = statement(
-    lambda d: (
+
+def touch_sql(d: SqlDialect, at: str) -> str:
+    """TOUCH's SQL, stamping with the parameter named `at`."""
+    return (
         "INSERT INTO activity (user_id, bucket, at) "
-        "SELECT CAST(:user_id AS INTEGER), value, CAST(:at AS BIGINT) "
+        f"SELECT CAST(:user_id AS INTEGER), value, CAST(:{at} AS BIGINT) "
         f"FROM ({d.array_source('buckets', 'TEXT')}) AS b "
         "WHERE true ON CONFLICT (user_id, bucket) "
         f"DO UPDATE SET at = {d.greatest('activity.at', 'excluded.at')}"
     )
-)
+
+
+TOUCH = statement(lambda d: touch_sql(d, "at"))
 # With the auth stamp (one row even for a user without activity), so the request's cached
 # authentication is settled by this one statement.
 ALL = statement(

@@ -1,5 +1,5 @@
 """The one place SQLite and PostgreSQL differ in SQL: placeholders, array parameters, JSON rows,
-two-argument maximum, fresh ids and row locks.
+two-argument maximum, fresh ids, writes in a WITH clause and row locks.
 
 A statement is written once (`statement(...)`, at module level in its area's module) and
 compiled for both dialects when that module is imported, so no request ever compiles SQL.
@@ -102,6 +102,13 @@ class SqlDialect:
         if self.name == "sqlite":
             return f"json_patch({patch}, {base})"
         return f"CAST(CAST({patch} AS JSONB) || CAST({base} AS JSONB) AS TEXT)"
+
+    @property
+    def writes_in_with(self) -> bool:
+        """Whether a data-modifying statement may run in a WITH clause of another, so two
+        writes are one statement: PostgreSQL, where each statement is a round trip (SQLite
+        allows only SELECT there, and its statements cost no round trip)."""
+        return self.name != "sqlite"
 
     @property
     def lock_suffix(self) -> str:

@@ -22,6 +22,7 @@ from simkl_server.domain.models import (
     Memo,
     keeps_rows,
 )
+from simkl_server.storage.activities import ActivityQueries, touch_sql
 from simkl_server.storage.catalog import (
     ITEM_COLUMN_COUNT,
     ITEM_COLUMNS,
@@ -96,13 +97,15 @@ _WRITE_COLUMNS = (
     ("rating_changed", "BOOLEAN"),
 )
 _KEPT = [name for name, _ in _WRITE_COLUMNS[1:11]]
+
+
 # Whole entries as the domain computed them (it read them first, under the user's lock). The
 # delta stamps move only for what changed: the list side (`date_from` of all-items) and the
 # rating (`date_from` of the ratings read). `excluded` holds only table columns, so a row that
 # leaves the list side alone carries -1 there, a sentinel no stamp takes (a new entry always
 # changes the list side).
-SAVE = statement(
-    lambda d: (
+def _save_sql(d: SqlDialect) -> str:
+    return (
         "INSERT INTO library (user_id, item_id, "
         + ", ".join(_KEPT)
         + ", list_changed_at, rating_changed_at) "
@@ -117,7 +120,13 @@ SAVE = statement(
         "THEN library.list_changed_at ELSE excluded.list_changed_at END"
         ", rating_changed_at = COALESCE(excluded.rating_changed_at, library.rating_changed_at)"
     )
-)
+
+
+SAVE = statement(_save_sql)
+# The save and the activity touch of a write in one statement where the database allows it
+# (`writes_in_with`): one round trip fewer on PostgreSQL. The two write different tables, so
+# neither needs to see the other's rows.
+SAVE_TOUCHING = statement(lambda d: f"WITH saved AS ({_save_sql(d)}) {touch_sql(d, 'now')}")
 REMOVE = statement(
     lambda d: (
         "DELETE FROM library WHERE user_id = :user_id AND "
@@ -321,11 +330,29 @@ class LibraryQueries:
         params = {"user_id": user_id, "item_ids": self._conn.array(item_ids)}
         return {row[0]: _entry(row) for row in await self._conn.fetch(ENTRIES, params)}
 
-    async def save(self, user_id: int, writes: Sequence[LibraryWrite], *, now: int) -> None:
-        """Create or rewrite entries as given, moving each delta stamp only where flagged."""
-        if writes:
-            payload = json_text(_write_row(write) for write in writes)
-            await self._conn.execute(SAVE, {"user_id": user_id, "rows": payload, "now": now})
+    async def save(
+        self,
+        user_id: int,
+        writes: Sequence[LibraryWrite],
+        *,
+        now: int,
+        touching: Collection[str] = (),
+    ) -> None:
+        """Create or rewrite entries as given, moving each delta stamp only where flagged, and
+        move the activity buckets `touching` to `now` (ActivityQueries.touch)."""
+        if not writes or not touching or not self._conn.dialect.writes_in_with:
+            if writes:
+                payload = json_text(_write_row(write) for write in writes)
+                await self._conn.execute(SAVE, {"user_id": user_id, "rows": payload, "now": now})
+            await ActivityQueries(self._conn).touch(user_id, touching, at=now)
+            return
+        params = {
+            "user_id": user_id,
+            "rows": json_text(_write_row(write) for write in writes),
+            "now": now,
+            "buckets": self._conn.array(sorted(set(touching))),
+        }
+        await self._conn.execute(SAVE_TOUCHING, params)
 
     async def remove(self, user_id: int, item_ids: Collection[int]) -> dict[int, int | None]:
         """Delete entries (their episodes and rewatches go with them); the rating each had."""

@@ -28,8 +28,13 @@ def test_no_id_holds_nul(kind: str, value: str) -> None:
 
 
 def test_external_ids_come_normalized_in_priority_order_without_the_unusable() -> None:
-    given = {"letterboxd": "The-Matrix", "simkl": 53992, "tmdb": "+0603", "imdb": "TT0133093"}
-    unusable = {"tvdb": None, "mal": "six", "unknown": "7"}
+    given: dict[str, str | int | None] = {
+        "letterboxd": "The-Matrix",
+        "simkl": 53992,
+        "tmdb": "+0603",
+        "imdb": "TT0133093",
+    }
+    unusable: dict[str, str | int | None] = {"tvdb": None, "mal": "six", "unknown": "7"}
     assert external_ids({**given, **unusable}) == (
         ("imdb", "tt0133093"),
         ("tmdb", "603"),

@@ -14,7 +14,9 @@ from simkl_server.domain import auth
 from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType
 from simkl_server.domain.models import LibraryQuery, Memo
+from simkl_server.storage.activities import TOUCH
 from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.library import SAVE, SAVE_TOUCHING
 from tests.helpers import StatementLog
 from tests.storage.test_store import with_store
 
@@ -142,3 +144,24 @@ def test_a_write_of_many_items_costs_the_statements_of_one(
     one, many = with_store(catalog_database, clock, scenario)
 
     assert one == many
+
+
+def test_a_write_saves_its_entries_and_moves_its_activities_in_one_statement_on_postgresql(
+    catalog_database: str, clock: FrozenClock, statements: StatementLog, backend: str
+) -> None:
+    def watch(changes: LibraryChanges, items: dict[int, Any]) -> None:
+        changes.file(items[TERMINATOR_3], ListStatus.COMPLETED)
+
+    async def scenario(store: Store) -> tuple[int, dict[str, int]]:
+        await store.reset(keep_catalog=True)
+        user = await auth.create_user(store, username="saver")
+        start = len(statements.sent)
+        await change(store, user, [TERMINATOR_3], watch)
+        return start, await store.read.activities.all(user)
+
+    start, buckets = with_store(catalog_database, clock, scenario)
+
+    sent = [statement for statement, _ in statements.sent[start:]]
+    expected = [SAVE_TOUCHING] if backend == "postgres" else [SAVE, TOUCH]
+    assert [s for s in sent if s in (SAVE, TOUCH, SAVE_TOUCHING)] == expected
+    assert buckets["movies.completed"] == START
