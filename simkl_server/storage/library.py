@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import product
 from typing import Any
 
@@ -177,10 +177,10 @@ async def small_read(
     *,
     now: int,
     limit: int,
-    fetch: Callable[[], Awaitable[list[Row]]],
+    fetch: Callable[[int], Awaitable[list[Row]]],
 ) -> list[LibraryRow] | None:
     """A small read's LibraryRows, or None when there are more than `limit` of them (`fetch`
-    runs its SMALL_ROW_COLUMNS statement, limited to `limit` + 1 rows)."""
+    runs its SMALL_ROW_COLUMNS statement for at most the rows it is given)."""
     key = (user_id, query, limit)
     kept = reads.get(key)
     if kept is not None and kept.holds_at(now):
@@ -188,7 +188,7 @@ async def small_read(
         if stamps is not None and tuple(stamps) == kept.stamps:
             settle_by(stamps[0])
             return list(kept.made)
-    fetched = await fetch()
+    fetched = await fetch(limit + 1)  # one more than `limit` tells a read too large
     if len(fetched) > limit:
         return None
     made = _made(kept, fetched)
@@ -340,19 +340,15 @@ class LibraryQueries:
     ) -> None:
         """Create or rewrite entries as given, moving each delta stamp only where flagged, and
         move the activity buckets `touching` to `now` (ActivityQueries.touch)."""
-        if not writes or not touching or not self._conn.dialect.writes_in_with:
-            if writes:
-                payload = json_text(_write_row(write) for write in writes)
-                await self._conn.execute(SAVE, {"user_id": user_id, "rows": payload, "now": now})
-            await ActivityQueries(self._conn).touch(user_id, touching, at=now)
+        payload = json_text(_write_row(write) for write in writes) if writes else None
+        names = sorted(set(touching))
+        params: dict[str, Any] = {"user_id": user_id, "rows": payload, "now": now}
+        if payload is not None and names and self._conn.dialect.writes_in_with:
+            await self._conn.execute(SAVE_TOUCHING, params | {"buckets": self._conn.array(names)})
             return
-        params = {
-            "user_id": user_id,
-            "rows": json_text(_write_row(write) for write in writes),
-            "now": now,
-            "buckets": self._conn.array(sorted(set(touching))),
-        }
-        await self._conn.execute(SAVE_TOUCHING, params)
+        if payload is not None:
+            await self._conn.execute(SAVE, params)
+        await ActivityQueries(self._conn).touch(user_id, names, at=now)
 
     async def remove(self, user_id: int, item_ids: Collection[int]) -> dict[int, int | None]:
         """Delete entries (their episodes and rewatches go with them); the rating each had."""
@@ -377,7 +373,7 @@ class LibraryQueries:
             query,
             now=now,
             limit=limit,
-            fetch=lambda: self._rows(user_id, query, now, limit + 1),
+            fetch=partial(self._rows, user_id, query, now),
         )
 
     async def _rows(

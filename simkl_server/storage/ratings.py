@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +116,7 @@ class RatingsQueries:
             query,
             now=now,
             limit=limit,
-            fetch=lambda: self._rows(user_id, query, now, limit + 1),
+            fetch=partial(self._rows, user_id, query, now),
         )
 
     async def _rows(
