@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simkl_server import openapi
-from simkl_server.api._http import JSONResponse, read_body, realm, services
+from simkl_server.api._http import JSONResponse, query_params, read_body, realm, services
 from simkl_server.api.access import MASK, is_secret_name, redact_query
 from simkl_server.api.errors import error_response
 from simkl_server.catalog.interchange import parse_line
@@ -161,7 +161,7 @@ class ControlMiddleware:
         return error_response(InternalError())
 
     async def _get_journal(self, request: Request) -> Response:
-        raw = request.query_params.get("limit", str(DEFAULT_JOURNAL_LIMIT))
+        raw = query_params(request).get("limit", str(DEFAULT_JOURNAL_LIMIT))
         if not raw.isdigit() or not 1 <= int(raw) <= self.journal_size:
             raise control.ControlError(f"limit is a number from 1 to {self.journal_size}")
         entries = await _store(request).read.control.journal(int(raw))

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import admit_large, encode_read, large_read, services
+from simkl_server.api._http import admit_large, encode_read, large_read, query_params, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain.library import read_library
 from simkl_server.wire.library import all_items_parts, all_items_request
@@ -20,7 +20,7 @@ async def all_items(request: Request) -> Response:
     Differs from Simkl: the episode rows one read may list are capped by a setting."""
     caller = await require_user(request)
     parsed = all_items_request(
-        request.path_params.get("type"), request.path_params.get("status"), request.query_params
+        request.path_params.get("type"), request.path_params.get("status"), query_params(request)
     )
     settings, store, _ = services(request)
     with large_read():

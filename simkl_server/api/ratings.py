@@ -11,6 +11,7 @@ from simkl_server.api._http import (
     admit_large,
     encode_read,
     large_read,
+    query_params,
     read_body,
     services,
 )
@@ -53,7 +54,7 @@ async def add(request: Request) -> Response:
     items = sync_items(
         document, max_items=settings.max_batch_items, max_title_chars=settings.max_title_chars
     )
-    inputs = rating_inputs(items, query_rating=request.query_params.get("rating"))
+    inputs = rating_inputs(items, query_rating=query_params(request).get("rating"))
     outcome = await ratings.add_ratings(
         store, user_id=caller.user_id, inputs=inputs, learning=learn_policy(settings)
     )
@@ -63,7 +64,7 @@ async def add(request: Request) -> Response:
 async def read(request: Request) -> Response:
     """GET /sync/ratings[/{type}[/{rating}]]; POST is accepted too, as old clients send it."""
     caller = await require_user(request)
-    params = request.query_params
+    params = query_params(request)
     query = ratings_query(
         request.path_params.get("type"), request.path_params.get("rating"), params.get("date_from")
     )

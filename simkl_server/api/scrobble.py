@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import JSONResponse, query_value, read_body, services
+from simkl_server.api._http import JSONResponse, query_params, query_value, read_body, services
 from simkl_server.api.auth import require_user
 from simkl_server.api.learning import learn_policy
 from simkl_server.domain.playback import delete_playback, list_playbacks
@@ -83,7 +83,7 @@ async def playbacks(request: Request) -> Response:
     settings, store, _ = services(request)
     kind = request.path_params.get("type")
     wanted = playback_filter(
-        kind if kind in {"movies", "episodes"} else None, dict(request.query_params)
+        kind if kind in {"movies", "episodes"} else None, query_params(request)
     )
     rows = await list_playbacks(
         store,

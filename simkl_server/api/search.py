@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import JSONResponse, read_body, services
+from simkl_server.api._http import JSONResponse, query_params, read_body, services
 from simkl_server.api.auth import client_id_of
 from simkl_server.api.errors import error_response
 from simkl_server.domain import search
@@ -37,7 +37,7 @@ async def search_id(request: Request) -> Response:
     """GET /search/id: `[record]` for the first id that resolves (simkl, then the fixed
     order), or a title (and year) that names exactly one item; `[]` otherwise."""
     await _app(request)
-    lookup = id_lookup(request.query_params)
+    lookup = id_lookup(query_params(request))
     item = await search.find_by_ids(services(request).store, lookup)
     return JSONResponse(search_id_response(item))
 
@@ -58,7 +58,7 @@ async def search_text(request: Request) -> Response:
     media_type = SEARCH_TYPES.get(request.path_params["type"])
     if media_type is None:
         raise UrlFailed
-    text, page, limit, full = search_query(request.query_params)
+    text, page, limit, full = search_query(query_params(request))
     page, limit = search.clamp_page(page, limit)
     found = await search.search_titles(
         services(request).store, media_type, text, page=page, limit=limit
@@ -92,7 +92,7 @@ async def search_random(request: Request) -> Response:
     await _app(request)
     settings, store, _ = services(request)
     document = parse_json_object(await read_body(request, limit=settings.max_body_bytes))
-    wanted, limit, service = random_request(request.query_params, document)
+    wanted, limit, service = random_request(query_params(request), document)
     items = await search.random_items(store, wanted, limit or 1)
     return JSONResponse(random_response(items, many=limit is not None, service=service))
 
@@ -106,7 +106,7 @@ async def redirect(request: Request) -> Response:
     trailers); nothing matched points at simkl.com's search for the title; an unknown `to`
     is 400 wrong_parameter."""
     await _app(request)
-    params = request.query_params
+    params = query_params(request)
     target, lookup, season, episode = redirect_request(params)
     item = await search.find_by_ids(services(request).store, lookup)
     location = redirect_location(

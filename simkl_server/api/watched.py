@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from simkl_server.api._http import JSONResponse, read_body, services
+from simkl_server.api._http import JSONResponse, query_params, read_body, services
 from simkl_server.api.auth import require_user
 from simkl_server.domain.watched import lookup_watched
 from simkl_server.wire.common import parse_json
@@ -22,7 +22,7 @@ async def watched(request: Request) -> Response:
     caller = await require_user(request)
     settings, store, _ = services(request)
     document = parse_json(await read_body(request, limit=settings.max_body_bytes), empty=[])
-    flags = extended_flags(request.query_params.get("extended"))
+    flags = extended_flags(query_params(request).get("extended"))
     asked = watched_questions(document, max_items=settings.max_batch_items, flags=flags)
     answers = await lookup_watched(
         store,
