@@ -10,7 +10,6 @@ import re
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote_plus, urlsplit
 
@@ -233,22 +232,24 @@ class _FullCollections:
         self._holders = 0
         self._threshold = 0
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
+    def held(self) -> _FullCollections:
         """Hold full collections off for the duration (entered on the event loop only)."""
+        return self
+
+    def __enter__(self) -> None:
         if self._holders == 0:
             young, middle, self._threshold = gc.get_threshold()
             gc.set_threshold(young, middle, _NEVER)
         self._holders += 1
-        try:
-            yield
-        finally:
-            self._holders -= 1
-            if self._holders == 0:
-                young, middle, _ = gc.get_threshold()
-                gc.set_threshold(young, middle, self._threshold)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._holders -= 1
+        if self._holders == 0:
+            young, middle, _ = gc.get_threshold()
+            gc.set_threshold(young, middle, self._threshold)
 
 
+# Entered on every library read: a class's __enter__ costs less than a generator's.
 large_read = _FullCollections().held
 
 
