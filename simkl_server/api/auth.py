@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from simkl_server.api._http import query_value, services
 from simkl_server.domain.auth import authenticate, refusal
@@ -61,20 +62,32 @@ def credentials_checked(route: Route) -> Route:
     cache) settled before any answer leaves: by the request's first transaction or a read
     that returns the auth stamp, else after the handler; a credential that stopped holding
     meanwhile turns the answer into the 401 it now earns, an error answer included."""
-    endpoint: Endpoint = route.endpoint
+    return Route(route.path, _Checked(route.endpoint), methods=route.methods, name=route.name)
 
-    async def checked(request: Request) -> Response:
+
+class _Checked:
+    """An endpoint as the ASGI app of its route. Its errors go on to the app's exception
+    middleware, which answers them with the same handlers: Starlette's own wrapper for a
+    function endpoint would catch them with those handlers once more, at a few wrapped
+    calls a request."""
+
+    __slots__ = ("_endpoint",)
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self._endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request."""
+        request = Request(scope, receive, send)
         store = services(request).store
         with request_credentials():
             try:
                 try:
-                    response = await endpoint(request)
+                    response = await self._endpoint(request)
                 except SimklError:
                     await store.settle()  # a refusal must not hide that the token is gone
                     raise
                 await store.settle()
             except CredentialChanged as changed:
                 raise refusal(changed, now=store.clock.now_ms()) from None
-            return response
-
-    return Route(route.path, checked, methods=route.methods, name=route.name)
+        await response(scope, receive, send)
