@@ -119,13 +119,21 @@ class _ReadsArea(_Lazy[A]):
         return self._make(session.conn, session.reads)
 
 
+class _CatalogArea(_Lazy[CatalogQueries]):
+    """The catalog's queries, with the Store's memory of lookups when the session has it."""
+
+    def _made(self, session: Session) -> CatalogQueries:
+        return CatalogQueries(session.conn, session.kept_catalog)
+
+
 class Session:
     """Every area's statements on one connection: `session.<area>.<query method>(...)`;
-    `reads`: the Store's small library reads kept."""
+    `reads`: the Store's small library reads kept; `kept_catalog`: the Store's memory of
+    catalog lookups, for a session whose lookups may answer from it."""
 
     accounts = _Area(AccountQueries)
     activities = _Area(ActivityQueries)
-    catalog = _Area(CatalogQueries)
+    catalog = _CatalogArea()
     codes = _Area(CodeQueries)
     control = _Area(ControlQueries)
     grants = _Area(GrantQueries)
@@ -138,9 +146,12 @@ class Session:
     sessions = _Area(SessionQueries)
     search = _Area(SearchQueries)
 
-    def __init__(self, conn: Connection, reads: SmallReads) -> None:
+    def __init__(
+        self, conn: Connection, reads: SmallReads, kept_catalog: CatalogCache | None = None
+    ) -> None:
         self.conn = conn
         self.reads = reads
+        self.kept_catalog = kept_catalog
 
 
 class WriteTx(Session):
@@ -148,9 +159,14 @@ class WriteTx(Session):
     write, `account_type` is that user's plan."""
 
     def __init__(
-        self, conn: Connection, reads: SmallReads, now_ms: int, account_type: str = "free"
+        self,
+        conn: Connection,
+        reads: SmallReads,
+        now_ms: int,
+        account_type: str = "free",
+        kept_catalog: CatalogCache | None = None,
     ) -> None:
-        super().__init__(conn, reads)
+        super().__init__(conn, reads, kept_catalog)
         self.now_ms = now_ms
         self.account_type = account_type
 
@@ -262,7 +278,7 @@ class Store:
         deferred: Deferred | None,
     ) -> T:
         async def locked(conn: Connection) -> T:
-            tx = WriteTx(conn, self._reads, 0)
+            tx = WriteTx(conn, self._reads, 0, kept_catalog=self._catalog)
             lock = await tx.activities.lock_user(user_id)
             tx.account_type = lock.account_type
             tx.now_ms = max(self._clock.now_ms(), lock.latest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import astuple
 from functools import lru_cache
@@ -235,6 +236,7 @@ class CatalogCache:
 
     def __init__(self, limit: int = CACHE_LIMIT) -> None:
         self._limit = limit
+        self._lock = threading.Lock()  # a large write runs in a worker thread
         self._stamp: int | None = None
         self._simkl: dict[int, CatalogItem] = {}
         self._keys: dict[str, CatalogItem] = {}
@@ -242,28 +244,34 @@ class CatalogCache:
 
     def answer(self, query: CatalogQuery) -> CatalogHits | None:
         """The hits of the query, stamped, if every key of it is here."""
-        if self._stamp is None:
-            return None
-        try:
-            by_simkl = {item_id: self._simkl[item_id] for item_id in query.simkl_ids}
-            by_key = {key: self._keys[key] for key in query.id_keys}
-            by_title = {title: self._titles[title] for title in query.title_keys}
-        except KeyError:
-            return None
-        return CatalogHits(by_simkl, by_key, by_title, stamp=self._stamp)
+        with self._lock:
+            if self._stamp is None:
+                return None
+            try:
+                by_simkl = {item_id: self._simkl[item_id] for item_id in query.simkl_ids}
+                by_key = {key: self._keys[key] for key in query.id_keys}
+                by_title = {title: self._titles[title] for title in query.title_keys}
+            except KeyError:
+                return None
+            return CatalogHits(by_simkl, by_key, by_title, stamp=self._stamp)
 
     def keep(self, hits: CatalogHits, stamp: int) -> None:
         """Remember what a lookup read under `stamp` (another stamp: start afresh)."""
-        size = len(self._simkl) + len(self._keys) + len(self._titles)
-        if stamp != self._stamp or size >= self._limit:
-            self.forget()
-            self._stamp = stamp
-        self._simkl.update(hits.by_simkl)
-        self._keys.update(hits.by_key)
-        self._titles.update(hits.by_title)
+        with self._lock:
+            size = len(self._simkl) + len(self._keys) + len(self._titles)
+            if stamp != self._stamp or size >= self._limit:
+                self._forget()
+                self._stamp = stamp
+            self._simkl.update(hits.by_simkl)
+            self._keys.update(hits.by_key)
+            self._titles.update(hits.by_title)
 
     def forget(self) -> None:
         """Start afresh."""
+        with self._lock:
+            self._forget()
+
+    def _forget(self) -> None:
         self._stamp = None
         self._simkl.clear()
         self._keys.clear()
@@ -271,14 +279,32 @@ class CatalogCache:
 
 
 class CatalogQueries:
-    """Catalog statements on one connection."""
+    """Catalog statements on one connection; `kept`, the Store's memory of lookups, for a
+    session whose `find` may answer from it."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, kept: CatalogCache | None = None) -> None:
         self._conn = conn
+        self._kept = kept
+        # Set once this session changes the catalog: its lookups may then see its own
+        # uncommitted rows, under a stamp that a rollback would hand to another change.
+        self._changed = False
 
     async def find(self, query: CatalogQuery) -> CatalogHits:
-        """Look up every id and title of a batch in one round trip."""
-        hits, _ = await self.find_stamped(query)
+        """Look up every id and title of a batch in one round trip. With a memory of lookups
+        that holds every key of the batch, that round trip reads the catalog stamp alone,
+        and the remembered hits are used while it stands (they were read under it), as
+        found here and now: scrobbles and syncs send the same items again and again."""
+        kept = self._kept
+        if kept is not None:
+            hits = kept.answer(query)
+            if hits is not None:
+                if await self.stamp() == hits.stamp:
+                    hits.stamp = None  # checked here: nothing left for the write to check
+                    return hits
+                kept.forget()
+        hits, stamp = await self.find_stamped(query)
+        if kept is not None and stamp is not None and not self._changed:
+            kept.keep(hits, stamp)
         return hits
 
     async def stamp(self) -> int:
@@ -314,6 +340,7 @@ class CatalogQueries:
 
     async def upsert(self, items: Sequence[CatalogUpsert]) -> None:
         """Create or update catalog items and replace their index keys."""
+        self._changed = True
         if not items:
             return
         await self._conn.execute(UPSERT_ITEMS, {"rows": json_text(map(_upsert_row, items))})
@@ -347,6 +374,7 @@ class CatalogQueries:
 
     async def replace_episodes(self, episodes: Mapping[int, Sequence[CatalogEpisode]]) -> None:
         """Set the episode lists of those items (an empty list clears one)."""
+        self._changed = True
         if not episodes:
             return
         await self._conn.execute(DELETE_EPISODES, {"item_ids": self._conn.array(episodes)})
@@ -356,6 +384,7 @@ class CatalogQueries:
 
     async def add_episodes(self, keys: Collection[tuple[int, int, int]]) -> None:
         """Add bare episodes at these (item id, season, number) places; known ones stay."""
+        self._changed = True
         if keys:
             await self._conn.execute(ADD_EPISODES, {"rows": json_text(sorted(keys))})
 
@@ -394,6 +423,7 @@ class CatalogQueries:
     async def insert_new(self, items: Sequence[CatalogUpsert]) -> None:
         """Create catalog items with their index keys; an id or key already taken fails the
         transaction (a unique violation) instead of overwriting anything."""
+        self._changed = True
         if not items:
             return
         await self._conn.execute(INSERT_ITEMS, {"rows": json_text(map(_upsert_row, items))})
@@ -405,6 +435,7 @@ class CatalogQueries:
     ) -> None:
         """Give known items more external ids: item id -> (ids by kind, their index keys).
         Ids an item already has keep their value."""
+        self._changed = True
         if not additions:
             return
         keys = json_text((key, item_id) for item_id, (_, ks) in additions.items() for key in ks)

@@ -1,8 +1,9 @@
-"""The catalog lookups a process keeps (PostgreSQL, where a ratings remove is then one call):
-a repeated remove sends nothing but that call, and a catalog changed by another process (here
-a second store on the same database) is followed at once: an item that changed type, an id
-that moved to another item, an item the catalog gained. Both databases give the same
-answers; SQLite keeps no lookups."""
+"""The catalog lookups a process keeps. On PostgreSQL a ratings remove is then one call: a
+repeated remove sends nothing but that call. A user write's lookup inside its transaction, on
+both databases, reads the catalog stamp alone when every key of it is kept. A catalog changed
+by another process (here a second store on the same database) is followed at once: an item
+that changed type, an id that moved to another item, an item the catalog gained. Both
+databases give the same answers."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import pytest
 from simkl_server.domain import auth
 from simkl_server.domain.ids import item_lookup_keys, title_key
 from simkl_server.domain.kinds import MediaType
-from simkl_server.domain.models import CatalogItem, CatalogUpsert
+from simkl_server.domain.models import CatalogItem, CatalogQuery, CatalogUpsert
 from simkl_server.storage.activities import LOCK_USER
 from simkl_server.storage.base import Store, WriteTx
-from simkl_server.storage.catalog import FIND
+from simkl_server.storage.catalog import FIND, STAMP, CatalogCache, CatalogQueries
 from simkl_server.storage.ratings import CLEAR_AT_ONCE
 from tests.api.support import ALL_RATINGS, elsewhere, rate, read, unrate
 from tests.catalog.support import import_documents
@@ -150,3 +151,65 @@ def test_an_item_the_catalog_gains_elsewhere_is_found_at_once(
 
     assert removed["deleted"]["movies"] == 2
     assert removed["not_found"]["movies"] == []
+
+
+def test_a_repeated_add_reads_the_catalog_stamp_instead_of_its_lookup(
+    own_catalog: Api, statements: StatementLog
+) -> None:
+    api = own_catalog
+    api.call(import_documents, api.store, _with_imdb(MOVIE))
+    rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 7}]})
+
+    start = len(statements.sent)
+    rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 8}]})
+    sent = [statement for statement, _ in statements.sent[start:]]
+
+    assert STAMP in sent
+    assert not set(sent) & set(FIND.values())
+    assert _rated(api) == {101: 8}
+
+
+def test_an_add_follows_an_id_moved_to_another_item_elsewhere(
+    own_catalog: Api, empty_database: str, statements: StatementLog
+) -> None:
+    api = own_catalog
+    api.call(import_documents, api.store, _with_imdb(MOVIE), OTHER)
+    by_imdb = {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 7}]}
+    rate(api, by_imdb)
+    rate(api, by_imdb)  # answered from the kept lookup
+
+    elsewhere(api, empty_database, _move_imdb_to_other)
+    start = len(statements.sent)
+    rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 5}]})
+
+    assert FIND[(False, True, False)] in [statement for statement, _ in statements.sent[start:]]
+    assert _rated(api) == {101: 7, 102: 5}
+
+
+class _RolledBack(Exception):
+    """Ends a transaction in a test, undoing it."""
+
+
+@pytest.mark.parametrize("changes_first", [False, True], ids=["lookup-only", "after-a-change"])
+def test_a_lookup_after_the_write_changed_the_catalog_is_never_kept(
+    own_catalog: Api, changes_first: bool
+) -> None:
+    """A lookup that may see the transaction's own catalog rows is not kept: a rollback would
+    hand its stamp to the next change, under which those rows would seem to stand."""
+    api = own_catalog
+    api.call(import_documents, api.store, MOVIE)
+    learned = CatalogItem(id=103, type=MediaType.MOVIE, title="New", year=2003, ids={})
+    query = CatalogQuery(frozenset({101}), frozenset(), frozenset())
+    kept = CatalogCache()
+
+    async def work(tx: WriteTx) -> None:
+        catalog = CatalogQueries(tx.conn, kept)
+        if changes_first:
+            await catalog.insert_new([CatalogUpsert(learned, title_key("New"), ())])
+        assert 101 in (await catalog.find(query)).by_simkl
+        raise _RolledBack
+
+    with pytest.raises(_RolledBack):
+        api.call(api.store.transaction, work)
+
+    assert (kept.answer(query) is None) is changes_first
