@@ -21,6 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from simkl_server.api.access import decode_query_part
 from simkl_server.api.cors import SimklCors
 from simkl_server.config import Settings
 from simkl_server.domain.library import LibraryRead
@@ -297,20 +298,16 @@ def _check_containers(body: bytes, limit: int) -> None:
 def query_params(request: Request) -> dict[str, str]:
     """The query's parameters by name, the last value of a repeated name winning (as with
     Starlette's `request.query_params.get`), split here: urllib's general parser, and a
-    KeyError raised inside `Mapping.get` for every absent name, took a tenth of a small
+    KeyError raised inside `Mapping.get` for every absent name, took a sixth of a small
     library read."""
     query: bytes = request.scope.get("query_string", b"")
     params: dict[str, str] = {}
     if query:
-        for part in query.decode("latin-1").split("&"):
+        for part in query.split(b"&"):
             if part:
-                name, _, value = part.partition("=")
-                params[_unquoted(name)] = _unquoted(value)
+                name, _, value = part.partition(b"=")
+                params[decode_query_part(name)] = decode_query_part(value)
     return params
-
-
-def _unquoted(text: str) -> str:
-    return unquote_plus(text, errors="replace") if "%" in text or "+" in text else text
 
 
 def query_value(query_string: bytes, name: str) -> str | None:

@@ -80,7 +80,7 @@ def _read(scope: Scope, *, with_target: bool) -> Seen:
                 if slots[slot] is None:
                     slots[slot] = value
             elif name not in _PLAIN_NAMES and not secret:
-                secret = is_secret_name(_decode(name))
+                secret = is_secret_name(decode_query_part(name))
     has_agent = False
     for name, value in scope["headers"]:
         if name == b"user-agent":
@@ -89,9 +89,9 @@ def _read(scope: Scope, *, with_target: bool) -> Seen:
             slots[2] = value
     app_name, app_version, client_id = slots
     who = Identity(
-        None if app_name is None else _decode(app_name),
-        None if app_version is None else _decode(app_version),
-        None if client_id is None else _decode(client_id),
+        None if app_name is None else decode_query_part(app_name),
+        None if app_version is None else decode_query_part(app_version),
+        None if client_id is None else decode_query_part(client_id),
         has_agent,
     )
     return Seen(who, _target(scope, query, secret) if with_target else "")
@@ -112,7 +112,7 @@ def redact_query(query: bytes) -> str:
     parts = []
     for part in query.split(b"&"):
         name, equals, _ = part.partition(b"=")
-        secret = bool(equals) and is_secret_name(_decode(name))
+        secret = bool(equals) and is_secret_name(decode_query_part(name))
         parts.append(name.decode("latin-1") + "=" + MASK if secret else part.decode("latin-1"))
     return "&".join(parts)
 
@@ -123,7 +123,9 @@ def is_secret_name(name: str) -> bool:
     return lowered in SECRET_NAMES or any(fragment in lowered for fragment in SECRET_FRAGMENTS)
 
 
-def _decode(value: bytes) -> str:
+def decode_query_part(value: bytes) -> str:
+    """A name or value of a raw query string, decoded as Starlette decodes it (latin-1, then
+    `+` and percent escapes as UTF-8); unquoting is skipped when there is nothing to undo."""
     text = value.decode("latin-1")
     return unquote_plus(text, errors="replace") if "%" in text or "+" in text else text
 
