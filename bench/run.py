@@ -16,8 +16,9 @@ Settings (environment):
                    what is being compared)
   BENCH_SCENARIOS  comma-separated names of the main table's scenarios (bench/scenarios.py,
                    e.g. movie,redirect) to run alone: on each backend, two workers, the bare
-                   ASGI app and Prism; the storage ceiling, curve, library, scrobble, learn
-                   and catalog scale steps are left out, and results stay in bench/work
+                   ASGI app and Prism, and the storage ceiling of the batch scenarios named;
+                   the curve, library, scrobble, learn and catalog scale steps are left
+                   out, and results stay in bench/work
 """
 
 from __future__ import annotations
@@ -373,8 +374,9 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
                 "items_per_request": _items_per_request(scenario, captured),
                 "runs": bench.scenario_runs(server, scenario, after_run=restore),
             }
-        if config.everything:
+        if config.everything or set(config.only) & set(report.BATCH_SCENARIOS):
             out["ceiling"] = storage_ceiling(bench, database_url, restore)
+        if config.everything:
             out["curve"], out["batch_1000"] = curve(bench, server, restore)
             say(f"[{backend}] library scenarios")
             out["library"] = library.run(bench, server, database_url, bench.library_pools, restore)
@@ -435,6 +437,8 @@ def storage_ceiling(bench: Bench, database_url: str, restore: Callable[[], None]
     out: Result = {}
     levels = [c for c in (1, 16) if c in bench.config.concurrency] or [1]
     for name in report.BATCH_SCENARIOS:
+        if bench.config.only and name not in bench.config.only:
+            continue
         adding = name.startswith("add")
         key = (database_url.split(":", 1)[0], name)
         if key not in bench.planned:
