@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 
 from simkl_server.domain.ids import item_lookup_keys, lookup_key, normalize_id, title_key
 from simkl_server.domain.kinds import MediaType, tmdb_scope_of
-from simkl_server.domain.models import CatalogEpisode, CatalogItem, CatalogUpsert
+from simkl_server.domain.models import CatalogEpisode, CatalogItem, CatalogUpsert, frozen
 from simkl_server.storage.base import Store, WriteTx
 
 LOCAL_ID_BASE = 1_000_000_000
@@ -42,7 +42,7 @@ _NOT_MINTED_YET = -1
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CatalogRecord:
     """One item read from a catalog file; `where` names its place for reports."""
 
@@ -65,7 +65,7 @@ class CatalogRecord:
     tmdb_by_scope: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Problem:
     """A line or record that was skipped, and why."""
 
@@ -122,7 +122,7 @@ class ImportReport:
         return text
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EpisodeRecord:
     """One episode of a series named by an index key (`imdb:tt...`), from an episode list."""
 
@@ -132,7 +132,7 @@ class EpisodeRecord:
     number: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Ignored:
     """A record of a kind the catalog does not hold (an IMDb short, a video game, ...)."""
 

@@ -16,7 +16,7 @@ from simkl_server.clock import ControlledClock, new_secret
 from simkl_server.domain import grants, pin, redirects
 from simkl_server.domain.auth import AccountError, create_user_in
 from simkl_server.domain.catalog import CatalogRecord, ImportReport, import_records
-from simkl_server.domain.models import AppKind, Fault, JournalEntry
+from simkl_server.domain.models import AppKind, Fault, JournalEntry, frozen
 from simkl_server.domain.tokens import V1_SCOPE, WRITE_SCOPE, Keys, token_hash
 from simkl_server.storage.base import StateRefused, Store, WriteTx
 
@@ -35,7 +35,7 @@ class ControlError(ValueError):
     """A control request the rules refuse; the message says why (answered 400)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ClockSetting:
     """The clock as the database holds it: a fixed instant or none, plus an offset."""
 
@@ -55,7 +55,7 @@ class ClockSetting:
         return cls(stored.get("fixed_ms"), int(stored.get("offset_ms", 0)))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ClockChange:
     """What a PUT of the clock asks: fix it, set its offset, move it on, or restore it."""
 
@@ -214,7 +214,7 @@ async def reset(store: Store, *, catalog: bool, accounts: bool) -> None:
     await store.reset(keep_catalog=not catalog, keep_accounts=not accounts)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SeedApp:
     """An app to create; what is not given is generated."""
 
@@ -225,7 +225,7 @@ class SeedApp:
     auth_version: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SeedToken:
     """A token to issue; AUTH V1 apps may be given its value."""
 
@@ -234,7 +234,7 @@ class SeedToken:
     access_token: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Seed:
     """What a test needs created in one call."""
 

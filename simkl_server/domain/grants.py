@@ -7,9 +7,7 @@ grant per authorization, with a 7-day access token and a sliding 180-day refresh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from simkl_server.domain.models import Grant
+from simkl_server.domain.models import Grant, frozen
 from simkl_server.domain.tokens import (
     ACCESS_PREFIX,
     REFRESH_PREFIX,
@@ -30,7 +28,7 @@ class GrantNotFound(LookupError):
     """No live grant of that user with that id."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TokenSet:
     """An AUTH V2 token response's credentials."""
 

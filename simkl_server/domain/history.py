@@ -34,6 +34,7 @@ from simkl_server.domain.models import (
     RewatchSession,
     SeasonTarget,
     SyncItem,
+    frozen,
 )
 from simkl_server.domain.rewatches import PAID_PLANS, Rewatches, RewatchRequest
 from simkl_server.storage.base import Store, WriteTx
@@ -43,7 +44,7 @@ _LIST_ONLY = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HistoryInput:
     """One item of a history write: when it was watched, the status, rating and memo that
     ride along (`memo` None clears it; `memo_given` False leaves it alone)."""
@@ -71,7 +72,7 @@ class HistoryOutcome:
     not_found: list[HistoryInput] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Applied:
     """An applied item: the status it ended in, and the rewatch session it landed in."""
 

@@ -42,6 +42,9 @@ NUMERIC_ID_KINDS = frozenset(
     }
 )
 _INDEXED_KINDS = frozenset(EXTERNAL_ID_PRIORITY)
+# Kinds whose ids are digits (tvdb: when given as digits), and the first number too long.
+_DIGIT_KINDS = NUMERIC_ID_KINDS | {"tvdb"}
+_DIGITS_LIMIT = 10**30
 _IMDB_ID = re.compile(r"tt[0-9]+", re.IGNORECASE)
 # No id has more than 30 digits; int() refuses strings past 4,300 digits (a ValueError).
 _DIGITS = re.compile(r"\s*[+]?[0-9]{1,30}\s*")
@@ -67,14 +70,20 @@ def external_ids(values: Mapping[str, str | int | None]) -> tuple[tuple[str, str
 
 def normalize_id(kind: str, value: str | int) -> str | None:
     """Return the canonical string form of an external id, or None when it cannot be one."""
+    if type(value) is int and 0 <= value < _DIGITS_LIMIT and kind in _DIGIT_KINDS:
+        return str(value)  # what the digit-string path gives, without its two passes
     text = str(value).strip()
     if not text or "\x00" in text:  # no id holds NUL, and PostgreSQL text cannot hold one
         return None
     if kind == "imdb":
         found = _IMDB_ID.search(text)
         return found.group(0).lower() if found else None
-    if kind in NUMERIC_ID_KINDS or (kind == "tvdb" and _DIGITS.fullmatch(text)):
-        return str(int(text)) if _DIGITS.fullmatch(text) else None
+    numeric = kind in NUMERIC_ID_KINDS
+    if numeric or kind == "tvdb":
+        if _DIGITS.fullmatch(text):
+            return str(int(text))
+        if numeric:
+            return None
     return text.lower()
 
 

@@ -40,7 +40,14 @@ from simkl_server.domain.ids import (
 )
 from simkl_server.domain.kinds import MediaType, Wrapper, tmdb_scope_of
 from simkl_server.domain.matching import catalog_query, ref_id_keys, resolve
-from simkl_server.domain.models import CatalogHits, CatalogItem, CatalogUpsert, ItemRef, SyncItem
+from simkl_server.domain.models import (
+    CatalogHits,
+    CatalogItem,
+    CatalogUpsert,
+    ItemRef,
+    SyncItem,
+    frozen,
+)
 from simkl_server.storage.base import WriteTx
 
 log = logging.getLogger("simkl_server.learn")
@@ -66,7 +73,7 @@ MAX_LEARNED_TITLE_CHARS = 250
 _EXAMPLES_LOGGED = 5
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LearnPolicy:
     """Whether writes learn, and how many new items a request and a user per day may add."""
 

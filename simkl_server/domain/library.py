@@ -24,6 +24,7 @@ from simkl_server.domain.models import (
     LibraryView,
     RewatchSession,
     WatchedEpisode,
+    frozen,
 )
 from simkl_server.errors import MaxItems
 from simkl_server.storage.base import Session, Store
@@ -33,7 +34,7 @@ _UNFINISHED = frozenset({"airing", "tba", "upcoming"})
 _FIRST_EPISODE = "S01E01"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EpisodeList:
     """An item's regular episodes in watch order, and which of them have aired."""
 
@@ -47,7 +48,7 @@ class EpisodeList:
         return [key for key in self.keys if key in self.aired]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Progress:
     """What an entry's watched episodes add up to."""
 

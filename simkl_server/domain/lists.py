@@ -17,13 +17,13 @@ from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType
 from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.library import completable_status, movie_status
-from simkl_server.domain.models import CatalogItem, SyncItem
+from simkl_server.domain.models import CatalogItem, SyncItem, frozen
 from simkl_server.storage.base import Store, WriteTx
 
 REMOVE = "remove"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ListInput:
     """One item of an add-to-list request: where it goes (a status, or `remove`), when it was
     watched (for `completed`) and when it was added."""

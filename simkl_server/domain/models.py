@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, dataclass_transform
 
 import orjson
 
@@ -15,6 +15,16 @@ from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, is_movie_l
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+_C = TypeVar("_C")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def frozen(cls: type[_C]) -> type[_C]:
+    """A frozen dataclass to the type checker (mypy refuses any assignment to a field), built
+    as a plain one with slots, equality and the same field hash. A frozen dataclass sets each
+    field through `object.__setattr__`: its constructor costs three times as much (0.7 µs
+    against 0.2 µs for five fields), and batches build several per item."""
+    return dataclass(slots=True, unsafe_hash=True)(cls)
 
 
 class StoredIds(Mapping[str, str]):
@@ -53,7 +63,7 @@ class StoredIds(Mapping[str, str]):
         return f"StoredIds({self.text})"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CatalogItem:
     """One canonical catalog record; `ids` holds the external ids (simkl is `id`)."""
 
@@ -80,7 +90,7 @@ EpisodeKey = tuple[int, int]
 WatchedEpisodes = dict[EpisodeKey, int | None]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CatalogEpisode:
     """One episode the catalog knows of a show or anime (season 0: specials)."""
 
@@ -95,7 +105,7 @@ class CatalogEpisode:
     anidb_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WatchedEpisode:
     """A watched episode as a library read renders it, with the catalog's facts about it."""
 
@@ -108,7 +118,7 @@ class WatchedEpisode:
     tvdb_number: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ItemRef:
     """How a request item identifies its media: ids in priority order, then title and year."""
 
@@ -119,7 +129,7 @@ class ItemRef:
     year: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EpisodeTarget:
     """An episode a write names: season and number, or an episode id resolved through the
     catalog (`tvdb`), and its own `watched_at` when given."""
@@ -130,7 +140,7 @@ class EpisodeTarget:
     tvdb: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SeasonTarget:
     """A season a write names: every episode of it (`episodes` None) or those listed."""
 
@@ -139,7 +149,7 @@ class SeasonTarget:
     watched_at: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SyncItem:
     """One item of a sync write: the object exactly as sent (what responses echo), how it
     identifies its media, and the seasons or episodes it narrows the write to (None: the whole
@@ -153,7 +163,7 @@ class SyncItem:
     bad_date: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Caller:
     """The authenticated app and user behind a request, and whether its token may write."""
 
@@ -175,7 +185,7 @@ class AppKind(StrEnum):
         return self is AppKind.SERVER
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class App:
     """A registered client application; its secret is known only by its hash."""
 
@@ -195,7 +205,7 @@ class App:
         return self.auth_version == 2
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NewApp:
     """An app just registered, with the one sight of its client_secret there will ever be."""
 
@@ -203,7 +213,7 @@ class NewApp:
     client_secret: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class User:
     """A user account as the admin commands list it."""
 
@@ -212,7 +222,7 @@ class User:
     created_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Account:
     """What signing in needs of a user: the id and the password hash (None: no password)."""
 
@@ -221,7 +231,7 @@ class Account:
     password_hash: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Grant:
     """A live grant of a user to an app, as Connected apps and the admin commands list it."""
 
@@ -234,7 +244,7 @@ class Grant:
     created_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class V1Grant:
     """The one AUTH V1 grant of an (app, user) pair: revoked grants keep their generation."""
 
@@ -243,7 +253,7 @@ class V1Grant:
     revoked_at: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class V2Grant:
     """An AUTH V2 grant found by its refresh token."""
 
@@ -254,7 +264,7 @@ class V2Grant:
     refresh_expires_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AuthCode:
     """An authorization code, as its exchange reads it."""
 
@@ -268,7 +278,7 @@ class AuthCode:
     expires_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UserCode:
     """A PIN (AUTH V1) or device code (AUTH V2) awaiting a user's decision."""
 
@@ -284,7 +294,7 @@ class UserCode:
     decision: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LibraryState:
     """The parts of a library entry that rating writes read before changing it."""
 
@@ -293,7 +303,7 @@ class LibraryState:
     user_rated_at: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Memo:
     """A user's note on a library entry."""
 
@@ -301,7 +311,7 @@ class Memo:
     is_private: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LibraryEntry:
     """Everything a library entry holds besides its episodes, as writes read and rewrite it."""
 
@@ -331,7 +341,7 @@ class RewatchSession:
     episodes: dict[EpisodeKey, int | None] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LibraryWrite:
     """An entry to store as given, and which delta stamps it moves."""
 
@@ -340,7 +350,7 @@ class LibraryWrite:
     rating_changed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LibraryQuery:
     """Which library rows a read returns: types, optionally statuses (None: every status),
     an optional delta start (rows whose list side changed after it), and whether anime are
@@ -352,7 +362,7 @@ class LibraryQuery:
     anime_movies: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LibraryView:
     """How a library read renders rows, as its query parameters ask: ids only (`ids_only`,
     `simkl_ids_only`), `full` (runtime and watched episodes), `anime_seasons` (TVDB mapping
@@ -419,7 +429,7 @@ class KeptReads(Generic[K, V]):
                 self._rows -= dropped
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LibraryRow:
     """A library entry joined with its catalog item, as read endpoints render it;
     `not_aired` counts the item's episodes that have not aired yet."""
@@ -437,7 +447,7 @@ class LibraryRow:
     memo: Memo | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UserProfile:
     """The account facts /users/settings reports."""
 
@@ -448,7 +458,7 @@ class UserProfile:
     account_type: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RatingWrite:
     """One library row a rating write leaves behind; `status` is used only for new rows."""
 
@@ -458,7 +468,7 @@ class RatingWrite:
     rated_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RatingsQuery:
     """Which library rows a ratings read returns: types, an optional set of rating values
     (None: no rating filter; empty: nothing can match), an optional delta start."""
@@ -468,7 +478,7 @@ class RatingsQuery:
     changed_after: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CatalogUpsert:
     """A catalog item to create or update, with the index keys of its external ids."""
 
@@ -477,7 +487,7 @@ class CatalogUpsert:
     keys: Sequence[str]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CatalogQuery:
     """Everything a batch needs from the catalog, gathered for a single lookup."""
 
@@ -519,7 +529,7 @@ class Playback:
     rewatch: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PausedQuery:
     """Which paused playbacks a list read wants (times in epoch milliseconds)."""
 
@@ -531,7 +541,7 @@ class PausedQuery:
     limit: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Fault:
     """A failure on demand: requests whose method and path match get `respond` instead of
     being applied, `times_left` more times (None: each with `probability`, drawn from
@@ -549,7 +559,7 @@ class Fault:
     hits: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class JournalEntry:
     """One request as the journal keeps it, secrets already masked."""
 

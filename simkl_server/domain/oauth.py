@@ -8,10 +8,8 @@ exchange attempt uses the code up, whatever its outcome.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from simkl_server.domain import grants
-from simkl_server.domain.models import App, AuthCode
+from simkl_server.domain.models import App, AuthCode, frozen
 from simkl_server.domain.tokens import V1_SCOPE, Keys, pkce_matches, random_code, secret_matches
 from simkl_server.domain.tokens import token_hash as hash_of
 from simkl_server.errors import (
@@ -40,7 +38,7 @@ class AuthorizeRefused(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Authorization:
     """A checked authorize request: the app, where to send the code, and PKCE's challenge."""
 
@@ -52,7 +50,7 @@ class Authorization:
     scope: str = V1_SCOPE
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TokenRequest:
     """The fields of `POST /oauth/token`, from the body or an HTTP Basic header."""
 

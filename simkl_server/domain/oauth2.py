@@ -8,12 +8,11 @@ other check: a failed exchange destroys it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 from simkl_server.domain import grants, limits, pin, redirects
 from simkl_server.domain.grants import TokenSet
-from simkl_server.domain.models import App, AppKind, AuthCode, UserCode
+from simkl_server.domain.models import App, AppKind, AuthCode, UserCode, frozen
 from simkl_server.domain.oauth import Authorization, AuthorizeRefused
 from simkl_server.domain.tokens import (
     WRITE_SCOPE,
@@ -43,7 +42,7 @@ class AuthorizeRedirect(Exception):
         self.description = description
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ClientCredentials:
     """Who the caller says it is: body fields, or HTTP Basic (`basic` True)."""
 
@@ -52,7 +51,7 @@ class ClientCredentials:
     basic: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TokenRequest:
     """`POST /oauth2/token`'s grant parameters."""
 
@@ -65,7 +64,7 @@ class TokenRequest:
     scope: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DeviceStart:
     """A new device authorization: the secret polling handle and the code the user types."""
 

@@ -8,10 +8,8 @@ expired or used code a fresh code, the shape `GET /oauth/pin` returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from simkl_server.domain import grants, limits
-from simkl_server.domain.models import App, UserCode
+from simkl_server.domain.models import App, UserCode, frozen
 from simkl_server.domain.tokens import V1_SCOPE, Keys, new_user_code, normalize_user_code
 from simkl_server.errors import ClientIdFailed, RedirectFailed, UnauthorizedClient
 from simkl_server.storage.base import Store, WriteTx
@@ -28,21 +26,21 @@ class UnknownCode(LookupError):
     """No live, undecided code matches what was typed."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PinPending:
     """Not approved yet; `slow_down` when this poll came too soon after the last."""
 
     slow_down: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PinApproved:
     """The user approved: the access token, handed out once."""
 
     access_token: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PinStarted:
     """A new code (a first request, or a poll of a code that is gone)."""
 
@@ -52,7 +50,7 @@ class PinStarted:
 PinPoll = PinPending | PinApproved | PinStarted
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Approval:
     """A code a user is about to approve, and the app asking."""
 

@@ -10,7 +10,6 @@ is listed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.models import (
@@ -19,6 +18,7 @@ from simkl_server.domain.models import (
     CatalogItem,
     PausedQuery,
     Playback,
+    frozen,
 )
 from simkl_server.domain.scrobble import mature_checkins, playback_bucket
 from simkl_server.errors import PlaybackNotFound
@@ -28,7 +28,7 @@ DAY_MS = 24 * 3600 * 1000
 FOREVER_MS = 2**62
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PlaybackFilter:
     """What a list read asks for."""
 
@@ -40,7 +40,7 @@ class PlaybackFilter:
     limit: int = 10_000
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PausedPlayback:
     """A listed playback with the catalog's record of its item and episode."""
 

@@ -17,6 +17,7 @@ from simkl_server.domain.models import (
     LibraryView,
     RatingsQuery,
     SyncItem,
+    frozen,
 )
 from simkl_server.storage.base import CatalogMoved, ClearRatings, Session, Store, WriteTx
 
@@ -24,7 +25,7 @@ MIN_RATING = 1
 MAX_RATING = 10
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RatingInput:
     """One item of an add-ratings request; `rating` is None when it is not a valid rating."""
 

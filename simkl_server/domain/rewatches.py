@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType
-from simkl_server.domain.models import CatalogItem, EpisodeKey, RewatchSession
+from simkl_server.domain.models import CatalogItem, EpisodeKey, RewatchSession, frozen
 from simkl_server.storage.base import WriteTx
 
 PAID_PLANS = frozenset({"pro", "vip"})
@@ -38,7 +38,7 @@ LIST_CODES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RewatchRequest:
     """What a history item says about rewatching: the flag, a session to resume, a state."""
 
@@ -47,7 +47,7 @@ class RewatchRequest:
     status: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RewatchResult:
     """The session a write landed in, whether it started it, and the episodes it added."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Any
 
@@ -36,6 +36,7 @@ from simkl_server.domain.models import (
     Playback,
     SeasonTarget,
     SyncItem,
+    frozen,
 )
 from simkl_server.domain.rewatches import PAID_PLANS
 from simkl_server.errors import EmptyField, IdNotFound, ScrobbleLocked
@@ -66,7 +67,7 @@ class Call(StrEnum):
     CHECKIN = "checkin"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EpisodeRef:
     """How a scrobble names its episode: season and number, or the episode's TVDB id."""
 
@@ -76,7 +77,7 @@ class EpisodeRef:
     anidb: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ScrobbleTarget:
     """The media a scrobble names (`sent_as`: `movie`, `show` or `anime`) and its episode."""
 
@@ -86,7 +87,7 @@ class ScrobbleTarget:
     sent: Mapping[str, Any] = field(default_factory=dict)  # the media object as sent
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RewatchReport:
     """What `allow_rewatch` did to a watch: the session it landed on and its status."""
 
@@ -94,7 +95,7 @@ class RewatchReport:
     status: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ScrobbleOutcome:
     """The answer of a scrobble call."""
 
@@ -241,7 +242,7 @@ def playback_bucket(item: CatalogItem) -> str:
     return f"{item.type.activity_block}.playback"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Step:
     """One scrobble call's movie or episode, as it stands, inside its transaction."""
 

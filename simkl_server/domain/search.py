@@ -9,13 +9,12 @@ import random
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from simkl_server.domain.ids import EXTERNAL_ID_PRIORITY, lookup_key, title_key
 from simkl_server.domain.kinds import MediaType, is_movie_like
-from simkl_server.domain.models import CatalogEpisode, CatalogItem, CatalogQuery
+from simkl_server.domain.models import CatalogEpisode, CatalogItem, CatalogQuery, frozen
 from simkl_server.errors import ClientIdFailed
 from simkl_server.storage.base import Store
 
@@ -56,7 +55,7 @@ def page_url(item: CatalogItem) -> str:
 # ---- by id ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IdLookup:
     """What `/search/id` and `/redirect` were asked: a simkl id, external ids (normal forms,
     in priority order), a title and year; `kinds` narrows the item's type (None: any)."""
@@ -107,7 +106,7 @@ def _wanted(item: CatalogItem, kinds: frozenset[MediaType] | None) -> bool:
 # ---- text search ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SearchPage:
     """One page of a title search, with the numbers the pagination headers carry."""
 
@@ -175,7 +174,7 @@ async def episodes_of(
 # ---- file names ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FileGuess:
     """What a file name says: a title, maybe a year, and an episode (season 1 when none)."""
 
@@ -186,7 +185,7 @@ class FileGuess:
     movie: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FileMatch:
     """The item a file name names, and its episode when the catalog knows it."""
 
@@ -302,7 +301,7 @@ def _fits(item: CatalogItem, guess: FileGuess, kinds: tuple[MediaType, ...]) -> 
 # ---- random --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RandomFilter:
     """What a random pick may return."""
 

@@ -27,13 +27,14 @@ from simkl_server.domain.models import (
     LibraryRow,
     Memo,
     RewatchSession,
+    frozen,
 )
 from simkl_server.storage.base import Session, Store, WriteTx
 
 CHUNK = 500
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SessionRecord:
     """A rewatch session: its state, when it started and last moved, its episodes."""
 
@@ -43,7 +44,7 @@ class SessionRecord:
     episodes: dict[EpisodeKey, int | None] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LibraryRecord:
     """One library item, named by what identifies it anywhere (ids, title, year)."""
 

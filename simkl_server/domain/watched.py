@@ -5,7 +5,6 @@ naming a season and episode asks about that episode. A read: no lock, no write."
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.library import EpisodeList, episode_list
@@ -17,11 +16,12 @@ from simkl_server.domain.models import (
     EpisodeKey,
     ItemRef,
     LibraryEntry,
+    frozen,
 )
 from simkl_server.storage.base import Store
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WatchedQuestion:
     """One item asked about: the ways it may be found (a movie reference first when the type
     is not said), and the episode it narrows the question to."""
@@ -31,7 +31,7 @@ class WatchedQuestion:
     episode: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WatchedAnswer:
     """What the library says of one asked item (`item` None: it matched nothing)."""
 

@@ -301,26 +301,32 @@ def parse_ref(
 ) -> ItemRef:
     """How one item identifies its media: ids, then title and year."""
     ids = raw.get("ids")
-    if ids is None:
-        ids = {}
-    if not isinstance(ids, dict):
+    simkl: str | int | None = None
+    external: tuple[tuple[str, str], ...] = ()
+    if ids:
+        if not isinstance(ids, dict):
+            raise WrongParameter(f'"{where}.ids" must be an object')
+        scalars = {kind: _id_scalar(value, where, kind) for kind, value in ids.items()}
+        simkl = scalars.get("simkl")
+        external = external_ids(scalars)
+    elif ids is not None and not isinstance(ids, dict):
         raise WrongParameter(f'"{where}.ids" must be an object')
-    scalars = {kind: _id_scalar(value, where, kind) for kind, value in ids.items()}
-    simkl = scalars.get("simkl")
-    external = external_ids(scalars)
-    title, year, year_usable = _title_and_year(raw, where, max_title_chars)
+    if "title" in raw or "year" in raw:
+        title, year, year_usable = _title_and_year(raw, where, max_title_chars)
+        folded = title_key(title) if title and year_usable else None
+    else:  # the usual item: ids alone
+        year = folded = None
+    # Positional: a batch builds thousands of these, and keywords cost a third more.
     return ItemRef(
-        wrapper=wrapper,
-        simkl=None if simkl is None else parse_simkl_id(simkl),
-        external=external,
-        title_key=title_key(title) if title and year_usable else None,
-        year=year,
+        wrapper, None if simkl is None else parse_simkl_id(simkl), external, folded, year
     )
 
 
 def _id_scalar(value: Any, where: str, kind: str) -> str | int | None:
     """An id's value as given (a whole float as an integer); the error names `where`.ids.`kind`
     (built only then: a batch has thousands of ids)."""
+    if type(value) is int:  # the usual id, a JSON integer (not a bool, whose type is bool)
+        return value
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
