@@ -80,6 +80,21 @@ def ceiling_ratios(backend: Result, levels: list[int]) -> Result:
     return out
 
 
+def floor_ratios(backend: Result, bare: Result | None, levels: list[int]) -> Result:
+    """Per level, the statement floor's share of the HTTP ceiling and the server's share of
+    the floor (the scenarios the floor answers: bench/floor.py)."""
+    out: Result = {}
+    for scenario in backend.get("floor", {}):
+        for c in levels:
+            floor = _rps(backend["floor"], scenario, c)
+            out[f"{scenario}@{c}"] = {
+                "floor_rps": floor,
+                "floor_vs_bare": _ratio(floor, _rps(bare, scenario, c)),
+                "server_vs_floor": _ratio(_rps(backend["scenarios"], scenario, c), floor),
+            }
+    return out
+
+
 def analyse(results: Result) -> None:
     """Add `ratios` and `targets` to every backend of `results`."""
     levels: list[int] = results["config"]["concurrency"]
@@ -93,6 +108,7 @@ def analyse(results: Result) -> None:
                 ratios["vs_bare"][key] = _ratio(mine, _rps(bare, scenario.name, c))
                 ratios["vs_prism"][key] = _ratio(mine, _rps(prism, scenario.name, c))
         ratios["vs_storage"] = ceiling_ratios(backend, levels)
+        ratios["floor"] = floor_ratios(backend, bare, levels)
         backend["ratios"] = ratios
         backend["targets"] = _targets(name, backend, reference_concurrency(results))
         if "library" in backend:
@@ -205,6 +221,9 @@ def _single_target(
     prism = backend["ratios"]["vs_prism"].get(f"{scenario}@{c}")
     holds = None if bare is None else bare >= share and (prism is None or prism >= times)
     shown = f"{_percent(bare)} / {_times(prism)} (needs {share * 100:g} % / {times:g}x)"
+    floor = backend["ratios"].get("floor", {}).get(f"{scenario}@{c}")
+    if floor is not None:
+        shown += f"; the statement floor {_percent(floor['floor_vs_bare'])} of the ceiling"
     return _target(f"{label}: share of the HTTP ceiling / x Prism ({c} conn.)", bare, holds, shown)
 
 
@@ -307,6 +326,7 @@ def markdown(results: Result, *, chart: str, data: str) -> str:
         _main_table(results, backends),
         _ratio_table(results, backends),
         _ceiling_table(results, backends),
+        _floor_table(results, backends),
         _curve_table(results, backends),
         _targets_table(results, backends),
         _workers_table(results, backends),
@@ -507,6 +527,40 @@ def _ceiling_table(results: Result, backends: list[str]) -> str:
                     ]
                 )
             )
+    return "\n".join(rows)
+
+
+def _floor_table(results: Result, backends: list[str]) -> str:
+    found = [
+        (n, key, v)
+        for n in backends
+        for key, v in results["backends"][n]["ratios"].get("floor", {}).items()
+    ]
+    if not found:
+        return ""
+    rows = [
+        "Statement floor (`bench/floor.py`): the store's own statements for the same requests, "
+        "with the least Python around them, on the same HTTP stack and database.",
+        "",
+        _row(
+            ["scenario", "backend", "conn.", "floor req/s", "floor ÷ bare ASGI", "server ÷ floor"]
+        ),
+        _row(["---", "---", "--:", "--:", "--:", "--:"]),
+    ]
+    for name, key, entry in found:
+        scenario, c = key.split("@")
+        rows.append(
+            _row(
+                [
+                    scenario.replace("_", " "),
+                    BACKEND_LABELS.get(name, name),
+                    c,
+                    _n(entry["floor_rps"]),
+                    _percent(entry["floor_vs_bare"]),
+                    _percent(entry["server_vs_floor"]),
+                ]
+            )
+        )
     return "\n".join(rows)
 
 

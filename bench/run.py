@@ -382,6 +382,8 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
             out["library"] = library.run(bench, server, database_url, bench.library_pools, restore)
             say(f"[{backend}] scrobble scenarios")
             out["scrobble"] = scrobble.run(bench, server, bench.scrobble_pools, restore)
+    if any(scenario.name == FLOOR_SCENARIO for scenario in config.scenarios):
+        out["floor"] = statement_floor(bench, backend, database_url, restore)
     if config.everything:
         out["learn"] = learn_mode(bench, backend, database_url, restore)
     out["workers"] = {str(WORKERS): more_workers(bench, backend, database_url, restore)}
@@ -405,6 +407,26 @@ def more_workers(
                 restore()
             out[scenario.name] = {"runs": bench.scenario_runs(server, scenario, after_run=restore)}
     return out
+
+
+# The scenario the statement floor (bench/floor.py) answers.
+FLOOR_SCENARIO = "remove_1"
+
+
+def statement_floor(
+    bench: Bench, backend: str, database_url: str, restore: Callable[[], None]
+) -> Result:
+    """The single remove on the statement floor: the same requests, database and statements,
+    with the least Python around them."""
+    say(f"[{backend}] statement floor")
+    scenario = next(s for s in bench.config.scenarios if s.name == FLOOR_SCENARIO)
+    log = bench.config.work_dir / f"floor-{backend}.log"
+    with servers.floor(database_url, log=log) as server:
+        captured = bench.capture(server, scenario, bench.pools.scenarios[scenario.name].lines - 1)
+        if not scenario.succeeded(captured.status):
+            raise RuntimeError(f"floor: {captured.status} {captured.body[:300]!r}")
+        restore()
+        return {scenario.name: {"runs": bench.scenario_runs(server, scenario, after_run=restore)}}
 
 
 def learn_mode(

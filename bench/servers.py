@@ -1,4 +1,5 @@
-"""The processes under test (simkl-server, the bare ASGI app, Prism) and the databases.
+"""The processes under test (simkl-server, the bare ASGI app, the statement floor, Prism)
+and the databases.
 
 Each server is a child process on a free loopback port, logging to a file in the work
 directory, stopped with SIGTERM (then SIGKILL) by its own pid.
@@ -189,6 +190,17 @@ def bare_asgi(captured: Captured, *, body_file: Path, log: Path) -> Server:
             str(body_file),
             *headers,
         ],
+        log=log,
+        env={"PYTHONPATH": str(BENCH_DIR.parent)},
+    )
+
+
+def floor(database_url: str, *, log: Path) -> Server:
+    """The statement floor (bench/floor.py): the store's statements for a single remove, with
+    the least Python around them, on the same database."""
+    return Server(
+        "statement floor",
+        [sys.executable, "-m", "bench.floor", "--port", "{port}", "--database-url", database_url],
         log=log,
         env={"PYTHONPATH": str(BENCH_DIR.parent)},
     )
