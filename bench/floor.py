@@ -6,7 +6,8 @@ its tokens in a cache too), the body parsed with orjson, each id made its lookup
 domain's own functions; then the statements the server runs, compiled from the same storage
 modules. On SQLite, on one connection: the catalog lookup (`FIND`), then BEGIN IMMEDIATE, the
 user's lock (`LOCK_USER`), the clear (`CLEAR`), the activity touch (`TOUCH`), COMMIT. On
-PostgreSQL: the lookup, then the one call that locks, clears and touches (`CLEAR_AT_ONCE`).
+PostgreSQL: the lookup, then the one call that locks, clears and touches (`CLEAR_AT_ONCE`), on
+connections with the same session settings.
 
 Everything else the server does is left out: validation and its errors, the matching rules,
 the auth stamp's check, the process's memories of lookups and answers, the middleware (CORS,
@@ -41,6 +42,7 @@ from simkl_server.domain.kinds import MEDIA_TYPE_OF_WORD, Wrapper, rated_bucket
 from simkl_server.storage import activities, catalog
 from simkl_server.storage import ratings as ratings_sql
 from simkl_server.storage.dialect import Statement
+from simkl_server.storage.drivers import PG_SESSION
 
 TOKENS = "SELECT token_hash, user_id FROM tokens"
 _UNKNOWN_TOKEN = Response(b'{"error":"user_token_failed"}', 401, media_type="application/json")
@@ -150,7 +152,9 @@ def sqlite_remove(path: str) -> tuple[Remove, dict[str, int], Close]:
 
 async def postgres_remove(url: str, pool_size: int) -> tuple[Remove, dict[str, int], Close]:
     """The remove as the PostgreSQL store runs it: the lookup, then the one call."""
-    pool = await asyncpg.create_pool(url.replace("+asyncpg", ""), max_size=pool_size)
+    pool = await asyncpg.create_pool(
+        url.replace("+asyncpg", ""), max_size=pool_size, server_settings=PG_SESSION
+    )
     tokens = {row[0]: row[1] for row in await pool.fetch(TOKENS)}
     find = {key: statement.postgres for key, statement in catalog.FIND.items()}
     call = ratings_sql.CLEAR_AT_ONCE.postgres
