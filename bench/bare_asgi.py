@@ -83,12 +83,16 @@ def main() -> None:
     parser.add_argument("--header", action="append", default=[], help="NAME:VALUE, repeatable")
     args = parser.parse_args()
     extra = [(name, value) for name, value in (h.split(":", 1) for h in args.header)]
-    app = FixedResponse(args.status, args.body.read_bytes(), args.content_type, extra)
-    # The same server, loop, parser and logging flags as `simkl-server serve`.
+    serve(FixedResponse(args.status, args.body.read_bytes(), args.content_type, extra), args.port)
+
+
+def serve(app: Any, port: int) -> None:
+    """Serve an app on 127.0.0.1 with the server, loop, parser and logging flags
+    `simkl-server serve` uses."""
     uvicorn.run(
         app,
         host="127.0.0.1",
-        port=args.port,
+        port=port,
         loop="uvloop",
         http=_PROTOCOL,
         log_level="info",

@@ -109,6 +109,20 @@ class Spec:
     small_library: int = 100
 
     @classmethod
+    def tiny(cls) -> Spec:
+        """A data set for tests: a few users, a small catalog, no curve."""
+        return cls(
+            catalog_size=900,
+            users=3,
+            library_size=200,
+            curve_sizes=(),
+            library_users=0,
+            episode_shows=5,
+            small_users=1,
+            small_library=10,
+        )
+
+    @classmethod
     def quick(cls) -> Spec:
         """A small data set for smoke runs."""
         return cls(

@@ -29,13 +29,12 @@ from typing import Any
 
 import asyncpg
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench.bare_asgi import _PROTOCOL
+from bench.bare_asgi import serve
 from simkl_server.config import Settings
 from simkl_server.domain.ids import lookup_key, normalize_id, title_key
 from simkl_server.domain.kinds import MEDIA_TYPE_OF_WORD, Wrapper, rated_bucket
@@ -212,15 +211,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database-url", required=True)
     args = parser.parse_args()
-    uvicorn.run(
-        app(args.database_url),
-        host="127.0.0.1",
-        port=args.port,
-        loop="uvloop",
-        http=_PROTOCOL,
-        log_level="info",
-        access_log=False,
-    )
+    serve(app(args.database_url), args.port)
 
 
 if __name__ == "__main__":

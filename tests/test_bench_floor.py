@@ -20,16 +20,7 @@ from simkl_server.app import create_app
 from simkl_server.config import Settings
 from tests.conftest import fresh_database
 
-SPEC = datagen.Spec(
-    catalog_size=900,
-    users=3,
-    library_size=200,
-    curve_sizes=(),
-    library_users=0,
-    episode_shows=5,
-    small_users=1,
-    small_library=10,
-)
+SPEC = datagen.Spec.tiny()
 LINES = 60
 UNKNOWN = [  # items the catalog lacks: echoed in not_found
     parse_line(b'0\t{"movies":[{"ids":{"imdb":"tt999999999"}}]}'),

@@ -26,16 +26,7 @@ from simkl_server.openapi import document, operation_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openapi"
 LUA = Path(__file__).parents[1] / "bench" / "lua"
-SPEC = datagen.Spec(
-    catalog_size=900,
-    users=3,
-    library_size=200,
-    curve_sizes=(),
-    library_users=0,
-    episode_shows=5,
-    small_users=1,
-    small_library=10,
-)
+SPEC = datagen.Spec.tiny()
 OPERATIONS = {
     "movie": "get-movies-id",
     "show": "get-tv-id",
