@@ -271,6 +271,17 @@ class Bench:
             body=parsed.body or None,
         )
 
+    def capture_last(self, server: servers.Server, scenario: Scenario) -> servers.Captured:
+        """Send the pool's last request (the warm-up and runs start from the first) and keep
+        the response; a status the scenario does not expect stops the run."""
+        line = self.pools.scenarios[scenario.name].lines - 1
+        captured = self.capture(server, scenario, line)
+        if not scenario.succeeded(captured.status):
+            raise RuntimeError(
+                f"{server.name}, {scenario.name}: {captured.status} {captured.body[:300]!r}"
+            )
+        return captured
+
     def wrk(
         self,
         server: servers.Server,
@@ -360,10 +371,7 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
     with servers.simkl_server(database_url, log=log) as server:
         out["scenarios"] = {}
         for scenario in config.scenarios:
-            pool = bench.pools.scenarios[scenario.name]
-            captured = bench.capture(server, scenario, pool.lines - 1)
-            if not scenario.succeeded(captured.status):
-                raise RuntimeError(f"{scenario.name}: {captured.status} {captured.body[:300]!r}")
+            captured = bench.capture_last(server, scenario)
             bench.captured.setdefault(scenario.name, captured)
             if scenario.writes:
                 restore()
@@ -399,10 +407,7 @@ def more_workers(
     out: Result = {}
     with servers.simkl_server(database_url, log=log, workers=WORKERS) as server:
         for scenario in bench.config.scenarios:
-            pool = bench.pools.scenarios[scenario.name]
-            captured = bench.capture(server, scenario, pool.lines - 1)
-            if not scenario.succeeded(captured.status):
-                raise RuntimeError(f"{scenario.name}: {captured.status} {captured.body[:300]!r}")
+            bench.capture_last(server, scenario)
             if scenario.writes:
                 restore()
             out[scenario.name] = {"runs": bench.scenario_runs(server, scenario, after_run=restore)}
@@ -422,9 +427,7 @@ def statement_floor(
     scenario = next(s for s in bench.config.scenarios if s.name == FLOOR_SCENARIO)
     log = bench.config.work_dir / f"floor-{backend}.log"
     with servers.floor(database_url, log=log) as server:
-        captured = bench.capture(server, scenario, bench.pools.scenarios[scenario.name].lines - 1)
-        if not scenario.succeeded(captured.status):
-            raise RuntimeError(f"floor: {captured.status} {captured.body[:300]!r}")
+        bench.capture_last(server, scenario)
         restore()
         return {scenario.name: {"runs": bench.scenario_runs(server, scenario, after_run=restore)}}
 
