@@ -4,10 +4,10 @@
 Per request: the caller's user from a dict of token hashes read at start (the server keeps
 its tokens in a cache too), the body parsed with orjson, each id made its lookup key with the
 domain's own functions; then the statements the server runs, compiled from the same storage
-modules. On SQLite, on one connection: the catalog lookup (`FIND`), then BEGIN IMMEDIATE, the
-user's lock (`LOCK_USER`), the clear (`CLEAR`), the activity touch (`TOUCH`), COMMIT. On
-PostgreSQL: the lookup, then the one call that locks, clears and touches (`CLEAR_AT_ONCE`), on
-connections with the same session settings.
+modules and run on the store's own driver. On SQLite: the catalog lookup (`FIND`), then BEGIN
+IMMEDIATE, the user's lock (`LOCK_USER`), the clear (`CLEAR`), the activity touch (`TOUCH`),
+COMMIT. On PostgreSQL: the lookup, then the one call that locks, clears and touches
+(`CLEAR_AT_ONCE`).
 
 Everything else the server does is left out: validation and its errors, the matching rules,
 the auth stamp's check, the process's memories of lookups and answers, the middleware (CORS,
@@ -20,14 +20,12 @@ these statements leave on this stack; the server's distance from it is that Pyth
 from __future__ import annotations
 
 import argparse
-import hashlib
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
-import asyncpg
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,12 +36,13 @@ from bench.bare_asgi import serve
 from simkl_server.config import Settings
 from simkl_server.domain.ids import lookup_key, normalize_id, title_key
 from simkl_server.domain.kinds import MEDIA_TYPE_OF_WORD, Wrapper, rated_bucket
+from simkl_server.domain.tokens import token_hash
 from simkl_server.storage import activities, catalog
 from simkl_server.storage import ratings as ratings_sql
-from simkl_server.storage.dialect import Statement
-from simkl_server.storage.drivers import PG_SESSION
+from simkl_server.storage.dialect import statement
+from simkl_server.storage.drivers import Connection, Driver, open_driver
 
-TOKENS = "SELECT token_hash, user_id FROM tokens"
+TOKENS = statement("SELECT token_hash, user_id FROM tokens")
 _UNKNOWN_TOKEN = Response(b'{"error":"user_token_failed"}', 401, media_type="application/json")
 
 # (kind, key) rows of a FIND answer: the item's id and type word.
@@ -102,77 +101,47 @@ def answer(items: Items, found: Found) -> Response:
     return Response(orjson.dumps({"deleted": deleted, "not_found": missing}), 201)
 
 
-Close = Callable[[], Awaitable[None]]
-
-
-def sqlite_remove(path: str) -> tuple[Remove, dict[str, int], Close]:
-    """The remove as the SQLite store runs it, on one connection of its own."""
-    raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-        raw.execute(f"PRAGMA {pragma}")
-    tokens = dict(raw.execute(TOKENS).fetchall())
-
-    def run(statement: Statement, params: Mapping[str, Any]) -> sqlite3.Cursor:
-        query = statement.sqlite
-        return raw.execute(query.sql, query.args(params))
-
-    def array(values: list[Any]) -> str:
-        return orjson.dumps(values).decode()
-
-    async def remove(user_id: int, items: Items) -> Found:
-        params = find_params(items, array)
-        # As the store: the lookup outside the write, and no write when nothing matched.
-        rows = run(catalog.FIND[variant(params)], params).fetchall() if params else []
-        found = {(r[0], r[1]): (r[2], r[3]) for r in rows}
-        types = dict(found.values())
-        if not types:
-            return found
-        raw.execute("BEGIN IMMEDIATE")
-        try:
-            row = run(activities.LOCK_USER, {"user_id": user_id}).fetchone()
-            now = max(int(time.time() * 1000), (row[0] if row else None) or 0)
-            clear = {"user_id": user_id, "item_ids": array(list(types)), "now": now}
-            cleared = [r[0] for r in run(ratings_sql.CLEAR, clear).fetchall()]
-            buckets = sorted({rated_bucket(MEDIA_TYPE_OF_WORD[types[i]]) for i in cleared})
-            if buckets:
-                touch = {"user_id": user_id, "buckets": array(buckets), "at": now}
-                run(activities.TOUCH, touch)
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-        raw.execute("COMMIT")
-        return found
-
-    async def close() -> None:
-        raw.close()
-
-    return remove, tokens, close
-
-
-async def postgres_remove(url: str, pool_size: int) -> tuple[Remove, dict[str, int], Close]:
-    """The remove as the PostgreSQL store runs it: the lookup, then the one call."""
-    pool = await asyncpg.create_pool(
-        url.replace("+asyncpg", ""), max_size=pool_size, server_settings=PG_SESSION
+async def open_floor(database_url: str) -> tuple[Remove, dict[str, int], Driver]:
+    """The remove as the store runs it, on the store's own driver for the URL (its pragmas,
+    background checkpoints and write lock on SQLite; its pool and session settings on
+    PostgreSQL), and the token hashes its users hold."""
+    settings = Settings(database_url=database_url)
+    driver = await open_driver(
+        settings.database, pool_size=settings.pg_pool_size, write_wait_ms=settings.write_wait_ms
     )
-    tokens = {row[0]: row[1] for row in await pool.fetch(TOKENS)}
-    find = {key: statement.postgres for key, statement in catalog.FIND.items()}
-    call = ratings_sql.CLEAR_AT_ONCE.postgres
+    reader = driver.reader
+    tokens = {row[0]: row[1] for row in await reader.fetch(TOKENS, {})}
+
+    async def clear(user_id: int, buckets: dict[int, str], conn: Connection) -> None:
+        row = await conn.fetchrow(activities.LOCK_USER, {"user_id": user_id})
+        now = max(now_ms(), (row[0] if row else None) or 0)
+        params = {"user_id": user_id, "item_ids": conn.array(buckets), "now": now}
+        moved = sorted({buckets[row[0]] for row in await conn.fetch(ratings_sql.CLEAR, params)})
+        if moved:
+            touch = {"user_id": user_id, "buckets": conn.array(moved), "at": now}
+            await conn.execute(activities.TOUCH, touch)
 
     async def remove(user_id: int, items: Items) -> Found:
-        params = find_params(items, list)
-        query = find[variant(params)] if params else None
-        rows = await pool.fetch(query.sql, *query.args(params)) if query else []
+        params = find_params(items, reader.array)
+        # As the store: the lookup outside the write, and no write when nothing matched.
+        rows = await reader.fetch(catalog.FIND[variant(params)], params) if params else []
         found = {(r[0], r[1]): (r[2], r[3]) for r in rows}
-        types = dict(found.values())
-        if types:  # as the store: no call when nothing matched
-            routine = ratings_sql.ClearRatings(
-                user_id, {i: rated_bucket(MEDIA_TYPE_OF_WORD[w]) for i, w in types.items()}
-            )
-            routine_params = routine.params(now=int(time.time() * 1000), auth_stamp=None)
-            await pool.fetchrow(call.sql, *call.args(routine_params))
+        buckets = {i: rated_bucket(MEDIA_TYPE_OF_WORD[word]) for i, word in found.values()}
+        if not buckets:
+            return found
+        if driver.has_routines:
+            routine = ratings_sql.ClearRatings(user_id, buckets)
+            await driver.routine(routine.call, routine.params(now=now_ms(), auth_stamp=None))
+        else:
+            await driver.transaction(partial(clear, user_id, buckets), offload=False)
         return found
 
-    return remove, tokens, pool.close
+    return remove, tokens, driver
+
+
+def now_ms() -> int:
+    """Now, in epoch milliseconds."""
+    return int(time.time() * 1000)
 
 
 def app(database_url: str) -> Starlette:
@@ -181,21 +150,15 @@ def app(database_url: str) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        settings = Settings(database_url=database_url)
-        if database_url.startswith("sqlite"):
-            opened = sqlite_remove(database_url.split("///", 1)[1])
-        else:
-            opened = await postgres_remove(database_url, settings.pg_pool_size)
-        state["remove"], state["tokens"], close = opened
+        state["remove"], state["tokens"], driver = await open_floor(database_url)
         try:
             yield
         finally:
-            await close()
+            await driver.close()
 
     async def remove(request: Request) -> Response:
-        header = request.headers.get("authorization", "")
-        token = header.partition(" ")[2].strip()
-        user_id = state["tokens"].get(hashlib.sha256(token.encode()).hexdigest())
+        token = request.headers.get("authorization", "").partition(" ")[2].strip()
+        user_id = state["tokens"].get(token_hash(token))
         if user_id is None:
             return _UNKNOWN_TOKEN
         items = lookup(orjson.loads(await request.body()))
