@@ -303,14 +303,12 @@ def parse_ref(
     ids = raw.get("ids")
     simkl: str | int | None = None
     external: tuple[tuple[str, str], ...] = ()
+    if ids is not None and not isinstance(ids, dict):
+        raise WrongParameter(f'"{where}.ids" must be an object')
     if ids:
-        if not isinstance(ids, dict):
-            raise WrongParameter(f'"{where}.ids" must be an object')
         scalars = {kind: _id_scalar(value, where, kind) for kind, value in ids.items()}
         simkl = scalars.get("simkl")
         external = external_ids(scalars)
-    elif ids is not None and not isinstance(ids, dict):
-        raise WrongParameter(f'"{where}.ids" must be an object')
     if "title" in raw or "year" in raw:
         title, year, year_usable = _title_and_year(raw, where, max_title_chars)
         folded = title_key(title) if title and year_usable else None
