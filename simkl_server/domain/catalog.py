@@ -12,13 +12,19 @@ never changed); id mappings ENRICH (they only add ids to items already in the ca
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Literal, TypeVar
 
 from simkl_server.domain.ids import item_lookup_keys, lookup_key, normalize_id, title_key
 from simkl_server.domain.kinds import MediaType, tmdb_scope_of
-from simkl_server.domain.models import CatalogEpisode, CatalogItem, CatalogUpsert, frozen
+from simkl_server.domain.models import (
+    CatalogEpisode,
+    CatalogItem,
+    CatalogUpsert,
+    frozen,
+    replace,
+)
 from simkl_server.storage.base import Store, WriteTx
 
 LOCAL_ID_BASE = 1_000_000_000

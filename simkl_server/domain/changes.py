@@ -12,7 +12,7 @@ each. A request of any size costs the same number of statements.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from simkl_server.domain.kinds import (
     ListStatus,
@@ -29,6 +29,7 @@ from simkl_server.domain.models import (
     LibraryEntry,
     LibraryWrite,
     Memo,
+    replace,
 )
 from simkl_server.storage.base import WriteTx
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -16,7 +16,13 @@ from simkl_server.clock import ControlledClock, new_secret
 from simkl_server.domain import grants, pin, redirects
 from simkl_server.domain.auth import AccountError, create_user_in
 from simkl_server.domain.catalog import CatalogRecord, ImportReport, import_records
-from simkl_server.domain.models import AppKind, Fault, JournalEntry, frozen
+from simkl_server.domain.models import (
+    AppKind,
+    Fault,
+    JournalEntry,
+    frozen,
+    replace,
+)
 from simkl_server.domain.tokens import V1_SCOPE, WRITE_SCOPE, Keys, token_hash
 from simkl_server.storage.base import StateRefused, Store, WriteTx
 

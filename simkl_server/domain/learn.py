@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from simkl_server.domain.catalog import LOCAL_ID_BASE
 from simkl_server.domain.ids import (
@@ -47,6 +47,7 @@ from simkl_server.domain.models import (
     ItemRef,
     SyncItem,
     frozen,
+    replace,
 )
 from simkl_server.storage.base import WriteTx
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Any, Generic, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, dataclass_transform
 
 import orjson
 
@@ -25,6 +25,40 @@ def frozen(cls: type[_C]) -> type[_C]:
     field through `object.__setattr__`: its constructor costs three times as much (0.7 µs
     against 0.2 µs for five fields), and batches build several per item."""
     return dataclass(slots=True, unsafe_hash=True)(cls)
+
+
+if TYPE_CHECKING:
+    # To mypy this is dataclasses.replace, exported (the `as` form): it checks the changes
+    # against the fields.
+    from dataclasses import replace as replace  # noqa: PLC0414
+else:
+
+    def replace(value, /, **changes):
+        """dataclasses.replace at a quarter of its cost (0.4 µs against 1.5 for a library
+        entry): that one looks the fields up on every call, and a batch write changes each
+        item's entry two or three times. The domain's value classes change through this."""
+        made = _REPLACERS.get(type(value))
+        if made is None:
+            made = _REPLACERS[type(value)] = _replacer(type(value))
+        return made(value, **changes)
+
+
+_REPLACERS: dict[type, Callable[..., Any]] = {}
+_KEEP = object()
+
+
+def _replacer(cls: type) -> Callable[..., Any]:
+    """A function that copies a `cls` value with keyword-only changes, built once per class
+    from its field names (as dataclasses builds __init__)."""
+    names = [item.name for item in fields(cls)]
+    if not all(item.init and not item.kw_only for item in fields(cls)):
+        raise TypeError(f"{cls.__name__}'s constructor does not take every field in order")
+    params = ", ".join(f"{name}=_KEEP" for name in names)
+    values = ", ".join(f"value.{name} if {name} is _KEEP else {name}" for name in names)
+    scope: dict[str, Any] = {"_cls": cls, "_KEEP": _KEEP}
+    exec(f"def replace(value, /, *, {params}):\n    return _cls({values})\n", scope)  # noqa: S102
+    made: Callable[..., Any] = scope["replace"]
+    return made
 
 
 class StoredIds(Mapping[str, str]):
