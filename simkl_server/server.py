@@ -33,6 +33,11 @@ from simkl_server.storage.base import Store, open_store
 _BACKLOG = 2048  # uvicorn's own default
 # File descriptors beyond the connections: the database, its WAL, logs, the listening socket.
 _SPARE_FILES = 64
+# The youngest generation's threshold (CPython's default: 700). A 100-item batch holds some
+# 2,000 container objects until it answers, so at 700 the collector ran every request or
+# two and found them all alive; at 2,000 a 100-item add sets off a sixth as many young
+# collections (each under half a millisecond), and the collector's share of its time halves.
+_YOUNG_COLLECTION_THRESHOLD = 2_000
 log = logging.getLogger("simkl_server")
 _UNKNOWN_HOST = "unknown host (no address found for that name)"
 _WHY = {
@@ -174,11 +179,20 @@ async def _serve(settings: Settings, sock: socket.socket, prepare: Prepare | Non
     app = create_app(settings, store=store, close_store=True)
     _allow_open_files(settings.max_connections + _SPARE_FILES)
     config = uvicorn_config(settings, app)
-    # What start-up loaded lives as long as the process: frozen out of the collector's
-    # generations, a full collection (which a large read's many objects set off, in a worker
-    # thread holding the interpreter lock) traces what requests allocate, not the program.
-    gc.freeze()
+    settle_collector()
     await uvicorn.Server(config).serve(sockets=[sock])
+
+
+def settle_collector() -> None:
+    """Set the garbage collector for serving, once start-up is done.
+
+    What start-up loaded lives as long as the process: frozen out of the collector's
+    generations, a full collection (which a large read's many objects set off, in a worker
+    thread holding the interpreter lock) traces what requests allocate, not the program. The
+    young generation collects at _YOUNG_COLLECTION_THRESHOLD objects."""
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(_YOUNG_COLLECTION_THRESHOLD, middle, oldest)
 
 
 def uvicorn_config(settings: Settings, app: SimklApp) -> uvicorn.Config:

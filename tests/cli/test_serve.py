@@ -5,6 +5,7 @@ and each request leaves one access line with its secrets masked."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import socket
@@ -17,6 +18,7 @@ import httpx2
 import pytest
 
 from simkl_server.demo import DEMO_CLIENT_ID, DEMO_TOKEN, DEMO_V2_CLIENT_ID
+from simkl_server.server import settle_collector
 from tests.cli.support import assert_one_line_error, simkl_server
 from tests.conftest import create_pg_database, drop_pg_database, require_postgres
 from tests.robustness.server import ServerProcess
@@ -170,3 +172,16 @@ def test_make_serve_honours_port_and_host() -> None:
 def environment_without_port() -> dict[str, str]:
     """The environment minus a PORT or HOST the developer's shell may set."""
     return {k: v for k, v in os.environ.items() if k not in {"PORT", "HOST"}}
+
+
+def test_serving_freezes_what_start_up_loaded_and_collects_young_objects_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        settle_collector()
+        assert gc.get_freeze_count() > 0  # start-up's objects left the generations
+        young, middle, oldest = gc.get_threshold()
+        assert young > 700  # CPython's default collected a batch's live objects every request
+        assert (middle, oldest) == before[1:]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
