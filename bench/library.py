@@ -5,7 +5,7 @@ history batch and of a library read from 1k to 100k library items; and the laten
 activities poll while a 10k read runs.
 
 Storage ceiling, as for the ratings batches: `sql` runs, without HTTP, exactly the statements
-the server runs for one request, in one transaction (one snapshot for a read) each: they are
+the server runs for one request, the way the store ran them (bench/recording.py): they are
 recorded once from the domain call, with their parameters, then replayed on the same state.
 `domain` runs the domain call the handler makes (for a read, with the rendering the handler
 does off the event loop, minus HTTP).
@@ -19,7 +19,7 @@ import random
 import statistics
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 import uvloop
 
-from bench import state
+from bench import recording, state
 from bench.ceiling import drive
 from bench.datagen import Dataset, User
 from bench.loadgen import MAX_DURATION_S
@@ -41,8 +41,7 @@ from simkl_server.domain import history
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.library import read_library
 from simkl_server.storage.base import Store, open_store
-from simkl_server.storage.dialect import Statement
-from simkl_server.storage.drivers import Connection, Driver, Row, open_driver
+from simkl_server.storage.drivers import Driver, open_driver
 from simkl_server.wire.common import parse_json_object, sync_items
 from simkl_server.wire.history import history_inputs
 from simkl_server.wire.library import all_items_parts, all_items_request
@@ -304,86 +303,6 @@ def pool_lines(pool: Pool, first: int, count: int) -> list[tuple[int, bytes]]:
     return out
 
 
-# Recording the statements of a request ----------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Recording:
-    """The statements one request ran, with their parameters."""
-
-    calls: list[tuple[str, Statement, dict[str, Any]]] = field(default_factory=list)
-
-
-class RecordingConnection:
-    """A connection that notes every statement it runs into the driver's current recording."""
-
-    def __init__(self, inner: Connection, driver: RecordingDriver) -> None:
-        self._inner = inner
-        self._driver = driver
-        self.dialect = inner.dialect
-
-    def array(self, values: Iterable[Any]) -> Any:
-        return self._inner.array(values)
-
-    def _note(self, kind: str, statement: Statement, params: Mapping[str, Any]) -> None:
-        if self._driver.recording is not None:
-            self._driver.recording.calls.append((kind, statement, dict(params)))
-
-    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        self._note("fetch", statement, params)
-        return await self._inner.fetch(statement, params)
-
-    async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
-        self._note("fetchrow", statement, params)
-        return await self._inner.fetchrow(statement, params)
-
-    async def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
-        self._note("execute", statement, params)
-        await self._inner.execute(statement, params)
-
-
-class RecordingDriver:
-    """A driver whose connections record what they run (while `recording` is set)."""
-
-    def __init__(self, inner: Driver) -> None:
-        self._inner = inner
-        self.dialect = inner.dialect
-        self.has_routines = inner.has_routines
-        self.recording: Recording | None = None
-
-    @property
-    def reader(self) -> Connection:
-        return RecordingConnection(self._inner.reader, self)
-
-    async def transaction(self, work: Callable[[Connection], Awaitable[T]], *, offload: bool) -> T:
-        return await self._inner.transaction(
-            lambda conn: work(RecordingConnection(conn, self)), offload=offload
-        )
-
-    async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        return await self._inner.snapshot(lambda conn: work(RecordingConnection(conn, self)))
-
-    async def small_snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        return await self._inner.small_snapshot(lambda conn: work(RecordingConnection(conn, self)))
-
-    async def routine(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
-        row = await self._inner.routine(statement, params)
-        if row is not None and self.recording is not None:
-            self.recording.calls.append(("fetchrow", statement, dict(params)))
-        return row
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
-async def _replay(conn: Connection, recording: Recording) -> None:
-    for kind, statement, params in recording.calls:
-        if kind == "execute":
-            await conn.execute(statement, params)
-        else:
-            await conn.fetch(statement, params)
-
-
 # Requests as the domain sees them ---------------------------------------------------------------
 
 
@@ -393,9 +312,8 @@ class DomainRequest:
 
     user_id: int
     call: Callable[[Store], Awaitable[Any]]
-    size: int
     writes: bool
-    recording: Recording = field(default_factory=Recording)
+    recording: recording.Recording = field(default_factory=recording.Recording)
 
 
 def domain_request(
@@ -412,7 +330,7 @@ def domain_request(
                 store, user_id=user_id, inputs=inputs, skip_auto_watching=False
             )
 
-        return DomainRequest(user_id, write, len(inputs), writes=True)
+        return DomainRequest(user_id, write, writes=True)
     params = dict(urllib.parse.parse_qsl(scenario.path.partition("?")[2]))
     parsed = all_items_request(None, None, params)
     settings = Settings()
@@ -427,40 +345,23 @@ def domain_request(
         )
         return await asyncio.to_thread(lambda: b"".join(all_items_parts(parsed, done)))
 
-    return DomainRequest(user_id, read, 0, writes=False)
+    return DomainRequest(user_id, read, writes=False)
 
 
 async def record(database_url: str, requests: Sequence[DomainRequest]) -> None:
-    """Run each request's domain call once, noting the statements it runs (a write's effects
+    """Run each request's domain call once, keeping the statements it ran (a write's effects
     stay: the caller restores the database afterwards)."""
-    settings = Settings(database_url=database_url)
-    driver = RecordingDriver(
-        await open_driver(
-            settings.database, pool_size=settings.pg_pool_size, write_wait_ms=settings.write_wait_ms
-        )
-    )
-    store = Store(driver, SystemClock(), inline_batch_items=settings.inline_batch_items)
-    try:
-        for entry in requests:
-            driver.recording = entry.recording
-            await entry.call(store)
-            driver.recording = None
-    finally:
-        await store.close()
+    recordings = await recording.record(database_url, [entry.call for entry in requests])
+    for entry, made in zip(requests, recordings, strict=True):
+        entry.recording = made
 
 
 def _ceiling_op(
-    entry: DomainRequest, mode: str, store: Store, driver: Driver, inline: int
+    entry: DomainRequest, mode: str, store: Store, driver: Driver
 ) -> Callable[[], Awaitable[Any]]:
     if mode == "domain":
         return lambda: entry.call(store)
-
-    async def replay(conn: Connection) -> None:
-        await _replay(conn, entry.recording)
-
-    if entry.writes:
-        return lambda: driver.transaction(replay, offload=entry.size > inline)
-    return lambda: driver.snapshot(replay)
+    return lambda: recording.replay(driver, entry.recording)
 
 
 async def measure(
@@ -471,16 +372,15 @@ async def measure(
     concurrency: int,
     duration_s: float,
 ) -> Result:
-    """One ceiling run: `sql` replays each request's recorded statements in one transaction
-    (a read: one snapshot), as the store would run them; `domain` repeats the domain call."""
+    """One ceiling run: `sql` replays each request's recorded statements as the store ran
+    them; `domain` repeats the domain call."""
     settings = Settings(database_url=database_url)
     store = await open_store(settings, SystemClock())
     driver = await open_driver(
         settings.database, pool_size=settings.pg_pool_size, write_wait_ms=settings.write_wait_ms
     )
-    inline = settings.inline_batch_items
     try:
-        ops = [_ceiling_op(entry, mode, store, driver, inline) for entry in requests]
+        ops = [_ceiling_op(entry, mode, store, driver) for entry in requests]
         result = await drive(ops, concurrency=concurrency, duration_s=duration_s)
         if not any(entry.writes for entry in requests):
             result["wrapped"] = False  # a read may be repeated: it changes nothing

@@ -506,9 +506,9 @@ def _ratio_table(results: Result, backends: list[str]) -> str:
 
 def _ceiling_table(results: Result, backends: list[str]) -> str:
     rows = [
-        "Storage ceiling: the same SQL statements in one transaction per request without HTTP "
-        "(`sql`), and the domain calls the handlers make (`domain`), best items/s over the "
-        "concurrency levels.",
+        "Storage ceiling: the statements the server ran for each request, recorded and "
+        "replayed without HTTP the way the store ran them (`sql`), and the domain calls the "
+        "handlers make (`domain`), best items/s over the concurrency levels.",
         "",
         _row(["batch", "backend", "HTTP items/s", "SQL items/s", "domain items/s", "SQL ÷ HTTP"]),
         _row(["---", "---", "--:", "--:", "--:", "--:"]),
@@ -708,9 +708,9 @@ def _library_ceiling_table(results: Result, backends: list[str]) -> str:
         return ""
     rows = [
         "Library storage ceiling: the statements the server ran for each request, recorded and "
-        "replayed without HTTP in one transaction (a read: one snapshot) each (`sql`), and the "
-        "domain calls the handlers make, a read with its rendering (`domain`); best items/s "
-        "over the concurrency levels.",
+        "replayed without HTTP the way the store ran them (a write: one transaction; a read: "
+        "one snapshot) (`sql`), and the domain calls the handlers make, a read with its "
+        "rendering (`domain`); best items/s over the concurrency levels.",
         "",
         _row(["scenario", "backend", "HTTP", "SQL", "domain", "SQL ÷ HTTP", "domain ÷ HTTP"]),
         _row(["---", "---", "--:", "--:", "--:", "--:", "--:"]),

@@ -467,12 +467,13 @@ def storage_ceiling(bench: Bench, database_url: str, restore: Callable[[], None]
         adding = name.startswith("add")
         key = (database_url.split(":", 1)[0], name)
         if key not in bench.planned:
-            # Parsed and planned once per database: the data set is the same on both, but array
-            # parameters are encoded per dialect (JSON text for SQLite, lists for asyncpg).
+            # Recorded once per database: the data set is the same on both, but the statements
+            # and their array parameters are each dialect's own.
             pool = bench.pools.scenarios[name]
             count = min(pool.lines // 2, CEILING_REQUESTS)
             requests = ceiling.read_requests(bench.dataset, pool.path, first=0, count=count)
             uvloop.run(ceiling.plan(database_url, requests, adding=adding))
+            restore()  # recording ran each request's writes once
             bench.planned[key] = requests
         requests = bench.planned[key]
         out[name] = {}

@@ -88,10 +88,12 @@ def _administer(sql: str) -> None:
     run(execute)
 
 
-def create_pg_database() -> str:
-    """A new empty PostgreSQL database; returns its URL."""
+def create_pg_database(*, copy_of: str | None = None) -> str:
+    """A new empty PostgreSQL database, or a copy of the one at URL `copy_of` (which nothing
+    may be connected to); returns its URL."""
     name = f"simkl_test_{uuid.uuid4().hex[:12]}"
-    _administer(f'CREATE DATABASE "{name}"')
+    template = "" if copy_of is None else f' TEMPLATE "{copy_of.rsplit("/", 1)[1]}"'
+    _administer(f'CREATE DATABASE "{name}"{template}')
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
