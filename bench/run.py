@@ -1,5 +1,5 @@
 """`make bench`: load benchmarks of simkl-server on SQLite and PostgreSQL, with the HTTP
-ceiling (a bare ASGI app), the storage ceiling (the same SQL without HTTP) and the peer
+ceiling (a bare ASGI app), the storage ceiling (the server's statements without HTTP) and the peer
 (Stoplight Prism mocking the official OpenAPI) measured in the same run.
 
 Settings (environment):
