@@ -12,7 +12,8 @@ Two measurements over the same request pools the HTTP runs replay:
   rendering.
 
 Both run on uvloop, like the server, with the server's default settings (pool size, inline
-batch limit), and `concurrency` tasks pulling requests from the pool in order.
+batch limit), and `concurrency` tasks pulling requests from the pool in order. The library
+scenarios (bench/library.py) measure their ceilings with the same `measure`.
 """
 
 from __future__ import annotations
@@ -20,18 +21,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bench.datagen import Dataset, User
-from bench.recording import Recording, record, replay
+from bench.recording import DomainCall, replay
 from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import ratings
 from simkl_server.domain.models import SyncItem
-from simkl_server.domain.ratings import RatingInput
 from simkl_server.storage.base import Store, open_store
 from simkl_server.storage.drivers import open_driver
 from simkl_server.wire.common import parse_json_object, sync_items
@@ -40,36 +39,30 @@ from simkl_server.wire.ratings import rating_inputs
 Op = Callable[[], Awaitable[Any]]
 
 
-@dataclass(slots=True)
-class Request:
-    """One pool line, parsed once up front, and the statements its domain call ran."""
-
-    user: User
-    items: list[SyncItem]
-    inputs: list[RatingInput]
-    recording: Recording = field(default_factory=Recording)
-
-
-def read_requests(dataset: Dataset, pool: Path, *, first: int, count: int) -> list[Request]:
-    """Parse `count` pool lines from `first` on (wrapping) into refs and rating inputs."""
+def read_requests(
+    dataset: Dataset, pool: Path, *, first: int, count: int, adding: bool
+) -> list[DomainCall]:
+    """`count` pool lines from `first` on (wrapping), parsed into the ratings call each makes."""
     users = dataset.all_users
     lines = pool.read_bytes().splitlines()
     parsed = []
     for n in range(count):
         token_index, body = lines[(first + n) % len(lines)].split(b"\t", 1)
         items = sync_items(parse_json_object(body), max_items=100_000)
-        parsed.append(
-            Request(users[int(token_index)], items, rating_inputs(items, query_rating=None))
-        )
+        user = users[int(token_index)]
+        parsed.append(DomainCall(_ratings_call(user, items, adding=adding), writes=True))
     return parsed
 
 
-def _domain_call(request: Request, *, adding: bool) -> Callable[[Store], Awaitable[Any]]:
-    """What the handler asks of the domain for this request."""
-    user_id = request.user.db_id
+def _ratings_call(
+    user: User, items: list[SyncItem], *, adding: bool
+) -> Callable[[Store], Awaitable[Any]]:
+    """What the handler asks of the domain for these items (the user's database id is read
+    when the call runs: the data set may be loaded after the pool is read)."""
     if adding:
-        return lambda store: ratings.add_ratings(store, user_id=user_id, inputs=request.inputs)
-    return lambda store: ratings.remove_ratings(store, user_id=user_id, items=request.items)
+        inputs = rating_inputs(items, query_rating=None)
+        return lambda store: ratings.add_ratings(store, user_id=user.db_id, inputs=inputs)
+    return lambda store: ratings.remove_ratings(store, user_id=user.db_id, items=items)
 
 
 async def drive(ops: Sequence[Op], *, concurrency: int, duration_s: float) -> dict[str, Any]:
@@ -102,37 +95,30 @@ async def drive(ops: Sequence[Op], *, concurrency: int, duration_s: float) -> di
     }
 
 
-@dataclass(frozen=True, slots=True)
-class CeilingRun:
-    """One ceiling measurement."""
-
-    mode: str
-    adding: bool
-    concurrency: int
-    duration_s: float
-
-
-async def plan(database_url: str, requests: list[Request], *, adding: bool) -> None:
-    """Run every request's domain call once, keeping the statements it ran (its writes stay:
-    the caller restores the database afterwards)."""
-    calls = [_domain_call(request, adding=adding) for request in requests]
-    for request, made in zip(requests, await record(database_url, calls), strict=True):
-        request.recording = made
-
-
-async def measure(database_url: str, requests: list[Request], run: CeilingRun) -> dict[str, Any]:
-    """Run one ceiling measurement over `requests` (planned first for the `sql` mode)."""
+async def measure(
+    database_url: str,
+    calls: Sequence[DomainCall],
+    *,
+    mode: str,
+    concurrency: int,
+    duration_s: float,
+) -> dict[str, Any]:
+    """One ceiling run over `calls`: `sql` replays each call's recorded statements as the store
+    ran them (bench/recording.py; record them first); `domain` repeats the domain call."""
     settings = Settings(database_url=database_url)
     store = await open_store(settings, SystemClock())
     driver = await open_driver(
         settings.database, pool_size=settings.pg_pool_size, write_wait_ms=settings.write_wait_ms
     )
     try:
-        if run.mode == "sql":
-            ops: list[Op] = [partial(replay, driver, r.recording) for r in requests]
+        if mode == "sql":
+            ops: list[Op] = [partial(replay, driver, entry.recording) for entry in calls]
         else:
-            ops = [partial(_domain_call(r, adding=run.adding), store) for r in requests]
-        return await drive(ops, concurrency=run.concurrency, duration_s=run.duration_s)
+            ops = [partial(entry.call, store) for entry in calls]
+        result = await drive(ops, concurrency=concurrency, duration_s=duration_s)
+        if not any(entry.writes for entry in calls):
+            result["wrapped"] = False  # a read may be repeated: it changes nothing
+        return result
     finally:
         await driver.close()
         await store.close()

@@ -19,29 +19,28 @@ import random
 import statistics
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import uvloop
 
-from bench import recording, state
-from bench.ceiling import drive
+from bench import state
+from bench.ceiling import measure
 from bench.datagen import Dataset, User
 from bench.loadgen import MAX_DURATION_S
 from bench.progress import say
+from bench.recording import DomainCall, record
 from bench.scenarios import ItemWriter, Pool, _line, _split, _token_indexes, write_pool
 from bench.servers import Captured, Server, request
-from simkl_server.clock import SystemClock
 from simkl_server.config import Settings
 from simkl_server.domain import history
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.library import read_library
-from simkl_server.storage.base import Store, open_store
-from simkl_server.storage.drivers import Driver, open_driver
+from simkl_server.storage.base import Store
 from simkl_server.wire.common import parse_json_object, sync_items
 from simkl_server.wire.history import history_inputs
 from simkl_server.wire.library import all_items_parts, all_items_request
@@ -49,7 +48,6 @@ from simkl_server.wire.library import all_items_parts, all_items_request
 if TYPE_CHECKING:
     from bench.run import Bench
 
-T = TypeVar("T")
 Result = dict[str, Any]
 # Connection counts the library scenarios run at (a 10k read at 64 connections only queues).
 LEVELS = (1, 16)
@@ -306,19 +304,9 @@ def pool_lines(pool: Pool, first: int, count: int) -> list[tuple[int, bytes]]:
 # Requests as the domain sees them ---------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class DomainRequest:
-    """One pool line, parsed once: what the handler would pass to the domain."""
-
-    user_id: int
-    call: Callable[[Store], Awaitable[Any]]
-    writes: bool
-    recording: recording.Recording = field(default_factory=recording.Recording)
-
-
 def domain_request(
     dataset: Dataset, scenario: LibraryScenario, token_index: int, body: bytes
-) -> DomainRequest:
+) -> DomainCall:
     """The domain call (and, for a read, the rendering) one pool line makes the server do."""
     user_id = dataset.all_users[token_index].db_id
     if scenario.writes:
@@ -330,7 +318,7 @@ def domain_request(
                 store, user_id=user_id, inputs=inputs, skip_auto_watching=False
             )
 
-        return DomainRequest(user_id, write, writes=True)
+        return DomainCall(write, writes=True)
     params = dict(urllib.parse.parse_qsl(scenario.path.partition("?")[2]))
     parsed = all_items_request(None, None, params)
     settings = Settings()
@@ -345,49 +333,7 @@ def domain_request(
         )
         return await asyncio.to_thread(lambda: b"".join(all_items_parts(parsed, done)))
 
-    return DomainRequest(user_id, read, writes=False)
-
-
-async def record(database_url: str, requests: Sequence[DomainRequest]) -> None:
-    """Run each request's domain call once, keeping the statements it ran (a write's effects
-    stay: the caller restores the database afterwards)."""
-    recordings = await recording.record(database_url, [entry.call for entry in requests])
-    for entry, made in zip(requests, recordings, strict=True):
-        entry.recording = made
-
-
-def _ceiling_op(
-    entry: DomainRequest, mode: str, store: Store, driver: Driver
-) -> Callable[[], Awaitable[Any]]:
-    if mode == "domain":
-        return lambda: entry.call(store)
-    return lambda: recording.replay(driver, entry.recording)
-
-
-async def measure(
-    database_url: str,
-    requests: Sequence[DomainRequest],
-    *,
-    mode: str,
-    concurrency: int,
-    duration_s: float,
-) -> Result:
-    """One ceiling run: `sql` replays each request's recorded statements as the store ran
-    them; `domain` repeats the domain call."""
-    settings = Settings(database_url=database_url)
-    store = await open_store(settings, SystemClock())
-    driver = await open_driver(
-        settings.database, pool_size=settings.pg_pool_size, write_wait_ms=settings.write_wait_ms
-    )
-    try:
-        ops = [_ceiling_op(entry, mode, store, driver) for entry in requests]
-        result = await drive(ops, concurrency=concurrency, duration_s=duration_s)
-        if not any(entry.writes for entry in requests):
-            result["wrapped"] = False  # a read may be repeated: it changes nothing
-        return result
-    finally:
-        await driver.close()
-        await store.close()
+    return DomainCall(read, writes=False)
 
 
 # The runs ---------------------------------------------------------------------------------------

@@ -126,11 +126,19 @@ class RecordingDriver:
         await self._inner.close()
 
 
-async def record(
-    database_url: str, calls: Sequence[Callable[[Store], Awaitable[Any]]]
-) -> list[Recording]:
-    """Run each domain call once on a store with the server's default settings, noting the
-    statements it runs (a write's effects stay: the caller restores the database after)."""
+@dataclass(slots=True)
+class DomainCall:
+    """A call one pool line makes the domain do (as its handler would), whether it writes,
+    and the statements it ran once recorded."""
+
+    call: Callable[[Store], Awaitable[Any]]
+    writes: bool
+    recording: Recording = field(default_factory=Recording)
+
+
+async def record(database_url: str, calls: Sequence[DomainCall]) -> None:
+    """Run each domain call once on a store with the server's default settings, keeping the
+    statements it ran (a write's effects stay: the caller restores the database after)."""
     settings = Settings(database_url=database_url)
     driver = RecordingDriver(
         await open_driver(
@@ -138,16 +146,13 @@ async def record(
         )
     )
     store = Store(driver, SystemClock(), inline_batch_items=settings.inline_batch_items)
-    recordings = []
     try:
-        for call in calls:
-            driver.recording = Recording()
-            await call(store)
-            recordings.append(driver.recording)
+        for entry in calls:
+            driver.recording = entry.recording = Recording()
+            await entry.call(store)
             driver.recording = None
     finally:
         await store.close()
-    return recordings
 
 
 async def replay(driver: Driver, recording: Recording) -> None:

@@ -46,6 +46,7 @@ from bench import (
     learn,
     library,
     loadgen,
+    recording,
     report,
     scenarios,
     scrobble,
@@ -242,7 +243,7 @@ class Bench:
     library_pools: library.LibraryPools
     captured: dict[str, servers.Captured] = field(default_factory=dict)
     scrobble_pools: dict[str, Pool] = field(default_factory=dict)
-    planned: dict[tuple[str, str], list[ceiling.Request]] = field(default_factory=dict)
+    planned: dict[tuple[str, str], list[recording.DomainCall]] = field(default_factory=dict)
 
     def headers(self, token: str, *, body: bool) -> dict[str, str]:
         """What every benchmark request carries."""
@@ -471,8 +472,10 @@ def storage_ceiling(bench: Bench, database_url: str, restore: Callable[[], None]
             # and their array parameters are each dialect's own.
             pool = bench.pools.scenarios[name]
             count = min(pool.lines // 2, CEILING_REQUESTS)
-            requests = ceiling.read_requests(bench.dataset, pool.path, first=0, count=count)
-            uvloop.run(ceiling.plan(database_url, requests, adding=adding))
+            requests = ceiling.read_requests(
+                bench.dataset, pool.path, first=0, count=count, adding=adding
+            )
+            uvloop.run(recording.record(database_url, requests))
             restore()  # recording ran each request's writes once
             bench.planned[key] = requests
         requests = bench.planned[key]
@@ -480,8 +483,15 @@ def storage_ceiling(bench: Bench, database_url: str, restore: Callable[[], None]
         for mode in ("sql", "domain"):
             out[name][mode] = {}
             for c in levels:
-                run = ceiling.CeilingRun(mode, adding, c, bench.config.duration_s)
-                result = uvloop.run(ceiling.measure(database_url, requests, run))
+                result = uvloop.run(
+                    ceiling.measure(
+                        database_url,
+                        requests,
+                        mode=mode,
+                        concurrency=c,
+                        duration_s=bench.config.duration_s,
+                    )
+                )
                 out[name][mode][str(c)] = result
                 say(f"  ceiling {name} {mode} c={c}: {result['rps']:,.0f} req/s")
                 restore()

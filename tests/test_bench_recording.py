@@ -17,7 +17,7 @@ import asyncpg
 import uvloop
 
 from bench import ceiling, datagen, scenarios
-from bench.recording import Recording, replay
+from bench.recording import Recording, record, replay
 from simkl_server.config import Settings
 from simkl_server.storage.drivers import open_driver
 from tests.conftest import create_pg_database, drop_pg_database, fresh_database
@@ -39,11 +39,11 @@ def test_a_replayed_add_batch_writes_what_the_domain_calls_wrote(
     pool = scenarios.write_pool(
         tmp_path / "add.pool", scenarios.add_pool(dataset, batch=20, per_user=2, seed=3)
     )
-    requests = ceiling.read_requests(dataset, pool.path, first=0, count=REQUESTS)
+    requests = ceiling.read_requests(dataset, pool.path, first=0, count=REQUESTS, adding=True)
     for recorded_url in fresh_database(backend, tmp_path):
         asyncio.run(datagen.load(recorded_url, dataset))
         with copy_of(recorded_url, tmp_path) as replayed_url:
-            uvloop.run(ceiling.plan(recorded_url, requests, adding=True))
+            uvloop.run(record(recorded_url, requests))
             uvloop.run(replay_all(replayed_url, [r.recording for r in requests]))
             recorded = asyncio.run(tables(recorded_url))
             replayed = asyncio.run(tables(replayed_url))
@@ -62,12 +62,12 @@ def test_a_replayed_remove_batch_runs_as_the_store_ran_it(backend: str, tmp_path
         tmp_path / "remove.pool",
         scenarios.remove_pool(dataset, users, batch=20, per_user=2, seed=3),
     )
-    requests = ceiling.read_requests(dataset, pool.path, first=0, count=REQUESTS)
+    requests = ceiling.read_requests(dataset, pool.path, first=0, count=REQUESTS, adding=False)
     for recorded_url in fresh_database(backend, tmp_path):
         asyncio.run(datagen.load(recorded_url, dataset))
         with copy_of(recorded_url, tmp_path) as replayed_url:
             before = asyncio.run(tables(replayed_url))
-            uvloop.run(ceiling.plan(recorded_url, requests, adding=False))
+            uvloop.run(record(recorded_url, requests))
             uvloop.run(replay_all(replayed_url, [r.recording for r in requests]))
             recorded = asyncio.run(tables(recorded_url))
             replayed = asyncio.run(tables(replayed_url))
