@@ -87,6 +87,7 @@ class RecordingDriver:
         self._inner = inner
         self.dialect = inner.dialect
         self.has_routines = inner.has_routines
+        self.one_writer = inner.one_writer
         self.recording: Recording | None = None
 
     def _step(self, kind: StepKind, *, offload: bool = False) -> Step | None:

@@ -5,15 +5,21 @@ A database that cannot be reached or opened is reported as DatabaseUnavailable, 
 
 SQLite never waits for a lock on the event loop: statements there run with no busy timeout,
 and one that finds the file locked by another process (a backup, a `sqlite3` shell) is retried
-in a worker thread that may wait up to `write_wait_ms`; past that it is DatabaseBusy.
+in a worker thread that may wait up to `write_wait_ms`; past that it is DatabaseBusy. Server
+processes sharing a file take turns to write through a lock file beside it (WriterTurn), so
+the next one starts the moment a write ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
+import queue
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -217,6 +223,9 @@ class Driver(Protocol):
     # Whether `routine` runs server-side functions (PostgreSQL), so a caller can skip
     # preparing a call that would not be made.
     has_routines: bool
+    # Whether one write lock serves every process (SQLite): what a write does while holding
+    # it, every other process's writes wait through.
+    one_writer: bool
 
     async def routine(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         """The row of a call of a server-side function, run as a transaction of its own;
@@ -345,12 +354,108 @@ class _Checkpointer(threading.Thread):
         self.join()
 
 
+class WriterTurn:
+    """A lock on a file beside the database, held around each write transaction, so that a
+    server process waiting for another's write starts the moment that write ends. Without it,
+    the waiting process could only try BEGIN IMMEDIATE again after a pause, while the holder,
+    with writes of its own queued, usually took the lock again first: with two workers, writes
+    were slower than with one.
+
+    `flock` waits in the kernel, so a contended turn is waited for in a daemon thread of its
+    own. A wait that gives up leaves that thread waiting; the turn it then gets is given back
+    at once, unless a later write of this process has taken the wait over. Every method but
+    the thread's runs on the event loop that takes the turn."""
+
+    def __init__(self, database: Path) -> None:
+        self._fd = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._waits: queue.SimpleQueue[asyncio.Future[None] | None] = queue.SimpleQueue()
+        self._waiter: threading.Thread | None = None
+        self._pending: asyncio.Future[None] | None = None
+        self._awaited = False
+
+    async def take(self, wait_s: float) -> bool:
+        """Whether this process now has the turn (False: another held it for `wait_s`)."""
+        if self._pending is None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                pass
+            self._pending = asyncio.get_running_loop().create_future()
+            self._pending.add_done_callback(self._arrived)
+            self._wait_in_thread(self._pending)
+        pending = self._pending
+        self._awaited, taken = True, False
+        try:
+            await asyncio.wait((pending,), timeout=wait_s)
+            taken = pending.done()
+        finally:
+            self._awaited = False
+            if not taken and pending.done():  # cancelled as it arrived
+                self._arrived(pending)
+        if not taken:
+            return False
+        self._pending = None
+        pending.result()  # the thread's OSError, should its flock have failed
+        return True
+
+    def give_back(self) -> None:
+        """Let the next process's write begin."""
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Stop the thread once its wait (if any) ends, and close the file, which gives a
+        held turn back."""
+        self._waits.put(None)
+        if self._waiter is None or not self._waiter.is_alive():
+            os.close(self._fd)
+
+    def _wait_in_thread(self, arrival: asyncio.Future[None]) -> None:
+        if self._waiter is None:
+            self._waiter = threading.Thread(
+                target=self._wait_for_turns, name="sqlite-writer-turn", daemon=True
+            )
+            self._waiter.start()
+        self._waits.put(arrival)
+
+    def _wait_for_turns(self) -> None:
+        """The thread: take each turn asked for, blocking, and tell its loop."""
+        while (arrival := self._waits.get()) is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                outcome: OSError | None = exc
+            else:
+                outcome = None
+            try:
+                arrival.get_loop().call_soon_threadsafe(_settle, arrival, outcome)
+            except RuntimeError:  # the loop is closed: nobody will use this turn
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+
+    def _arrived(self, pending: asyncio.Future[None]) -> None:
+        """A wait nobody awaits any more ended: give its turn back."""
+        if self._awaited or self._pending is not pending:
+            return
+        self._pending = None
+        if pending.exception() is None:
+            self.give_back()
+
+
+def _settle(arrival: asyncio.Future[None], failure: OSError | None) -> None:
+    if failure is None:
+        arrival.set_result(None)
+    else:
+        arrival.set_exception(failure)
+
+
 class SqliteDriver:
     """One writer connection behind an asyncio lock, one reader connection for the loop, and
     a few worker threads with readers of their own; none waits for a lock on the loop."""
 
     dialect = SQLITE
     has_routines = False
+    one_writer = True
 
     def __init__(self, path: Path, *, write_wait_ms: int) -> None:
         self._path = path
@@ -368,6 +473,7 @@ class SqliteDriver:
         self._opened_readers: list[sqlite3.Connection] = []
         self._read_loops: list[asyncio.AbstractEventLoop] = []
         self._readers_lock = threading.Lock()
+        self._turn = WriterTurn(path)
         self._checkpointer = _Checkpointer(path)
         self._checkpointer.start()
 
@@ -377,13 +483,21 @@ class SqliteDriver:
         return self._reader
 
     async def transaction(self, work: Callable[[Connection], Awaitable[T]], *, offload: bool) -> T:
-        """Serialise writers in this process; BEGIN IMMEDIATE serialises across processes."""
+        """Serialise writers in this process, then take the writers' turn among server
+        processes; BEGIN IMMEDIATE serialises with any other program."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            if offload:
-                return await asyncio.to_thread(asyncio.run, self._run(work))
-            return await self._run(work)
+            started = time.monotonic()
+            if not await self._turn.take(self._wait_ms / 1000):
+                raise self._busy("write")
+            try:
+                wait_ms = self._wait_ms - (time.monotonic() - started) * 1000
+                if offload:
+                    return await asyncio.to_thread(asyncio.run, self._run(work, wait_ms))
+                return await self._run(work, wait_ms)
+            finally:
+                self._turn.give_back()
 
     async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `work`'s reads in a worker thread, on that thread's own connection, in one read
@@ -448,8 +562,8 @@ class SqliteDriver:
                 self._opened_readers.append(raw)
         return raw
 
-    async def _run(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        await self._begin()
+    async def _run(self, work: Callable[[Connection], Awaitable[T]], wait_ms: float) -> T:
+        await self._begin(max(1, round(wait_ms)))
         try:
             result = await work(self._writer)
         except BaseException:
@@ -458,13 +572,12 @@ class SqliteDriver:
         self._writer_raw.execute("COMMIT")
         return result
 
-    async def _begin(self) -> None:
-        """Take the write lock at once; while another process holds it, try again on the loop
+    async def _begin(self, wait_ms: int) -> None:
+        """Take the write lock at once; while another program holds it, try again on the loop
         after short pauses for up to LOCK_POLL_MS, then wait for it in a worker thread for the
-        rest of write_wait_ms (the in-process lock stays held, so nobody overtakes meanwhile).
-        Another server process holds the lock for one request, well under a millisecond;
-        SQLite's own wait sleeps 1, 2, 5, 10 ms... between tries, longer than the hold, and
-        made two processes' writes slower than one's."""
+        rest of `wait_ms` (the in-process lock stays held, so nobody overtakes meanwhile).
+        A short hold is waited out on the loop because SQLite's own wait sleeps 1, 2, 5,
+        10 ms... between tries, far longer than one write holds it."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         pause = 0.0
@@ -476,11 +589,11 @@ class SqliteDriver:
                 if not is_busy(exc):
                     raise
             polled_ms = (loop.time() - started) * 1000
-            if polled_ms >= min(LOCK_POLL_MS, self._wait_ms):
+            if polled_ms >= min(LOCK_POLL_MS, wait_ms):
                 break
             await asyncio.sleep(pause)
             pause = min(max(pause * 2, _FIRST_PAUSE_S), _LONGEST_PAUSE_S)
-        await asyncio.to_thread(self._begin_waiting, max(1, round(self._wait_ms - polled_ms)))
+        await asyncio.to_thread(self._begin_waiting, max(1, round(wait_ms - polled_ms)))
 
     def _begin_waiting(self, wait_ms: int) -> None:
         raw = self._writer_raw
@@ -503,6 +616,7 @@ class SqliteDriver:
     async def close(self) -> None:
         """Stop checkpointing, fold the WAL into the database file, close the connections."""
         self._checkpointer.stop()
+        self._turn.close()
         self._read_threads.shutdown(wait=True)
         with self._readers_lock:
             for raw in self._opened_readers:
@@ -628,6 +742,7 @@ class PgDriver:
 
     dialect = POSTGRES
     has_routines = True
+    one_writer = False
 
     def __init__(self, pool: Any, database: DatabaseUrl) -> None:
         self._pool = pool

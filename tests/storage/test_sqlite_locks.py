@@ -147,3 +147,99 @@ def test_a_read_that_meets_a_lock_is_retried_off_the_loop(empty_database: str) -
         return size, busy.refused
 
     assert _run(empty_database, 1_000, scenario) == (0, 1)
+
+
+async def _touch_when(store: Store, user: int, release: asyncio.Event) -> int:
+    """A write that holds the write lock until `release` is set."""
+
+    async def work(tx: WriteTx) -> int:
+        await release.wait()
+        await tx.activities.touch(user, ["movies.rated_at"], at=tx.now_ms)
+        return tx.now_ms
+
+    return await store.write(user, work, size=1)
+
+
+def _run_two(url: str, waits_ms: tuple[int, int], scenario: Any) -> Any:
+    """Two stores on one file, as two server processes have (each its own writer's turn)."""
+
+    async def main() -> Any:
+        first = await open_store(Settings(database_url=url, write_wait_ms=waits_ms[0]), clock)
+        second = await open_store(Settings(database_url=url, write_wait_ms=waits_ms[1]), clock)
+        try:
+            return await scenario(first, second)
+        finally:
+            await first.close()
+            await second.close()
+
+    clock = FrozenClock(START)
+    return asyncio.run(main())
+
+
+@SQLITE_ONLY
+def test_server_processes_take_turns_and_the_next_starts_as_the_first_ends(
+    empty_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[int] = []
+    monkeypatch.setattr(SqliteDriver, "_begin_waiting", lambda self, ms: threads.append(ms))
+
+    async def scenario(first: Store, second: Store) -> tuple[bool, int, int]:
+        user = await auth.create_user(first, username="turns")
+        release = asyncio.Event()
+        holding = asyncio.create_task(_touch_when(first, user, release))
+        await asyncio.sleep(0.01)  # the first write holds the turn and the lock
+        waiting = asyncio.create_task(_touch(second, user))
+        await asyncio.sleep(0.05)
+        waited = not waiting.done()  # the second write waits for its turn
+        release.set()
+        return waited, await holding, await waiting
+
+    waited, first_stamp, second_stamp = _run_two(empty_database, (60_000, 60_000), scenario)
+    assert waited
+    assert first_stamp == second_stamp == START
+    # The second began on its turn: SQLite's lock was free, so nothing polled it or waited
+    # for it in a thread.
+    assert threads == []
+
+
+@SQLITE_ONLY
+def test_a_write_that_gives_up_its_wait_for_a_turn_leaves_the_turn_to_others(
+    empty_database: str,
+) -> None:
+    async def scenario(first: Store, second: Store) -> tuple[str, int, int]:
+        user = await auth.create_user(first, username="impatient")
+        release = asyncio.Event()
+        holding = asyncio.create_task(_touch_when(first, user, release))
+        await asyncio.sleep(0.01)
+        with pytest.raises(DatabaseBusy, match="more than 50 ms") as busy:
+            await _touch(second, user)  # gives up; its wait goes on in the turn's thread
+        release.set()
+        await holding
+        # The abandoned wait gets the turn once the first write ends and gives it back:
+        # the first store writes again, and so, later, does the second.
+        again = await _touch(first, user)
+        return str(busy.value), again, await _touch(second, user)
+
+    message, again, later = _run_two(empty_database, (60_000, 50), scenario)
+    assert "SIMKL_SERVER_WRITE_WAIT_MS" in message
+    assert again == later == START
+
+
+@SQLITE_ONLY
+def test_a_later_write_takes_over_a_wait_for_the_turn_given_up_before(
+    empty_database: str,
+) -> None:
+    async def scenario(first: Store, second: Store) -> int:
+        user = await auth.create_user(first, username="patient-later")
+        release = asyncio.Event()
+        holding = asyncio.create_task(_touch_when(first, user, release))
+        await asyncio.sleep(0.01)
+        with pytest.raises(DatabaseBusy):
+            await _touch(second, user)
+        later = asyncio.create_task(_touch(second, user))  # waits on the same pending turn
+        await asyncio.sleep(0.01)
+        release.set()
+        await holding
+        return await later
+
+    assert _run_two(empty_database, (60_000, 200), scenario) == START
