@@ -119,7 +119,8 @@ async def add_history(
             learning=learning,
         )
 
-    return await store.write(user_id, work, size=len(inputs))
+    query = catalog_query([entry.item.ref for entry in inputs])
+    return await store.write(user_id, work, size=len(inputs), looks_up=query)
 
 
 async def record_history(
@@ -242,7 +243,8 @@ async def remove_history(store: Store, *, user_id: int, items: Sequence[SyncItem
         await changes.save(tx)
         return outcome
 
-    return await store.write(user_id, work, size=len(items))
+    query = catalog_query([item.ref for item in items])
+    return await store.write(user_id, work, size=len(items), looks_up=query)
 
 
 async def _resolve(tx: WriteTx, items: Sequence[SyncItem]) -> list[CatalogItem | None]:

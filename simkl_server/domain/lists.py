@@ -17,6 +17,7 @@ from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType
 from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.library import completable_status, movie_status
+from simkl_server.domain.matching import catalog_query
 from simkl_server.domain.models import CatalogItem, SyncItem, frozen
 from simkl_server.storage.base import Store, WriteTx
 
@@ -72,7 +73,8 @@ async def add_to_list(
         await changes.save(tx)
         return outcome
 
-    return await store.write(user_id, work, size=len(inputs))
+    query = catalog_query([entry.item.ref for entry in inputs])
+    return await store.write(user_id, work, size=len(inputs), looks_up=query)
 
 
 def _move(changes: LibraryChanges, item: CatalogItem, entry: ListInput) -> ListStatus | str:

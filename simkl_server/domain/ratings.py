@@ -138,7 +138,8 @@ async def add_ratings(
         await changes.save(tx)
         return outcome
 
-    return await store.write(user_id, work, size=len(inputs))
+    query = catalog_query([entry.item.ref for entry in inputs if entry.acceptable])
+    return await store.write(user_id, work, size=len(inputs), looks_up=query)
 
 
 def file_rated(changes: LibraryChanges, item: CatalogItem) -> ListStatus:

@@ -236,10 +236,33 @@ class Store:
         """Release connections."""
         await self._driver.close()
 
-    async def write(self, user_id: int, work: Callable[[WriteTx], Awaitable[T]], *, size: int) -> T:
+    async def write(
+        self,
+        user_id: int,
+        work: Callable[[WriteTx], Awaitable[T]],
+        *,
+        size: int,
+        looks_up: CatalogQuery | None = None,
+    ) -> T:
         """Run `work` as one transaction, serialised with every other write of that user; its
-        `now_ms` is never older than a stamp the user already has."""
+        `now_ms` is never older than a stamp the user already has. `looks_up`: the catalog
+        lookup `work` makes, read ahead where that keeps it out of the write lock."""
+        if looks_up is not None:
+            await self._look_up_ahead(looks_up, size)
         return await self._write(user_id, work, size=size, deferred=_take_deferred())
+
+    async def _look_up_ahead(self, query: CatalogQuery, size: int) -> None:
+        """Where one write lock serves every process (SQLite), read a write's catalog lookup
+        into this process's memory of lookups before the write: inside it, the lookup is then
+        answered from there once the catalog stamp is read, and other processes' writes no
+        longer wait through it (a third of a one-item add's hold). A batch large enough to
+        run off the event loop is not read ahead on it."""
+        if not self._driver.one_writer or size > self._inline_batch_items:
+            return
+        if self._catalog.answer(query) is None:
+            hits, stamp = await self.read.catalog.find_stamped(query)
+            if stamp is not None:
+                self._catalog.keep(hits, stamp)
 
     async def write_at_once(self, routine: Routine[T], *, size: int) -> T:
         """Run a routine as one call where the database has server-side functions

@@ -11,17 +11,19 @@ from typing import Any
 
 import pytest
 
+from simkl_server.clock import FrozenClock
+from simkl_server.config import Settings
 from simkl_server.domain import auth
 from simkl_server.domain.ids import item_lookup_keys, title_key
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.models import CatalogItem, CatalogQuery, CatalogUpsert
 from simkl_server.storage.activities import LOCK_USER
-from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.base import Store, WriteTx, open_store
 from simkl_server.storage.catalog import FIND, STAMP, CatalogCache, CatalogQueries
 from simkl_server.storage.ratings import CLEAR_AT_ONCE
 from tests.api.support import ALL_RATINGS, elsewhere, rate, read, unrate
 from tests.catalog.support import import_documents
-from tests.conftest import Api
+from tests.conftest import START_MS, Api
 from tests.helpers import StatementLog
 
 MOVIE = {"type": "movie", "title": "Kept Movie", "year": 2001, "ids": {"simkl": 101}}
@@ -184,6 +186,51 @@ def test_an_add_follows_an_id_moved_to_another_item_elsewhere(
 
     assert FIND[(False, True, False)] in [statement for statement, _ in statements.sent[start:]]
     assert _rated(api) == {101: 7, 102: 5}
+
+
+def test_a_first_add_looks_its_items_up_before_the_write_lock_on_sqlite(
+    own_catalog: Api, statements: StatementLog, backend: str
+) -> None:
+    """SQLite's write lock is one for every process: the lookup is read ahead, and inside
+    the write only the stamp it was read under is checked. PostgreSQL locks the user alone,
+    and a lookup ahead would cost a round trip more."""
+    api = own_catalog
+    api.call(import_documents, api.store, _with_imdb(MOVIE))
+
+    start = len(statements.sent)
+    rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 7}]})
+    sent = [statement for statement, _ in statements.sent[start:]]
+
+    lookup = FIND[(False, True, False)]
+    locked = sent.index(LOCK_USER)
+    if backend == "postgres":
+        assert lookup in sent[locked:]
+    else:
+        assert lookup in sent[:locked]
+        assert lookup not in sent[locked:]
+        assert STAMP in sent[locked:]
+    assert _rated(api) == {101: 7}
+
+
+def test_an_add_follows_a_catalog_changed_between_its_look_ahead_and_its_write(
+    own_catalog: Api, empty_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = own_catalog
+    api.call(import_documents, api.store, _with_imdb(MOVIE), OTHER)
+    look_up_ahead = Store._look_up_ahead
+
+    async def then_moved_elsewhere(store: Store, query: CatalogQuery, size: int) -> None:
+        await look_up_ahead(store, query, size)
+        other = await open_store(Settings(database_url=empty_database), FrozenClock(START_MS))
+        try:
+            await _move_imdb_to_other(other)
+        finally:
+            await other.close()
+
+    monkeypatch.setattr(Store, "_look_up_ahead", then_moved_elsewhere)
+    rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 5}]})
+
+    assert _rated(api) == {102: 5}
 
 
 class _RolledBack(Exception):
