@@ -111,7 +111,9 @@ class ServerProcess:
             )
 
     def _wait_ready(self) -> bool:
-        """Poll until the server answers (True) or its process ends (False)."""
+        """Poll until the server answers (True) or its process ends (False). The answer counts
+        once this process has said it listens on the port: until then another test's server,
+        which took the port between `free_port` and this process's bind, may be answering."""
         assert self._process is not None
         deadline = time.monotonic() + _START_TIMEOUT_S
         with httpx2.Client(base_url=self.url, timeout=2.0, verify=False) as client:
@@ -120,13 +122,18 @@ class ServerProcess:
                     self._process = None
                     return False
                 try:
-                    if client.get("/openapi.json").status_code == 200:
+                    if self._listening() and client.get("/openapi.json").status_code == 200:
                         return True
                 except httpx2.TransportError:
                     pass
                 time.sleep(0.05)  # polling a condition, not synchronising on time
         self.kill()
         raise ServerError(f"server not ready after {_START_TIMEOUT_S} s; log:\n{self.log_tail()}")
+
+    def _listening(self) -> bool:
+        """Whether this start's own process logged that it listens on the port."""
+        latest = self.log_text().rpartition(f"--- start on port {self.port}\n")[2]
+        return f"listening on {self.url} " in latest
 
     def _signal(self, signum: int) -> None:
         process, self._process = self._process, None
