@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from simkl_server.domain.history import HistoryInput, record_history
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, is_movie_like
 from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
+from simkl_server.domain.matching import catalog_query
 from simkl_server.domain.models import (
     MOVIE_KEY,
     CatalogEpisode,
@@ -42,6 +43,7 @@ from simkl_server.domain.rewatches import PAID_PLANS
 from simkl_server.errors import EmptyField, IdNotFound, ScrobbleLocked
 from simkl_server.storage.base import Store, WriteTx
 
+T = TypeVar("T")
 WATCHED_AT = 8000  # hundredths of a percent: a stop at 80 % or more marks watched
 FULL = 10000
 LOCK_LEASE_MS = 20_000
@@ -153,25 +155,51 @@ async def scrobble(
             Action.SCROBBLE, playback_id, progress, target, item, episode, report
         )
 
-    async with UserLock(store, user_id, lock_wait_ms):
-        return await store.write(user_id, work, size=1)
+    async with UserLock(store, user_id, lock_wait_ms) as lock:
+        outcome = await store.write(
+            user_id, lock.given_back_with(work), size=1, looks_up=catalog_query([target.ref])
+        )
+        lock.given_back()
+        return outcome
 
 
 class UserLock:
-    """The user's scrobble lock, held in the database for the body of the `async with`."""
+    """The user's scrobble lock, held in the database for the body of the `async with`: taken
+    in a transaction of its own, so that every process sees it, and given back in the
+    transaction of the write it guarded (`given_back_with`), or in one of its own after a
+    failure."""
 
     def __init__(self, store: Store, user_id: int, wait_ms: int) -> None:
         self._store = store
         self._user_id = user_id
         self._wait_s = wait_ms / 1000
         self._until = 0
+        self._held = False
 
-    async def __aenter__(self) -> None:
+    async def __aenter__(self) -> UserLock:
         deadline = time.monotonic() + self._wait_s
         while not await self._acquire():
             if time.monotonic() >= deadline:
                 raise ScrobbleLocked()
             await asyncio.sleep(_LOCK_POLL_S)
+        self._held = True
+        return self
+
+    def given_back_with(
+        self, work: Callable[[WriteTx], Awaitable[T]]
+    ) -> Callable[[WriteTx], Awaitable[T]]:
+        """`work`, then the lock given back in its transaction (a transaction fewer)."""
+
+        async def work_then_give_back(tx: WriteTx) -> T:
+            result = await work(tx)
+            await tx.playbacks.release(self._user_id, until=self._until)
+            return result
+
+        return work_then_give_back
+
+    def given_back(self) -> None:
+        """The write of `given_back_with` committed, and the lock with it."""
+        self._held = False
 
     async def _acquire(self) -> bool:
         now = self._store.clock.now_ms()
@@ -183,6 +211,9 @@ class UserLock:
         return await self._store.transaction(take)
 
     async def __aexit__(self, *exc: object) -> None:
+        if not self._held:
+            return
+
         async def give_back(tx: WriteTx) -> None:
             await tx.playbacks.release(self._user_id, until=self._until)
 
