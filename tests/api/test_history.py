@@ -308,14 +308,16 @@ def test_a_history_batch_costs_the_statements_of_one_item_of_each_kind(
         }
 
     warm_credentials(api)
-    one = statements.count_during(lambda: history(api, batch(MOVIES[:1], SHOWS[:1])))
-    many = statements.count_during(lambda: history(api, batch(MOVIES[1:], SHOWS[1:])))
     every_episode = [
         {"number": season, "episodes": [{"number": n} for n in range(1, 25)]}
         for season in range(1, 11)
     ]
     ten_seasons = {"shows": [ids(GAME_OF_THRONES, seasons=every_episode)], "movies": [ids(53536)]}
+    # Each batch holds items no earlier one looked up: on SQLite a write reads its lookup
+    # ahead unless the process's memory of lookups holds every item of it.
     by_episodes = statements.count_during(lambda: history(api, ten_seasons))
+    one = statements.count_during(lambda: history(api, batch(MOVIES[1:2], SHOWS[:1])))
+    many = statements.count_during(lambda: history(api, batch(MOVIES[2:], SHOWS[2:])))
 
     assert library(api)[GAME_OF_THRONES]["watched_episodes_count"] == 73
     assert many == one
