@@ -654,7 +654,7 @@ def _wrapped_note(results: Result) -> str:
         return ""
     return (
         "Runs that outran their request pool and re-sent already-changed items (their numbers "
-        f"flatter the server): {', '.join(wrapped)}."
+        f"flatter what they measure): {', '.join(wrapped)}."
     )
 
 
