@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.episodes import EpisodeIndex, episode_targets
@@ -119,7 +120,7 @@ async def add_history(
             learning=learning,
         )
 
-    query = catalog_query([entry.item.ref for entry in inputs])
+    query = partial(catalog_query, [entry.item.ref for entry in inputs])
     return await store.write(user_id, work, size=len(inputs), looks_up=query)
 
 
@@ -243,7 +244,7 @@ async def remove_history(store: Store, *, user_id: int, items: Sequence[SyncItem
         await changes.save(tx)
         return outcome
 
-    query = catalog_query([item.ref for item in items])
+    query = partial(catalog_query, [item.ref for item in items])
     return await store.write(user_id, work, size=len(items), looks_up=query)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType
@@ -73,7 +74,7 @@ async def add_to_list(
         await changes.save(tx)
         return outcome
 
-    query = catalog_query([entry.item.ref for entry in inputs])
+    query = partial(catalog_query, [entry.item.ref for entry in inputs])
     return await store.write(user_id, work, size=len(inputs), looks_up=query)
 
 

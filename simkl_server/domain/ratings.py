@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, rated_bucket
@@ -138,7 +139,7 @@ async def add_ratings(
         await changes.save(tx)
         return outcome
 
-    query = catalog_query([entry.item.ref for entry in inputs if entry.acceptable])
+    query = partial(catalog_query, [entry.item.ref for entry in inputs if entry.acceptable])
     return await store.write(user_id, work, size=len(inputs), looks_up=query)
 
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import field
 from enum import StrEnum
+from functools import partial
 from typing import Any, TypeVar
 
 from simkl_server.domain.history import HistoryInput, record_history
@@ -156,9 +157,8 @@ async def scrobble(
         )
 
     async with UserLock(store, user_id, lock_wait_ms) as lock:
-        outcome = await store.write(
-            user_id, lock.given_back_with(work), size=1, looks_up=catalog_query([target.ref])
-        )
+        query = partial(catalog_query, [target.ref])
+        outcome = await store.write(user_id, lock.given_back_with(work), size=1, looks_up=query)
         lock.given_back()
         return outcome
 

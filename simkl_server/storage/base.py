@@ -242,27 +242,23 @@ class Store:
         work: Callable[[WriteTx], Awaitable[T]],
         *,
         size: int,
-        looks_up: CatalogQuery | None = None,
+        looks_up: Callable[[], CatalogQuery] | None = None,
     ) -> T:
         """Run `work` as one transaction, serialised with every other write of that user; its
-        `now_ms` is never older than a stamp the user already has. `looks_up`: the catalog
-        lookup `work` makes, read ahead where that keeps it out of the write lock."""
-        if looks_up is not None:
-            await self._look_up_ahead(looks_up, size)
+        `now_ms` is never older than a stamp the user already has. `looks_up` builds the
+        catalog lookup `work` makes, read ahead where that keeps it out of the write lock
+        (called only then: elsewhere the query would be built for nothing)."""
+        if looks_up is not None and self._reads_ahead(size):
+            await self._kept_or_read(looks_up())
         return await self._write(user_id, work, size=size, deferred=_take_deferred())
 
-    async def _look_up_ahead(self, query: CatalogQuery, size: int) -> None:
-        """Where one write lock serves every process (SQLite), read a write's catalog lookup
-        into this process's memory of lookups before the write: inside it, the lookup is then
-        answered from there once the catalog stamp is read, and other processes' writes no
-        longer wait through it (a third of a one-item add's hold). A batch large enough to
-        run off the event loop is not read ahead on it."""
-        if not self._driver.one_writer or size > self._inline_batch_items:
-            return
-        if self._catalog.answer(query) is None:
-            hits, stamp = await self.read.catalog.find_stamped(query)
-            if stamp is not None:
-                self._catalog.keep(hits, stamp)
+    def _reads_ahead(self, size: int) -> bool:
+        """Whether a write of `size` items reads its catalog lookup ahead, into this process's
+        memory of lookups: where one write lock serves every process (SQLite), so that inside
+        the write the lookup is answered from there once the catalog stamp is read, and other
+        processes' writes no longer wait through it (a third of a one-item add's hold). A
+        batch large enough to run off the event loop is not read ahead on it."""
+        return self._driver.one_writer and size <= self._inline_batch_items
 
     async def write_at_once(self, routine: Routine[T], *, size: int) -> T:
         """Run a routine as one call where the database has server-side functions
@@ -285,6 +281,11 @@ class Store:
         `fresh` reads the database whatever the memory holds."""
         if not self._driver.has_routines:
             return await self.read.catalog.find(query)
+        return await self._kept_or_read(query, fresh=fresh)
+
+    async def _kept_or_read(self, query: CatalogQuery, *, fresh: bool = False) -> CatalogHits:
+        """The query's hits from this process's memory of lookups when it holds every key
+        (and not `fresh`), else read on the reader and kept under their catalog stamp."""
         hits = None if fresh else self._catalog.answer(query)
         if hits is None:
             hits, stamp = await self.read.catalog.find_stamped(query)

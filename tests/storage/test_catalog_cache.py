@@ -217,17 +217,18 @@ def test_an_add_follows_a_catalog_changed_between_its_look_ahead_and_its_write(
 ) -> None:
     api = own_catalog
     api.call(import_documents, api.store, _with_imdb(MOVIE), OTHER)
-    look_up_ahead = Store._look_up_ahead
+    write = Store._write
 
-    async def then_moved_elsewhere(store: Store, query: CatalogQuery, size: int) -> None:
-        await look_up_ahead(store, query, size)
+    async def moved_elsewhere_first(store: Store, *args: Any, **kwargs: Any) -> Any:
+        """The write, once the catalog moved (after the look-ahead, where there is one)."""
         other = await open_store(Settings(database_url=empty_database), FrozenClock(START_MS))
         try:
             await _move_imdb_to_other(other)
         finally:
             await other.close()
+        return await write(store, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "_look_up_ahead", then_moved_elsewhere)
+    monkeypatch.setattr(Store, "_write", moved_elsewhere_first)
     rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 5}]})
 
     assert _rated(api) == {102: 5}
