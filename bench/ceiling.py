@@ -4,9 +4,9 @@ Two measurements over the same request pools the HTTP runs replay:
 
 - `sql`: the very statements the store ran for one request (the area modules' statements
   under `storage/`), recorded once from the domain call with their parameters and replayed
-  the way the store ran them (bench/recording.py): a remove's catalog lookup on the reader,
-  then its write transaction (on PostgreSQL, one server-side call); an add's lookup and writes
-  in one transaction. Nothing else runs.
+  the way the store ran them (bench/recording.py): the catalog lookup on the reader where the
+  store makes it there (a remove; on SQLite an add too, read ahead of its write), then the
+  write transaction (on PostgreSQL, the remove's one server-side call). Nothing else runs.
 - `domain`: `domain.ratings.remove_ratings` / `add_ratings` on a `Store`, as the handler
   calls them (matching, planning and row mapping included), minus HTTP, parsing and
   rendering.
