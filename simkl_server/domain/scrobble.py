@@ -32,6 +32,7 @@ from simkl_server.domain.models import (
     MOVIE_KEY,
     CatalogEpisode,
     CatalogItem,
+    CatalogQuery,
     EpisodeKey,
     EpisodeTarget,
     ItemRef,
@@ -157,17 +158,13 @@ async def scrobble(
         )
 
     async with UserLock(store, user_id, lock_wait_ms) as lock:
-        query = partial(catalog_query, [target.ref])
-        outcome = await store.write(user_id, lock.given_back_with(work), size=1, looks_up=query)
-        lock.given_back()
-        return outcome
+        return await lock.write(work, looks_up=partial(catalog_query, [target.ref]))
 
 
 class UserLock:
     """The user's scrobble lock, held in the database for the body of the `async with`: taken
     in a transaction of its own, so that every process sees it, and given back in the
-    transaction of the write it guarded (`given_back_with`), or in one of its own after a
-    failure."""
+    transaction of the write it guards (`write`), or in one of its own after a failure."""
 
     def __init__(self, store: Store, user_id: int, wait_ms: int) -> None:
         self._store = store
@@ -185,21 +182,22 @@ class UserLock:
         self._held = True
         return self
 
-    def given_back_with(
-        self, work: Callable[[WriteTx], Awaitable[T]]
-    ) -> Callable[[WriteTx], Awaitable[T]]:
-        """`work`, then the lock given back in its transaction (a transaction fewer)."""
+    async def write(
+        self, work: Callable[[WriteTx], Awaitable[T]], *, looks_up: Callable[[], CatalogQuery]
+    ) -> T:
+        """`work` as the user's one-item write (`Store.write`), the lock given back in its
+        transaction (a transaction fewer)."""
 
         async def work_then_give_back(tx: WriteTx) -> T:
             result = await work(tx)
             await tx.playbacks.release(self._user_id, until=self._until)
             return result
 
-        return work_then_give_back
-
-    def given_back(self) -> None:
-        """The write of `given_back_with` committed, and the lock with it."""
-        self._held = False
+        result = await self._store.write(
+            self._user_id, work_then_give_back, size=1, looks_up=looks_up
+        )
+        self._held = False  # committed with the write
+        return result
 
     async def _acquire(self) -> bool:
         now = self._store.clock.now_ms()
