@@ -29,6 +29,7 @@ import asyncpg
 
 from simkl_server.config import DatabaseUrl
 from simkl_server.storage.dialect import POSTGRES, SQLITE, SqlDialect, Statement
+from simkl_server.storage.pg_pool import PgPool
 
 T = TypeVar("T")
 Row = Sequence[Any]
@@ -674,25 +675,14 @@ def _gone(exc: BaseException) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"PostgreSQL does not answer: {one_line(exc)}")
 
 
-def _pg_pool(database: DatabaseUrl, *, size: int) -> Any:
-    """An asyncpg pool on the database (awaited by the caller, on the loop that will use it)."""
-    return asyncpg.create_pool(
+async def _pg_pool(database: DatabaseUrl, *, size: int) -> PgPool:
+    """A pool on the database, for the loop that awaits it."""
+    return await PgPool.connect(
         database.postgres_dsn,
-        min_size=1,
-        max_size=size,
-        timeout=database.connect_timeout,
-        server_settings=_PG_SESSION,
-        reset=_keep_session,
+        size=size,
+        connect_timeout=database.connect_timeout,
+        settings=_PG_SESSION,
     )
-
-
-async def _keep_session(raw: Any) -> None:
-    """What a connection needs on its way back to the pool: nothing. asyncpg's default runs
-    `RESET ALL; UNLISTEN *; CLOSE ALL; pg_advisory_unlock_all()`, a round trip after every
-    pooled call (two of a read's four); this server sets no session state, listens to
-    nothing, keeps no cursor past its transaction and takes no advisory lock, and asyncpg
-    still rolls back an open transaction itself."""
-    del raw
 
 
 class _ReadThread:
@@ -704,7 +694,7 @@ class _ReadThread:
         self._database = database
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._pool: Any = None
+        self._pool: PgPool | None = None
         self._pool_lock = asyncio.Lock()  # used on the thread's loop only
 
     async def run(self, work: Callable[[Connection], Awaitable[T]]) -> T:
@@ -744,7 +734,7 @@ class PgDriver:
     has_routines = True
     one_writer = False
 
-    def __init__(self, pool: Any, database: DatabaseUrl) -> None:
+    def __init__(self, pool: PgPool, database: DatabaseUrl) -> None:
         self._pool = pool
         self._reader = PgConnection(pool)
         self._reads = _ReadThread(database)
@@ -794,7 +784,7 @@ class PgDriver:
         await self._pool.close()
 
 
-async def _read_only(pool: Any, work: Callable[[Connection], Awaitable[T]]) -> T:
+async def _read_only(pool: PgPool, work: Callable[[Connection], Awaitable[T]]) -> T:
     """`work` in one repeatable-read, read-only transaction on a connection of the pool."""
     async with pool.acquire() as raw, raw.transaction(isolation="repeatable_read", readonly=True):
         return await work(PgConnection(raw))
