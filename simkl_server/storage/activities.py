@@ -31,11 +31,12 @@ ALL = statement(
 # Taken first in every write of a user: serialises that user's writes across processes, and
 # reads the newest stamp so a write's `now` never falls behind one already recorded (and the
 # account's plan, which decides what some writes may do, and the auth stamp, which tells
-# whether the request's cached authentication still holds, at no extra cost).
+# whether the request's cached authentication still holds, and the catalog stamp, against
+# which a lookup the process remembers holds, at no extra cost).
 LOCK_USER = statement(
     lambda d: (
         "SELECT (SELECT MAX(at) FROM activity WHERE user_id = :user_id), account_type, "
-        "(SELECT n FROM auth_stamp WHERE id = 1) "
+        "(SELECT n FROM auth_stamp WHERE id = 1), (SELECT n FROM catalog_stamp WHERE id = 1) "
         f"FROM users WHERE id = :user_id{d.lock_suffix}"
     )
 )
@@ -43,11 +44,12 @@ LOCK_USER = statement(
 
 class UserLock(NamedTuple):
     """What taking a user's write lock tells: the newest stamp the user has (0 when none),
-    the account's plan (`free`, `pro`, `vip`) and the auth stamp."""
+    the account's plan (`free`, `pro`, `vip`), the auth stamp and the catalog stamp."""
 
     latest: int
     account_type: str
     auth_stamp: int
+    catalog_stamp: int
 
 
 class ActivityQueries:
@@ -74,5 +76,6 @@ class ActivityQueries:
         """Take the user's write lock (a user deleted meanwhile: nothing to lock)."""
         row = await self._conn.fetchrow(LOCK_USER, {"user_id": user_id})
         if row is None:
-            return UserLock(0, "free", -1)
-        return UserLock(row[0] if row[0] is not None else 0, row[1], int(row[2] or 0))
+            return UserLock(0, "free", -1, -1)
+        latest = row[0] if row[0] is not None else 0
+        return UserLock(latest, row[1], int(row[2] or 0), int(row[3] or 0))

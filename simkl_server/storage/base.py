@@ -306,6 +306,7 @@ class Store:
             lock = await tx.activities.lock_user(user_id)
             tx.account_type = lock.account_type
             tx.now_ms = max(self._clock.now_ms(), lock.latest)
+            tx.catalog.stamp_read(lock.catalog_stamp)
             await _verify(tx, deferred, lock.auth_stamp)
             return await work(tx)
 

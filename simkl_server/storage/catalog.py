@@ -288,17 +288,27 @@ class CatalogQueries:
         # Set once this session changes the catalog: its lookups may then see its own
         # uncommitted rows, under a stamp that a rollback would hand to another change.
         self._changed = False
+        self._stamp_read: int | None = None
+
+    def stamp_read(self, stamp: int) -> None:
+        """The catalog stamp as this transaction's first statement read it (the user's
+        lock): a lookup answered from memory holds to it instead of reading the stamp again,
+        until this session changes the catalog."""
+        self._stamp_read = stamp
 
     async def find(self, query: CatalogQuery) -> CatalogHits:
         """Look up every id and title of a batch in one round trip. With a memory of lookups
-        that holds every key of the batch, that round trip reads the catalog stamp alone,
-        and the remembered hits are used while it stands (they were read under it), as
-        found here and now: scrobbles and syncs send the same items again and again."""
+        that holds every key of the batch, that round trip reads the catalog stamp alone (or
+        none, in a write whose lock read it), and the remembered hits are used while it
+        stands (they were read under it), as found here and now: scrobbles and syncs send
+        the same items again and again."""
         kept = self._kept
         if kept is not None:
             hits = kept.answer(query)
             if hits is not None:
-                if await self.stamp() == hits.stamp:
+                read = self._stamp_read
+                now = await self.stamp() if read is None or self._changed else read
+                if now == hits.stamp:
                     hits.stamp = None  # checked here: nothing left for the write to check
                     return hits
                 kept.forget()

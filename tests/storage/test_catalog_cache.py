@@ -155,9 +155,11 @@ def test_an_item_the_catalog_gains_elsewhere_is_found_at_once(
     assert removed["not_found"]["movies"] == []
 
 
-def test_a_repeated_add_reads_the_catalog_stamp_instead_of_its_lookup(
+def test_a_repeated_add_holds_its_kept_lookup_to_the_stamp_its_lock_read(
     own_catalog: Api, statements: StatementLog
 ) -> None:
+    """The user's lock returns the catalog stamp: a lookup the process remembers costs no
+    statement of its own."""
     api = own_catalog
     api.call(import_documents, api.store, _with_imdb(MOVIE))
     rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 7}]})
@@ -166,7 +168,8 @@ def test_a_repeated_add_reads_the_catalog_stamp_instead_of_its_lookup(
     rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 8}]})
     sent = [statement for statement, _ in statements.sent[start:]]
 
-    assert STAMP in sent
+    assert LOCK_USER in sent
+    assert STAMP not in sent
     assert not set(sent) & set(FIND.values())
     assert _rated(api) == {101: 8}
 
@@ -192,8 +195,8 @@ def test_a_first_add_looks_its_items_up_before_the_write_lock_on_sqlite(
     own_catalog: Api, statements: StatementLog, backend: str
 ) -> None:
     """SQLite's write lock is one for every process: the lookup is read ahead, and inside
-    the write only the stamp it was read under is checked. PostgreSQL locks the user alone,
-    and a lookup ahead would cost a round trip more."""
+    the write it is held to the catalog stamp the user's lock read. PostgreSQL locks the
+    user alone, and a lookup ahead would cost a round trip more."""
     api = own_catalog
     api.call(import_documents, api.store, _with_imdb(MOVIE))
 
@@ -208,7 +211,7 @@ def test_a_first_add_looks_its_items_up_before_the_write_lock_on_sqlite(
     else:
         assert lookup in sent[:locked]
         assert lookup not in sent[locked:]
-        assert STAMP in sent[locked:]
+        assert STAMP not in sent[locked:]
     assert _rated(api) == {101: 7}
 
 
@@ -261,3 +264,28 @@ def test_a_lookup_after_the_write_changed_the_catalog_is_never_kept(
         api.call(api.store.transaction, work)
 
     assert (kept.answer(query) is None) is changes_first
+
+
+def test_a_write_that_changed_the_catalog_reads_the_stamp_again(own_catalog: Api) -> None:
+    """The stamp the user's lock read no longer tells once the write itself changed the
+    catalog: a lookup it remembers is then held to the stamp as it stands."""
+    api = own_catalog
+    api.call(import_documents, api.store, MOVIE)
+    renamed = CatalogItem(id=101, type=MediaType.MOVIE, title="Renamed", year=2001, ids={})
+    query = CatalogQuery(frozenset({101}), frozenset(), frozenset())
+    kept = CatalogCache()
+    titles: list[str] = []
+
+    async def work(tx: WriteTx) -> None:
+        catalog = CatalogQueries(tx.conn, kept)
+        titles.append((await catalog.find(query)).by_simkl[101].title)
+        catalog.stamp_read(await catalog.stamp())
+        await catalog.upsert([CatalogUpsert(renamed, title_key("Renamed"), ())])
+        titles.append((await catalog.find(query)).by_simkl[101].title)
+        raise _RolledBack
+
+    with pytest.raises(_RolledBack):
+        api.call(api.store.transaction, work)
+
+    assert titles[1] == "Renamed"
+    assert titles[0] != "Renamed"
