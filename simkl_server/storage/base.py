@@ -290,7 +290,7 @@ class Store:
         if hits is None:
             hits, stamp = await self.read.catalog.find_stamped(query)
             if stamp is not None:
-                self._catalog.keep(hits, stamp)
+                self._catalog.keep(query, hits, stamp)
         return hits
 
     async def _write(

@@ -228,18 +228,19 @@ class CatalogMoved(Exception):
 
 class CatalogCache:
     """One process's memory of catalog lookups: what each key (simkl id, external-id key,
-    folded title) found, under the catalog stamp it was read at; keys that found nothing are
-    not kept, so an item the catalog gains is found at once. A query is answered from here
-    only when every key of it is here. The stamp moves whenever the catalog's items or ids
-    change (PostgreSQL's triggers, any process): a write relying on an answer from here
-    checks it, and a moved stamp (CatalogMoved) starts the memory afresh."""
+    folded title) found, or that it found nothing, under the catalog stamp it was read at. A
+    query is answered from here only when every key of it is here. The stamp moves whenever
+    the catalog's items or ids change (PostgreSQL's triggers, any process), so an item the
+    catalog gains is found at once: a write relying on an answer from here checks it, and a
+    moved stamp (CatalogMoved) starts the memory afresh."""
 
     def __init__(self, limit: int = CACHE_LIMIT) -> None:
         self._limit = limit
         self._lock = threading.Lock()  # a large write runs in a worker thread
         self._stamp: int | None = None
-        self._simkl: dict[int, CatalogItem] = {}
-        self._keys: dict[str, CatalogItem] = {}
+        # None, or no items: the key found nothing.
+        self._simkl: dict[int, CatalogItem | None] = {}
+        self._keys: dict[str, CatalogItem | None] = {}
         self._titles: dict[str, list[CatalogItem]] = {}
 
     def answer(self, query: CatalogQuery) -> CatalogHits | None:
@@ -248,22 +249,32 @@ class CatalogCache:
             if self._stamp is None:
                 return None
             try:
-                by_simkl = {item_id: self._simkl[item_id] for item_id in query.simkl_ids}
-                by_key = {key: self._keys[key] for key in query.id_keys}
-                by_title = {title: self._titles[title] for title in query.title_keys}
+                by_simkl = [(item_id, self._simkl[item_id]) for item_id in query.simkl_ids]
+                by_key = [(key, self._keys[key]) for key in query.id_keys]
+                by_title = [(title, self._titles[title]) for title in query.title_keys]
             except KeyError:
                 return None
-            return CatalogHits(by_simkl, by_key, by_title, stamp=self._stamp)
+            stamp = self._stamp
+        return CatalogHits(
+            {item_id: item for item_id, item in by_simkl if item is not None},
+            {key: item for key, item in by_key if item is not None},
+            {title: items for title, items in by_title if items},
+            stamp=stamp,
+        )
 
-    def keep(self, hits: CatalogHits, stamp: int) -> None:
-        """Remember what a lookup read under `stamp` (another stamp: start afresh)."""
+    def keep(self, query: CatalogQuery, hits: CatalogHits, stamp: int) -> None:
+        """Remember what a lookup of `query` read under `stamp`, the keys that found nothing
+        too (another stamp: start afresh)."""
         with self._lock:
             size = len(self._simkl) + len(self._keys) + len(self._titles)
             if stamp != self._stamp or size >= self._limit:
                 self._forget()
                 self._stamp = stamp
+            self._simkl.update(dict.fromkeys(query.simkl_ids))
             self._simkl.update(hits.by_simkl)
+            self._keys.update(dict.fromkeys(query.id_keys))
             self._keys.update(hits.by_key)
+            self._titles.update({title: [] for title in query.title_keys})
             self._titles.update(hits.by_title)
 
     def forget(self) -> None:
@@ -314,7 +325,7 @@ class CatalogQueries:
                 kept.forget()
         hits, stamp = await self.find_stamped(query)
         if kept is not None and stamp is not None and not self._changed:
-            kept.keep(hits, stamp)
+            kept.keep(query, hits, stamp)
         return hits
 
     async def stamp(self) -> int:

@@ -61,7 +61,8 @@ def test_a_remove_batch_costs_as_many_statements_as_one_item(
     rate(api, mixed_items(BATCH, rating=7))
     rate(api, {"shows": [by_simkl(GAME_OF_THRONES, rating=6)]})
     # By an id this process has not looked up: a lookup it keeps would cost no statement on
-    # PostgreSQL, and the batch, whose missing items are never kept, is always looked up.
+    # PostgreSQL, and the batch, whose missing items are looked up again before they are
+    # answered not found, always is.
     by_imdb = {"shows": [{"ids": {"imdb": "tt0944947"}}]}
 
     one = statements.count_during(lambda: unrate(api, by_imdb))

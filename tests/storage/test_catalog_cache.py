@@ -289,3 +289,39 @@ def test_a_write_that_changed_the_catalog_reads_the_stamp_again(own_catalog: Api
 
     assert titles[1] == "Renamed"
     assert titles[0] != "Renamed"
+
+
+_FOUND_AND_MISSING = {
+    "movies": [{"ids": {"simkl": 102}, "rating": 9}, {"ids": {"imdb": "tt0000101"}, "rating": 9}]
+}
+
+
+def test_what_a_lookup_missed_is_kept_too(own_catalog: Api, statements: StatementLog) -> None:
+    """A batch naming an item the catalog lacks, sent again, is answered from memory: its
+    lookup sends no statement (on SQLite none inside the write lock either)."""
+    api = own_catalog
+    api.call(import_documents, api.store, OTHER)
+    rate(api, _FOUND_AND_MISSING)
+
+    start = len(statements.sent)
+    answer = rate(api, _FOUND_AND_MISSING)
+    sent = [statement for statement, _ in statements.sent[start:]]
+
+    assert not set(sent) & set(FIND.values())
+    assert [item["ids"] for item in answer["not_found"]["movies"]] == [{"imdb": "tt0000101"}]
+    assert _rated(api) == {102: 9}
+
+
+def test_an_add_finds_an_item_the_catalog_gained_after_it_was_missed(
+    own_catalog: Api, empty_database: str
+) -> None:
+    api = own_catalog
+    api.call(import_documents, api.store, OTHER)
+    rate(api, _FOUND_AND_MISSING)
+    rate(api, _FOUND_AND_MISSING)  # the miss answered from memory
+
+    elsewhere(api, empty_database, lambda store: import_documents(store, _with_imdb(MOVIE)))
+    answer = rate(api, _FOUND_AND_MISSING)
+
+    assert answer["not_found"]["movies"] == []
+    assert _rated(api) == {101: 9, 102: 9}
