@@ -58,6 +58,21 @@ class SqlDialect:
             return f"SELECT value FROM json_each(:{param})"
         return f"SELECT unnest(CAST(:{param} AS {sql_type}[])) AS value"
 
+    def join_each_row(self, table: str, alias: str, condition: str) -> str:
+        """`JOIN table alias ON condition`, the table looked up once per row on the left.
+
+        PostgreSQL plans each statement once for any parameters (drivers._PG_SESSION): a
+        library read's plan weighs the average library against the whole catalog, and as
+        libraries grew it turned to a merge join that reads every catalog item, 54 ms for
+        100k items even for a 1,000-row library. A LATERAL subquery that cannot be flattened
+        (OFFSET 0) keeps the cost with the rows read. SQLite joins row by row anyway."""
+        if self.name == "sqlite":
+            return f"JOIN {table} {alias} ON {condition}"
+        return (
+            f"CROSS JOIN LATERAL (SELECT * FROM {table} {alias} WHERE {condition} OFFSET 0) "
+            f"AS {alias}"
+        )
+
     def encode_array(self, values: Iterable[Any]) -> Any:
         """An array parameter's value: JSON text for SQLite, a list for asyncpg."""
         if self.name == "sqlite":

@@ -64,7 +64,8 @@ SAVE = statement(
 def _rows_sql(d: SqlDialect, *, by_rating: bool, by_date: bool, limited: bool) -> str:
     columns = SMALL_ROW_COLUMNS if limited else ROW_COLUMNS
     sql = (
-        f"SELECT {columns} FROM library l JOIN catalog_items c ON c.id = l.item_id "
+        f"SELECT {columns} FROM library l "
+        f"{d.join_each_row('catalog_items', 'c', 'c.id = l.item_id')} "
         f"WHERE l.user_id = :user_id AND {d.in_array('c.type', 'types', 'TEXT')}"
     )
     if by_rating:

@@ -4,18 +4,25 @@ write of any size costs the same statements."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import pytest
 
 from simkl_server.clock import FrozenClock
+from simkl_server.config import parse_database_url
 from simkl_server.domain import auth
 from simkl_server.domain.changes import LibraryChanges
 from simkl_server.domain.kinds import ListStatus, MediaType
 from simkl_server.domain.models import LibraryQuery, Memo
+from simkl_server.storage import library as library_sql
+from simkl_server.storage import ratings as ratings_sql
 from simkl_server.storage.activities import TOUCH
 from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.drivers import _PG_SESSION
 from simkl_server.storage.library import SAVE, SAVE_TOUCHING
 from tests.helpers import StatementLog
 from tests.storage.test_store import with_store
@@ -165,3 +172,50 @@ def test_a_write_saves_its_entries_and_moves_its_activities_in_one_statement_on_
     expected = [SAVE_TOUCHING] if backend == "postgres" else [SAVE, TOUCH]
     assert [s for s in sent if s in (SAVE, TOUCH, SAVE_TOUCHING)] == expected
     assert buckets["movies.completed"] == START
+
+
+POSTGRES_ONLY = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+_PLAN_PARAMS: dict[str, Any] = {
+    "user_id": 1,
+    "types": ["anime", "movie", "show"],
+    "statuses": ["watching"],
+    "ratings": [7, 8],
+    "changed_after": 0,
+    "now": START,
+    "limit": 201,
+}
+
+
+def _plan_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node, *(n for child in node.get("Plans", []) for n in _plan_nodes(child))]
+
+
+@POSTGRES_ONLY
+def test_a_library_read_looks_its_catalog_items_up_row_by_row(catalog_database: str) -> None:
+    """However the planner weighs a library against the catalog, a library read (all-items,
+    the ratings read) reads the catalog items of its rows only: never a join that reads the
+    whole catalog. Nested loops are disabled to make every other plan look cheaper."""
+    dsn = parse_database_url(catalog_database).postgres_dsn
+
+    async def plans() -> list[list[dict[str, Any]]]:
+        conn = await asyncpg.connect(dsn, server_settings=_PG_SESSION)
+        try:
+            await conn.execute("SET enable_nestloop = off")
+            found = []
+            for variant in [*library_sql.ROWS.values(), *ratings_sql.ROWS.values()]:
+                query = variant.postgres
+                explained = await conn.fetchval(
+                    f"EXPLAIN (FORMAT JSON) {query.sql}", *query.args(_PLAN_PARAMS)
+                )
+                found.append(_plan_nodes(json.loads(explained)[0]["Plan"]))
+            return found
+        finally:
+            await conn.close()
+
+    for nodes in asyncio.run(plans()):
+        assert not {n["Node Type"] for n in nodes} & {"Merge Join", "Hash Join"}
+        catalog = [n for n in nodes if n.get("Relation Name") == "catalog_items"]
+        assert catalog
+        # Each scan of it is bound to the library row (by index on a real catalog; a test's
+        # few items may be scanned through instead, once per row).
+        assert all("l.item_id" in n.get("Index Cond", n.get("Filter", "")) for n in catalog)
