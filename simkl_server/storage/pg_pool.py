@@ -95,35 +95,26 @@ class PgPool:
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         """All rows of one statement, on a pooled connection."""
-        raw = await self.take()
-        try:
-            rows: list[Any] = await raw.fetch(sql, *args)
-        except BaseException as exc:
-            self.give(raw, exc)
-            raise
-        self.give(raw)
+        rows: list[Any] = await self._on_connection("fetch", sql, args)
         return rows
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
         """The first row of one statement, if any, on a pooled connection."""
-        raw = await self.take()
-        try:
-            row = await raw.fetchrow(sql, *args)
-        except BaseException as exc:
-            self.give(raw, exc)
-            raise
-        self.give(raw)
-        return row
+        return await self._on_connection("fetchrow", sql, args)
 
     async def execute(self, sql: str, *args: Any) -> None:
         """Run one statement for its effect, on a pooled connection."""
+        await self._on_connection("execute", sql, args)
+
+    async def _on_connection(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         raw = await self.take()
         try:
-            await raw.execute(sql, *args)
+            result = await getattr(raw, method)(sql, *args)
         except BaseException as exc:
             self.give(raw, exc)
             raise
         self.give(raw)
+        return result
 
     async def take(self) -> asyncpg.Connection:
         """An idle connection, a new one while there is room, else the next one given back."""
