@@ -3,16 +3,17 @@
 asyncpg's own pool costs 29 µs of the loop's CPU per pooled call (measured against PostgreSQL
 on loopback, 16 tasks at once: 46 µs a call through it, 17 µs through this one), as much as
 the whole statement: each release is a task of its own (`asyncio.shield`), every connection
-is wrapped in a proxy, and acquiring goes through an `asyncio.Queue`. A one-statement read is
-one such call, and a write one more. This pool hands connections out and takes them back with
-no await of its own: nothing in it can be cancelled halfway.
+is wrapped in a proxy, and acquiring goes through an `asyncio.Queue`. Every read and every
+write takes a connection once. This pool hands connections out and takes them back with no
+await of its own: nothing in it can be cancelled halfway.
 
-What it keeps of asyncpg's: connections opened on demand up to `size` (one at once, so that a
-database that cannot be reached fails the start); a closed connection is never handed out;
-a connection that may be in the middle of something (a call cancelled, or cut off from the
-server) is terminated and replaced, as asyncpg's pool does after a failed reset. What it
-leaves out is what this server does not use: session state, listeners, cursors past their
-transaction, advisory locks, query timeouts.
+What it keeps of asyncpg's: connections opened on demand up to `size`, the first at start (so
+that a database that cannot be reached fails the start); a closed connection is never handed
+out; a connection that may be in the middle of something (a call cancelled, or cut off from
+the server) is terminated and replaced, as asyncpg's pool does after a failed reset (its
+session ends once the statement it was running does: this server's statements are short).
+What it leaves out is what this server does not use: session state, listeners, cursors past
+their transaction, advisory locks, query timeouts.
 """
 
 from __future__ import annotations
