@@ -29,7 +29,7 @@ import asyncpg
 
 from simkl_server.config import DatabaseUrl
 from simkl_server.storage.dialect import POSTGRES, SQLITE, SqlDialect, Statement
-from simkl_server.storage.pg_pool import PgPool
+from simkl_server.storage.pg_pool import SESSION_LOST, PgPool
 
 T = TypeVar("T")
 Row = Sequence[Any]
@@ -79,20 +79,6 @@ class DatabaseUnavailable(Exception):
 
 class DatabaseBusy(DatabaseUnavailable):
     """Another process held SQLite's lock for longer than a request may wait."""
-
-
-# What asyncpg raises when the server went away, restarts or refuses new sessions mid-run.
-_PG_GONE: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.ConnectionDoesNotExistError,
-    asyncpg.exceptions.OperatorInterventionError,
-    # A connection whose session was cut mid-operation can report its broken state this way
-    # on its next use (asyncpg issue 1069); the pool replaces it once it is released.
-    asyncpg.InternalClientError,
-)
 
 
 def unavailable(database: DatabaseUrl, exc: BaseException) -> DatabaseUnavailable:
@@ -653,7 +639,7 @@ class PgConnection:
         query = statement.postgres
         try:
             rows: list[Row] = await self._raw.fetch(query.sql, *query.args(params))
-        except _PG_GONE as exc:
+        except SESSION_LOST as exc:
             raise _gone(exc) from exc
         return rows
 
@@ -662,7 +648,7 @@ class PgConnection:
         query = statement.postgres
         try:
             row: Row | None = await self._raw.fetchrow(query.sql, *query.args(params))
-        except _PG_GONE as exc:
+        except SESSION_LOST as exc:
             raise _gone(exc) from exc
         return row
 
@@ -671,7 +657,7 @@ class PgConnection:
         query = statement.postgres
         try:
             await self._raw.execute(query.sql, *query.args(params))
-        except _PG_GONE as exc:
+        except SESSION_LOST as exc:
             raise _gone(exc) from exc
 
 
@@ -731,8 +717,8 @@ class _ReadThread:
 
 
 class PgDriver:
-    """An asyncpg pool; each write transaction takes the user's row lock first; large reads
-    run on a thread of their own."""
+    """A pool of asyncpg connections (PgPool); each write transaction takes the user's row
+    lock first; large reads run on a thread of their own."""
 
     dialect = POSTGRES
     has_routines = True
@@ -772,14 +758,14 @@ class PgDriver:
         """Run `work`'s reads in one repeatable-read transaction, on the loop."""
         try:
             return await _read_only(self._pool, work)
-        except _PG_GONE as exc:
+        except SESSION_LOST as exc:
             raise _gone(exc) from exc
 
     async def snapshot(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `work`'s reads in one repeatable-read transaction, on the read thread."""
         try:
             return await self._reads.run(work)
-        except _PG_GONE as exc:
+        except SESSION_LOST as exc:
             raise _gone(exc) from exc
 
     async def close(self) -> None:
@@ -802,7 +788,7 @@ async def _replayed(run: Callable[[], Awaitable[T]]) -> T:
             if attempt == _PG_ATTEMPTS:
                 raise
             log.info("retrying transaction after %s", type(exc).__name__)
-        except _PG_GONE as exc:
+        except SESSION_LOST as exc:
             raise _gone(exc) from exc
     raise AssertionError("unreachable")
 

@@ -29,17 +29,24 @@ import asyncpg
 
 log = logging.getLogger("simkl_server.storage")
 
-# Exceptions after which a connection is as good as before: the server refused a statement
-# (a constraint, a deadlock, a bad value) and, outside a transaction, forgot it; or our own
-# code raised while it held the connection. Anything else (a cancellation, a lost session, a
-# protocol error) may leave a statement running or a reply unread.
-_BROKEN: tuple[type[BaseException], ...] = (
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
+# What asyncpg raises when the server went away, restarts or refuses new sessions mid-run
+# (the drivers report it as a database that does not answer).
+SESSION_LOST: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.exceptions.OperatorInterventionError,
+    # A connection whose session was cut mid-operation can report its broken state this way
+    # on its next use (asyncpg issue 1069); the pool replaces it once it is given back.
+    asyncpg.InternalClientError,
 )
+# After any other exception a connection is as good as before: the server refused a
+# statement (a constraint, a deadlock, a bad value) and, outside a transaction, forgot it; or
+# our own code raised while it held the connection. These, or a cancellation, may leave a
+# statement running, a reply unread or the session gone.
+_BROKEN: tuple[type[BaseException], ...] = (*SESSION_LOST, asyncpg.InterfaceError)
 
 
 class PgPool:
@@ -216,7 +223,12 @@ def _closed_error() -> ConnectionError:
 def _reusable(raw: asyncpg.Connection, failure: BaseException | None) -> bool:
     if failure is None:
         return not raw.is_in_transaction()
-    if not isinstance(failure, Exception) or isinstance(failure, _BROKEN):
+    # A statement's failure may reach the pool as the error the drivers raised from it.
+    if (
+        not isinstance(failure, Exception)
+        or isinstance(failure, _BROKEN)
+        or isinstance(failure.__cause__, _BROKEN)
+    ):
         log.debug("dropping a PostgreSQL connection after %s", type(failure).__name__)
         return False
     return not raw.is_in_transaction()

@@ -110,6 +110,33 @@ def test_a_cancelled_call_does_not_hand_its_connection_on(dsn: str) -> None:
     assert sessions == {after}
 
 
+class _DriverError(Exception):
+    """Stands for the error a driver raises from asyncpg's (DatabaseUnavailable)."""
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["as-raised", "as-a-cause"])
+def test_a_connection_that_reported_a_broken_session_is_replaced(dsn: str, wrapped: bool) -> None:
+    """asyncpg may report a session cut mid-operation as an InternalClientError on the
+    connection's next use; reaching the pool directly or as the cause of a driver's error,
+    it retires the connection."""
+
+    async def breaks(pool: PgPool) -> None:
+        broken = asyncpg.InternalClientError("cut mid-operation")
+        async with pool.acquire():
+            if wrapped:
+                raise _DriverError("PostgreSQL does not answer") from broken
+            raise broken
+
+    async def body(pool: PgPool) -> tuple[int, int]:
+        first = (await pool.fetchrow(PID))[0]
+        with pytest.raises((asyncpg.InternalClientError, _DriverError)):
+            await breaks(pool)
+        return first, (await pool.fetchrow(PID))[0]
+
+    first, after = _with_pool(dsn, 1, body)
+    assert after != first
+
+
 def test_a_session_ended_by_the_server_is_replaced(dsn: str) -> None:
     async def body(pool: PgPool) -> tuple[int, int]:
         first = (await pool.fetchrow(PID))[0]
