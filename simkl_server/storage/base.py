@@ -255,9 +255,9 @@ class Store:
     def _reads_ahead(self, size: int) -> bool:
         """Whether a write of `size` items reads its catalog lookup ahead, into this process's
         memory of lookups: where one write lock serves every process (SQLite), so that inside
-        the write the lookup is answered from there once the catalog stamp is read, and other
-        processes' writes no longer wait through it (a third of a one-item add's hold). A
-        batch large enough to run off the event loop is not read ahead on it."""
+        the write the lookup is answered from there, held to the catalog stamp the user's lock
+        returns, and other processes' writes no longer wait through it (a third of a one-item
+        add's hold). A batch large enough to run off the event loop is not read ahead on it."""
         return self._driver.one_writer and size <= self._inline_batch_items
 
     async def write_at_once(self, routine: Routine[T], *, size: int) -> T:
