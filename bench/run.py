@@ -18,7 +18,8 @@ Settings (environment):
                    e.g. movie,redirect) to run alone: on each backend, two workers, the bare
                    ASGI app and Prism, and the storage ceiling of the batch scenarios named;
                    the curve, library, scrobble, learn and catalog scale steps are left
-                   out, and results stay in bench/work
+                   out, and results stay in bench/work; `scrobble` names the scrobble step,
+                   which then runs too
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ CEILING_REQUESTS = 6_000
 CURVE_ROUNDS = 5
 # `serve --workers N` measured beside the single process.
 WORKERS = 2
+# Steps beyond the main table that BENCH_SCENARIOS may name to run alone.
+STEPS = ("scrobble",)
 
 
 def parse_seconds(text: str) -> float:
@@ -104,9 +107,9 @@ class Config:
         quick = env.get("BENCH_QUICK", "") not in {"", "0"}
         default_levels = "1,16" if quick else "1,16,64"
         only = tuple(name for name in env.get("BENCH_SCENARIOS", "").split(",") if name)
-        unknown = set(only) - {scenario.name for scenario in SCENARIOS}
+        unknown = set(only) - {scenario.name for scenario in SCENARIOS} - set(STEPS)
         if unknown:
-            known = ", ".join(scenario.name for scenario in SCENARIOS)
+            known = ", ".join([*(scenario.name for scenario in SCENARIOS), *STEPS])
             sys.exit(f"BENCH_SCENARIOS: no scenario {', '.join(sorted(unknown))} (known: {known})")
         return cls(
             quick=quick,
@@ -135,6 +138,10 @@ class Config:
     def everything(self) -> bool:
         """Whether the run measures every step (no BENCH_SCENARIOS)."""
         return not self.only
+
+    def runs_step(self, name: str) -> bool:
+        """Whether the run measures this step of STEPS."""
+        return self.everything or name in self.only
 
     @property
     def results_dir(self) -> Path:
@@ -390,6 +397,7 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
             out["curve"], out["batch_1000"] = curve(bench, server, restore)
             say(f"[{backend}] library scenarios")
             out["library"] = library.run(bench, server, database_url, bench.library_pools, restore)
+        if config.runs_step("scrobble"):
             say(f"[{backend}] scrobble scenarios")
             out["scrobble"] = scrobble.run(bench, server, bench.scrobble_pools, restore)
     if any(scenario.name == FLOOR_SCENARIO for scenario in config.scenarios):
