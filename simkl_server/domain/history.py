@@ -61,6 +61,15 @@ class HistoryInput:
     added_at: int | None = None
 
 
+@frozen
+class Loaded:
+    """What a caller inside the write already read of a history write's inputs: their
+    catalog items (in order) and those items' library state."""
+
+    items: Sequence[CatalogItem | None]
+    changes: LibraryChanges
+
+
 @dataclass(slots=True)
 class HistoryOutcome:
     """Items put on a list (per response bucket), episodes newly watched, each applied item
@@ -133,24 +142,29 @@ async def record_history(
     allow_rewatch: bool = False,
     plan_checked: bool = False,
     learning: LearnPolicy = STRICT,
+    loaded: Loaded | None = None,
 ) -> HistoryOutcome:
     """`add_history` inside a transaction the caller holds (scrobbles record their watches
     through it, with their own state in the same transaction); `plan_checked`: the account
-    was PRO or VIP when the rewatch was asked for (a check-in maturing later)."""
+    was PRO or VIP when the rewatch was asked for (a check-in maturing later); `loaded`:
+    what the caller already read of the inputs, in this transaction."""
     changes_nothing = allow_rewatch and not plan_checked and tx.account_type not in PAID_PLANS
-    items = await resolve_items(
-        tx,
-        user_id=user_id,
-        items=[entry.item for entry in inputs],
-        policy=STRICT if changes_nothing else learning,
-        may_learn=[not entry.item.bad_date for entry in inputs],
-    )
+    if loaded is not None:
+        items = list(loaded.items)
+    else:
+        items = await resolve_items(
+            tx,
+            user_id=user_id,
+            items=[entry.item for entry in inputs],
+            policy=STRICT if changes_nothing else learning,
+            may_learn=[not entry.item.bad_date for entry in inputs],
+        )
     outcome = HistoryOutcome()
     if changes_nothing:
         outcome.not_found = [e for e, i in zip(inputs, items, strict=True) if i is None]
         return outcome
     known = _known(items)
-    changes = await LibraryChanges.load(tx, user_id, known)
+    changes = loaded.changes if loaded else await LibraryChanges.load(tx, user_id, known)
     rewatches = await Rewatches.load(tx, user_id, [i.id for i in known]) if allow_rewatch else None
     for entry, item in zip(inputs, items, strict=True):
         if item is None or entry.item.bad_date:

@@ -542,6 +542,7 @@ class CatalogHits:
     stamp: int | None = None
 
 
+_RUNNING_STATES = ("playing", "checkin")
 MOVIE_KEY: EpisodeKey = (-1, -1)  # where a movie's playback row keeps its (season, number)
 
 
@@ -561,6 +562,11 @@ class Playback:
     expires_at: int | None = None
     scrobbled_at: int | None = None
     rewatch: bool = False
+
+    @property
+    def running(self) -> bool:
+        """Whether the session still runs (started or checked in)."""
+        return self.state in _RUNNING_STATES
 
 
 @frozen

@@ -17,6 +17,7 @@ them together, and all measured on the server's clock:
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import field
@@ -24,7 +25,8 @@ from enum import StrEnum
 from functools import partial
 from typing import Any, TypeVar
 
-from simkl_server.domain.history import HistoryInput, record_history
+from simkl_server.domain.changes import LibraryChanges
+from simkl_server.domain.history import HistoryInput, Loaded, record_history
 from simkl_server.domain.kinds import ListStatus, MediaType, Wrapper, is_movie_like
 from simkl_server.domain.learn import STRICT, LearnPolicy, resolve_items
 from simkl_server.domain.matching import catalog_query
@@ -43,7 +45,7 @@ from simkl_server.domain.models import (
 )
 from simkl_server.domain.rewatches import PAID_PLANS
 from simkl_server.errors import EmptyField, IdNotFound, ScrobbleLocked
-from simkl_server.storage.base import Store, WriteTx
+from simkl_server.storage.base import Store, TakeScrobbleLock, WriteTx
 
 T = TypeVar("T")
 WATCHED_AT = 8000  # hundredths of a percent: a stop at 80 % or more marks watched
@@ -137,10 +139,10 @@ async def scrobble(
 
     async def work(tx: WriteTx) -> ScrobbleOutcome:
         item, key, episode = await identify(tx, target, user_id=user_id, learning=learning)
-        await mature_checkins(tx, user_id)
+        running, current = await tx.playbacks.live_and_one(user_id, item.id, key)
+        await _mature(tx, user_id, due_checkins(running, tx.now_ms))
         if call in {Call.START, Call.CHECKIN}:
-            await _settle_open(tx, user_id, (item.id, key), allow_rewatch=allow_rewatch)
-        current = await tx.playbacks.find(user_id, item.id, key)
+            await _settle_open(tx, user_id, running, (item.id, key), allow_rewatch=allow_rewatch)
         step = _Step(tx, user_id, item, key, episode, current)
         if call is Call.START:
             playback_id = await step.start(progress)
@@ -203,10 +205,8 @@ class UserLock:
         now = self._store.clock.now_ms()
         self._until = now + LOCK_LEASE_MS
 
-        async def take(tx: WriteTx) -> bool:
-            return await tx.playbacks.acquire(self._user_id, now=now, until=self._until)
-
-        return await self._store.transaction(take)
+        take = TakeScrobbleLock(self._user_id, now=now, until=self._until)
+        return await self._store.write_at_once(take, size=1)
 
     async def __aexit__(self, *exc: object) -> None:
         if not self._held:
@@ -388,14 +388,14 @@ async def record_watch(
     """Mark the movie or episode watched at `at`, as POST /sync/history does; with
     `allow_rewatch`, what happened to the rewatch (None without it)."""
     paid = plan_checked or tx.account_type in PAID_PLANS
-    entry = (await tx.library.entries(user_id, [item.id])).get(item.id)
+    changes = await LibraryChanges.load(tx, user_id, [item])
+    entry = changes.entry(item)
     if key == MOVIE_KEY:
         seasons = None
         seen_before = entry is not None and entry.status is ListStatus.COMPLETED
     else:
         seasons = (SeasonTarget(key[0], (EpisodeTarget(key[0], key[1]),)),)
-        watched = (await tx.history.watched(user_id, [item.id])).get(item.id, {})
-        seen_before = key in watched
+        seen_before = key in changes.watched(item)
     sent: Mapping[str, Any] = {"ids": {"simkl": item.id}}
     wrapper = _wrapper_for(item)
     history_item = SyncItem(sent, ItemRef(wrapper, simkl=item.id), seasons)
@@ -406,6 +406,7 @@ async def record_watch(
         skip_auto_watching=False,
         allow_rewatch=allow_rewatch and paid,
         plan_checked=plan_checked,
+        loaded=Loaded([item], changes),
     )
     if not allow_rewatch:
         return None
@@ -428,7 +429,21 @@ def _wrapper_for(item: CatalogItem) -> Wrapper:
 async def mature_checkins(tx: WriteTx, user_id: int) -> int:
     """Mark watched every check-in of the user whose runtime is over (at the moment it
     ended); how many."""
-    due = await tx.playbacks.due_checkins(user_id, tx.now_ms)
+    return await _mature(tx, user_id, await tx.playbacks.due_checkins(user_id, tx.now_ms))
+
+
+def due_checkins(running: Sequence[Playback], now: int) -> list[Playback]:
+    """The check-ins among running sessions whose runtime is over, the earliest first."""
+    due = [p for p in running if p.state == "checkin" and _expiry(p) <= now]
+    return sorted(due, key=_expiry)
+
+
+def _expiry(playback: Playback) -> float:
+    return math.inf if playback.expires_at is None else playback.expires_at
+
+
+async def _mature(tx: WriteTx, user_id: int, due: Sequence[Playback]) -> int:
+    """Mark these due check-ins watched, each at the moment it ended; how many."""
     if not due:
         return 0
     items = await tx.catalog.items({playback.item_id for playback in due})
@@ -454,11 +469,17 @@ async def complete_checkins(store: Store, *, batch: int = 100) -> int:
 
 
 async def _settle_open(
-    tx: WriteTx, user_id: int, keep: tuple[int, EpisodeKey], *, allow_rewatch: bool
+    tx: WriteTx,
+    user_id: int,
+    sessions: Sequence[Playback],
+    keep: tuple[int, EpisodeKey],
+    *,
+    allow_rewatch: bool,
 ) -> None:
-    """A new session replaces the user's running ones: one that reached 80 % (its progress
-    carried on at the pace of its runtime) is marked watched first, the others just end."""
-    running = [p for p in await tx.playbacks.open(user_id) if (p.item_id, p.key) != keep]
+    """A new session replaces the user's running ones (`sessions` as read before this write
+    ended any): one that reached 80 % (its progress carried on at the pace of its runtime)
+    is marked watched first, the others just end."""
+    running = [p for p in sessions if p.running and (p.item_id, p.key) != keep]
     if not running:
         return
     items = await tx.catalog.items({playback.item_id for playback in running})
@@ -469,6 +490,7 @@ async def _settle_open(
             await _finish(tx, user_id, item, playback, at=tx.now_ms, rewatch=rewatch)
         else:
             await tx.playbacks.end(user_id, playback.id)
+            playback.state, playback.paused_at, playback.expires_at = "ended", None, None
 
 
 async def _finish(

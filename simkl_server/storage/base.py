@@ -42,7 +42,7 @@ from simkl_server.storage.grants import GrantQueries
 from simkl_server.storage.history import HistoryQueries
 from simkl_server.storage.library import LibraryQueries, SmallReads
 from simkl_server.storage.meta import MetaQueries
-from simkl_server.storage.playbacks import PlaybackQueries
+from simkl_server.storage.playbacks import PlaybackQueries, TakeScrobbleLock
 from simkl_server.storage.ratings import ClearRatings, RatingsQueries
 from simkl_server.storage.rewatches import RewatchQueries
 from simkl_server.storage.search import SearchQueries
@@ -58,6 +58,7 @@ __all__ = [
     "Session",
     "StateRefused",
     "Store",
+    "TakeScrobbleLock",
     "WriteTx",
     "open_store",
     "request_credentials",

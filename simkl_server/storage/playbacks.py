@@ -3,21 +3,31 @@ and the per-user scrobble lock."""
 
 from __future__ import annotations
 
-from simkl_server.domain.models import PausedQuery, Playback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from simkl_server.domain.models import EpisodeKey, PausedQuery, Playback
 from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection, Row
+
+if TYPE_CHECKING:
+    from simkl_server.storage.base import WriteTx
 
 _COLUMNS = (
     "id, item_id, season, number, state, progress, started_at, paused_at, expires_at, "
     "scrobbled_at, rewatch"
 )
-FIND = statement(
-    f"SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id AND item_id = :item_id "
-    "AND season = :season AND number = :number"
-)
-OPEN = statement(
-    f"SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id "
-    "AND state IN ('playing', 'checkin') ORDER BY id"
+# A user's running sessions are few, and every playback a user ever ended stays (a stop's
+# duplicate hour reads it): the running ones are found through an index of their own
+# (ix_playbacks_live), whose condition each such statement spells as the index does, so that
+# SQLite uses it.
+_LIVE = "state IN ('playing', 'checkin')"
+# The running sessions and the one playback of a movie or episode, in one statement.
+LIVE_AND_ONE = statement(
+    f"SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id AND {_LIVE} "
+    f"UNION ALL SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id "
+    "AND item_id = :item_id AND season = :season AND number = :number "
+    f"AND NOT {_LIVE}"
 )
 SAVE = statement(
     "INSERT INTO playbacks (user_id, item_id, season, number, state, progress, started_at, "
@@ -40,12 +50,12 @@ END = statement(
     "WHERE user_id = :user_id AND id = :id"
 )
 DUE_CHECKINS = statement(
-    f"SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id AND state = 'checkin' "
-    "AND expires_at <= :now ORDER BY expires_at"
+    f"SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id AND {_LIVE} "
+    "AND state = 'checkin' AND expires_at <= :now ORDER BY expires_at"
 )
 DUE_USERS = statement(
-    "SELECT DISTINCT user_id FROM playbacks WHERE state = 'checkin' AND expires_at <= :now "
-    "LIMIT :limit"
+    f"SELECT DISTINCT user_id FROM playbacks WHERE {_LIVE} AND state = 'checkin' "
+    "AND expires_at <= :now LIMIT :limit"
 )
 # Taken only when free or when its holder's lease ran out: a second scrobble of the same user
 # while one runs gets nothing back.
@@ -54,9 +64,26 @@ ACQUIRE = statement(
     "ON CONFLICT (user_id) DO UPDATE SET held_until = excluded.held_until "
     "WHERE scrobble_locks.held_until <= :now RETURNING user_id"
 )
+# ACQUIRE as one statement of its own (a transaction of its own on PostgreSQL), which also
+# holds the request's cached authentication to the auth stamp it was read under: NULL, with
+# nothing taken, when the user is gone or the stamp moved.
+ACQUIRE_AT_ONCE = statement(
+    "WITH checked AS (SELECT EXISTS (SELECT 1 FROM users WHERE id = :user_id) "
+    "AND (CAST(:auth_stamp AS BIGINT) IS NULL "
+    "OR (SELECT n FROM auth_stamp WHERE id = 1) = CAST(:auth_stamp AS BIGINT)) AS ok), "
+    "taken AS (INSERT INTO scrobble_locks (user_id, held_until) "
+    "SELECT :user_id, :until FROM checked WHERE ok "
+    "ON CONFLICT (user_id) DO UPDATE SET held_until = excluded.held_until "
+    "WHERE scrobble_locks.held_until <= :now RETURNING user_id) "
+    "SELECT CASE WHEN ok THEN EXISTS (SELECT 1 FROM taken) END FROM checked"
+)
 RELEASE = statement(
     "UPDATE scrobble_locks SET held_until = 0 WHERE user_id = :user_id AND held_until = :until"
 )
+
+
+def _by_id(playback: Playback) -> int:
+    return playback.id
 
 
 def _playback(row: Row) -> Playback:
@@ -80,15 +107,15 @@ class PlaybackQueries:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def find(self, user_id: int, item_id: int, key: tuple[int, int]) -> Playback | None:
-        """The user's playback of one movie or episode."""
+    async def live_and_one(
+        self, user_id: int, item_id: int, key: EpisodeKey
+    ) -> tuple[list[Playback], Playback | None]:
+        """The user's running sessions (started or checked in; by id) and the user's playback
+        of one movie or episode (which may be among them), read at once."""
         params = {"user_id": user_id, "item_id": item_id, "season": key[0], "number": key[1]}
-        row = await self._conn.fetchrow(FIND, params)
-        return None if row is None else _playback(row)
-
-    async def open(self, user_id: int) -> list[Playback]:
-        """The user's sessions still running (started or checked in)."""
-        return [_playback(row) for row in await self._conn.fetch(OPEN, {"user_id": user_id})]
+        rows = [_playback(row) for row in await self._conn.fetch(LIVE_AND_ONE, params)]
+        one = next((p for p in rows if p.item_id == item_id and p.key == key), None)
+        return sorted((p for p in rows if p.running), key=_by_id), one
 
     async def due_checkins(self, user_id: int, now: int) -> list[Playback]:
         """The user's check-ins whose runtime is over."""
@@ -149,3 +176,33 @@ class PlaybackQueries:
     async def release(self, user_id: int, *, until: int) -> None:
         """Give the lock back (only the lease this holder took)."""
         await self._conn.execute(RELEASE, {"user_id": user_id, "until": until})
+
+
+@dataclass(frozen=True, slots=True)
+class TakeScrobbleLock:
+    """A user write: take the user's scrobble lock until `until` unless another holder's
+    lease still runs at `now`; True when taken. One statement on PostgreSQL (a round trip
+    instead of four), else the user's write transaction."""
+
+    user_id: int
+    now: int
+    until: int
+    call = ACQUIRE_AT_ONCE
+
+    def params(self, *, now: int, auth_stamp: int | None) -> dict[str, Any]:
+        """The statement's parameters: the lease's own times, whatever the clock says now."""
+        del now
+        return {
+            "user_id": self.user_id,
+            "now": self.now,
+            "until": self.until,
+            "auth_stamp": auth_stamp,
+        }
+
+    def result(self, row: Row) -> bool:
+        """Whether the lock was taken."""
+        return bool(row[0])
+
+    async def run(self, tx: WriteTx) -> bool:
+        """The same write as an ordinary statement, in the user's write transaction."""
+        return await tx.playbacks.acquire(self.user_id, now=self.now, until=self.until)

@@ -356,6 +356,14 @@ playbacks = Table(
     Index("ux_playbacks_user_item", "user_id", "item_id", "season", "number", unique=True),
     Index("ix_playbacks_user_paused", "user_id", "paused_at"),
     Index("ix_playbacks_item_id", "item_id"),  # as ix_library_item_id
+    # The running sessions alone: ended playbacks pile up, one per movie or episode scrobbled.
+    Index(
+        "ix_playbacks_live",
+        "user_id",
+        "expires_at",
+        sqlite_where=text("state IN ('playing', 'checkin')"),
+        postgresql_where=text("state IN ('playing', 'checkin')"),
+    ),
 )
 
 # The 20-second per-user scrobble lock: held while a scrobble write runs, and for at most

@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 
+from simkl_server.domain import auth
 from simkl_server.domain.scrobble import complete_checkins
+from simkl_server.storage import catalog as catalog_sql
+from simkl_server.storage import library as library_sql
+from simkl_server.storage import playbacks as playbacks_sql
 from simkl_server.storage.base import WriteTx
 from tests.api.library_support import (
     BREAKING_BAD,
@@ -21,9 +25,10 @@ from tests.api.library_support import (
     WALKING_DEAD,
     ids,
 )
+from tests.api.support import elsewhere
 from tests.api.test_rewatches import set_plan
 from tests.conftest import START_MS, Api, serve_api
-from tests.helpers import assert_simkl_error
+from tests.helpers import StatementLog, assert_simkl_error
 from tests.seed import answer, iso_seconds
 
 MINUTE_MS = 60_000
@@ -254,6 +259,66 @@ def test_the_lock_is_given_back_after_each_scrobble_and_each_failure(no_wait: Ap
     call(api, "stop", movie(INCEPTION, 95))
     assert api.post("/scrobble/stop", json=movie(INCEPTION, 95)).status_code == 409
     assert call(api, "pause", movie(TERMINATOR_3, 5))["action"] == "pause"
+
+
+def _sent_during(statements: StatementLog, api: Api, action: str, body: Any) -> list[Any]:
+    start = len(statements.sent)
+    call(api, action, body)
+    return [statement for statement, _ in statements.sent[start:]]
+
+
+def test_a_scrobble_takes_its_lock_and_reads_its_playbacks_in_one_statement_each(
+    api: Api, statements: StatementLog, backend: str
+) -> None:
+    call(api, "start", movie(INCEPTION, 10))
+    for action, progress in (("pause", 50), ("start", 60), ("stop", 95)):
+        sent = _sent_during(statements, api, action, movie(INCEPTION, progress))
+        # PostgreSQL: the lock in one statement of its own, not a transaction of four round
+        # trips; SQLite: in the user's write transaction.
+        if backend == "postgres":
+            assert sent[0] == playbacks_sql.ACQUIRE_AT_ONCE
+            assert playbacks_sql.ACQUIRE not in sent
+        else:
+            assert playbacks_sql.ACQUIRE in sent
+        assert sent.count(playbacks_sql.LIVE_AND_ONE) == 1
+        assert playbacks_sql.DUE_CHECKINS not in sent
+
+
+def test_a_stop_reads_the_library_entry_once_and_looks_nothing_up_again(
+    api: Api, statements: StatementLog
+) -> None:
+    call(api, "start", movie(INCEPTION, 10))
+    sent = _sent_during(statements, api, "stop", movie(INCEPTION, 95))
+    assert sent.count(library_sql.ENTRIES) == 1
+    assert catalog_sql.STAMP not in sent
+    assert not [s for s in sent if s in catalog_sql.FIND.values()]
+    assert answer(api.get("/sync/all-items/movies"), 200)["movies"][0]["status"] == "completed"
+
+
+def test_a_token_revoked_elsewhere_scrobbles_nothing_and_leaves_the_lock_free(
+    no_wait: Api, catalog_database: str
+) -> None:
+    api = no_wait
+    call(api, "start", movie(INCEPTION, 10))
+    elsewhere(api, catalog_database, lambda other: auth.revoke_token(other, token=api.token))
+    refused = api.post("/scrobble/pause", json=movie(INCEPTION, 50))
+    assert_simkl_error(refused, 401, "user_token_failed")
+    api.token = api.call(
+        auth.issue_token, api.store, api.keys, username="alice", client_id=api.client_id
+    )
+    assert playbacks(api) == []
+    assert call(api, "pause", movie(INCEPTION, 50))["action"] == "pause"
+
+
+def test_another_tokens_revocation_leaves_scrobbles_working(
+    no_wait: Api, catalog_database: str
+) -> None:
+    api = no_wait
+    call(api, "start", movie(INCEPTION, 10))
+    other = api.new_user("bob")
+    elsewhere(api, catalog_database, lambda store: auth.revoke_token(store, token=other))
+    assert call(api, "pause", movie(INCEPTION, 50))["action"] == "pause"
+    assert call(api, "stop", movie(INCEPTION, 95))["action"] == "scrobble"
 
 
 def test_rewatch_status_on_a_free_account_is_pro_required(api: Api) -> None:
