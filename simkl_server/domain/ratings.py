@@ -101,13 +101,14 @@ async def _remove(
             continue
         outcome.deleted.add(sent.ref.wrapper)
         buckets[item.id] = rated_bucket(item.type)
-    if outcome.not_found and hits.stamp is not None:
-        # Only the write checks that a remembered lookup still holds, and an item it cannot
-        # place may be one the catalog changed since: look again rather than answer from it.
-        raise CatalogMoved
     if buckets:
+        # The write holds a remembered lookup to its stamp, misses included (they were
+        # remembered under the same stamp): CatalogMoved when it no longer stands.
         clear = ClearRatings(user_id, buckets, catalog_stamp=hits.stamp)
         await store.write_at_once(clear, size=len(items))
+    elif hits.stamp is not None and await store.read.catalog.stamp() != hits.stamp:
+        # No write to check it: an item the catalog gained since it was missed must be found.
+        raise CatalogMoved
     return outcome
 
 

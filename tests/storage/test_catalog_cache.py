@@ -7,6 +7,7 @@ databases give the same answers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from simkl_server.domain.models import CatalogItem, CatalogQuery, CatalogUpsert
 from simkl_server.storage.activities import LOCK_USER
 from simkl_server.storage.base import Store, WriteTx, open_store
 from simkl_server.storage.catalog import FIND, STAMP, CatalogCache, CatalogQueries
+from simkl_server.storage.dialect import Statement
+from simkl_server.storage.grants import STAMP as AUTH_STAMP
 from simkl_server.storage.ratings import CLEAR_AT_ONCE
 from tests.api.support import ALL_RATINGS, elsewhere, rate, read, unrate
 from tests.catalog.support import import_documents
@@ -325,3 +328,52 @@ def test_an_add_finds_an_item_the_catalog_gained_after_it_was_missed(
 
     assert answer["not_found"]["movies"] == []
     assert _rated(api) == {101: 9, 102: 9}
+
+
+_MISSING = {"movies": [{"ids": {"imdb": "tt0000101"}}]}
+_FOUND_AND_MISSED = {"movies": [{"ids": {"simkl": 102}}, *_MISSING["movies"]]}
+
+
+def _sent(statements: StatementLog, action: Callable[[], Any]) -> list[Statement]:
+    start = len(statements.sent)
+    action()
+    return [statement for statement, _ in statements.sent[start:]]
+
+
+def test_a_remove_held_to_a_kept_lookup_with_misses_looks_nothing_up_again(
+    own_catalog: Api, statements: StatementLog, backend: str
+) -> None:
+    """On PostgreSQL a remove whose lookup (misses included) is kept sends its call alone,
+    and one that found nothing in it reads the catalog stamp alone; then the request's
+    cached authentication is checked against the auth stamp, as no write did it."""
+    api = own_catalog
+    api.call(import_documents, api.store, OTHER)
+    rate(api, {"movies": [{"ids": {"simkl": 102}, "rating": 9}]})
+    unrate(api, _FOUND_AND_MISSED)
+
+    both = _sent(statements, lambda: unrate(api, _FOUND_AND_MISSED))
+    missed_alone = _sent(statements, lambda: unrate(api, _MISSING))
+
+    if backend == "postgres":
+        assert both == [CLEAR_AT_ONCE]
+        assert missed_alone == [STAMP, AUTH_STAMP]
+    else:  # SQLite keeps no lookups: it looks up, and checks the auth stamp in the write
+        assert both[:2] == [FIND[(True, True, False)], LOCK_USER]
+        assert missed_alone == [FIND[(False, True, False)], AUTH_STAMP]
+
+
+def test_a_remove_finds_an_item_the_catalog_gained_after_it_was_missed(
+    own_catalog: Api, empty_database: str
+) -> None:
+    api = own_catalog
+    api.call(import_documents, api.store, OTHER)
+    unrate(api, _FOUND_AND_MISSED)
+    unrate(api, _MISSING)  # the miss answered from memory (PostgreSQL)
+
+    elsewhere(api, empty_database, lambda store: import_documents(store, _with_imdb(MOVIE)))
+    rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 7}]})
+    removed = unrate(api, _MISSING)
+
+    assert removed["deleted"]["movies"] == 1
+    assert removed["not_found"]["movies"] == []
+    assert _rated(api) == {}
