@@ -95,6 +95,24 @@ def floor_ratios(backend: Result, bare: Result | None, levels: list[int]) -> Res
     return out
 
 
+# The scenario whose requests the least-work kinds answer (bench/least.py).
+LEAST_SCENARIO = "remove_1"
+
+
+def least_ratios(backend: Result, bare: Result | None) -> Result:
+    """Each least-work kind's share of the HTTP ceiling at its concurrency (bench/least.py)."""
+    out: Result = {}
+    for kind, block in backend.get("least", {}).items():
+        rps = float(block["run"]["rps"])
+        ceiling = _rps(bare, LEAST_SCENARIO, block["connections"])
+        out[kind] = {
+            "connections": block["connections"],
+            "rps": rps,
+            "vs_bare": _ratio(rps, ceiling),
+        }
+    return out
+
+
 def analyse(results: Result) -> None:
     """Add `ratios` and `targets` to every backend of `results`."""
     levels: list[int] = results["config"]["concurrency"]
@@ -109,6 +127,7 @@ def analyse(results: Result) -> None:
                 ratios["vs_prism"][key] = _ratio(mine, _rps(prism, scenario.name, c))
         ratios["vs_storage"] = ceiling_ratios(backend, levels)
         ratios["floor"] = floor_ratios(backend, bare, levels)
+        ratios["least"] = least_ratios(backend, bare)
         backend["ratios"] = ratios
         backend["targets"] = _targets(name, backend, reference_concurrency(results))
         if "library" in backend:
@@ -327,6 +346,7 @@ def markdown(results: Result, *, chart: str, data: str) -> str:
         _ratio_table(results, backends),
         _ceiling_table(results, backends),
         _floor_table(results, backends),
+        _least_table(results, backends),
         _curve_table(results, backends),
         _targets_table(results, backends),
         _workers_table(results, backends),
@@ -558,6 +578,45 @@ def _floor_table(results: Result, backends: list[str]) -> str:
                     _n(entry["floor_rps"]),
                     _percent(entry["floor_vs_bare"]),
                     _percent(entry["server_vs_floor"]),
+                ]
+            )
+        )
+    return "\n".join(rows)
+
+
+_LEAST_LABELS = {
+    "parse": "body parsed, caller found, answer rendered; no database",
+    "read": "and one indexed read of the caller's rows",
+    "write": "and, instead, one row changed and committed alone",
+    "grouped": "the write, commits shared by the requests waiting (group commit)",
+}
+
+
+def _least_table(results: Result, backends: list[str]) -> str:
+    found = [
+        (n, kind, v)
+        for n in backends
+        for kind, v in results["backends"][n]["ratios"].get("least", {}).items()
+    ]
+    if not found:
+        return ""
+    rows = [
+        "The least work a request can do (`bench/least.py`): bare ASGI apps on the same uvicorn "
+        "set-up and database, sent the single remove's requests; a share of the HTTP ceiling "
+        "above a row's is out of reach of any design doing at least that row's work.",
+        "",
+        _row(["least work", "backend", "conn.", "req/s", "÷ bare ASGI"]),
+        _row(["---", "---", "--:", "--:", "--:"]),
+    ]
+    for name, kind, entry in found:
+        rows.append(
+            _row(
+                [
+                    f"{kind}: {_LEAST_LABELS.get(kind, kind)}",
+                    BACKEND_LABELS.get(name, name),
+                    str(entry["connections"]),
+                    _n(entry["rps"]),
+                    _percent(entry["vs_bare"]),
                 ]
             )
         )

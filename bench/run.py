@@ -18,8 +18,8 @@ Settings (environment):
                    e.g. movie,redirect) to run alone: on each backend, two workers, the bare
                    ASGI app and Prism, and the storage ceiling of the batch scenarios named;
                    the curve, library, scrobble, learn and catalog scale steps are left
-                   out, and results stay in bench/work; `scrobble` names the scrobble step,
-                   which then runs too
+                   out, and results stay in bench/work; `scrobble` and `least` name those
+                   steps, which then run too
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from bench import (
     ceiling,
     datagen,
     learn,
+    least,
     library,
     loadgen,
     recording,
@@ -71,7 +72,7 @@ CURVE_ROUNDS = 5
 # `serve --workers N` measured beside the single process.
 WORKERS = 2
 # Steps beyond the main table that BENCH_SCENARIOS may name to run alone.
-STEPS = ("scrobble",)
+STEPS = ("scrobble", "least")
 
 
 def parse_seconds(text: str) -> float:
@@ -402,6 +403,8 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
             out["scrobble"] = scrobble.run(bench, server, bench.scrobble_pools, restore)
     if any(scenario.name == FLOOR_SCENARIO for scenario in config.scenarios):
         out["floor"] = statement_floor(bench, backend, database_url, restore)
+    if config.runs_step("least"):
+        out["least"] = least_work(bench, backend, database_url, restore)
     if config.everything:
         out["learn"] = learn_mode(bench, backend, database_url, restore)
     out["workers"] = {str(WORKERS): more_workers(bench, backend, database_url, restore)}
@@ -440,6 +443,37 @@ def statement_floor(
         bench.capture_last(server, scenario)
         restore()
         return {scenario.name: {"runs": bench.scenario_runs(server, scenario, after_run=restore)}}
+
+
+def least_work(
+    bench: Bench, backend: str, database_url: str, restore: Callable[[], None]
+) -> Result:
+    """The single remove's requests against each kind of the least work a request can do
+    (bench/least.py), at the run's highest concurrency."""
+    say(f"[{backend}] least work")
+    scenario = next(s for s in SCENARIOS if s.name == FLOOR_SCENARIO)
+    pool = bench.pools.scenarios[scenario.name]
+    connections = max(bench.config.concurrency)
+    out: Result = {}
+    for kind in least.KINDS:
+        if kind == "grouped" and backend != "sqlite":
+            continue  # PostgreSQL's write is one statement already: nothing to group
+        log = bench.config.work_dir / f"least-{kind}-{backend}.log"
+        with servers.least_work(database_url, kind, log=log) as server:
+            if bench.config.warmup_s > 0:
+                bench.wrk(
+                    server,
+                    scenario.script,
+                    pool,
+                    connections=connections,
+                    first_line=pool.lines // 2,
+                    duration_s=bench.config.warmup_s,
+                )
+            run = bench.wrk(server, scenario.script, pool, connections=connections)
+        say(f"  {kind} c={connections}: {run['rps']:,.0f} req/s")
+        out[kind] = {"connections": connections, "run": run}
+        restore()
+    return out
 
 
 def learn_mode(

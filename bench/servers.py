@@ -206,6 +206,26 @@ def floor(database_url: str, *, log: Path) -> Server:
     )
 
 
+def least_work(database_url: str, kind: str, *, log: Path) -> Server:
+    """One kind of the least work a request can do (bench/least.py), on the same database."""
+    return Server(
+        f"least work ({kind})",
+        [
+            sys.executable,
+            "-m",
+            "bench.least",
+            "--port",
+            "{port}",
+            "--kind",
+            kind,
+            "--database-url",
+            database_url,
+        ],
+        log=log,
+        env={"PYTHONPATH": str(BENCH_DIR.parent)},
+    )
+
+
 def prism(*, log: Path, verbosity: str) -> Server:
     """Stoplight Prism mocking the trimmed official OpenAPI document."""
     return Server(

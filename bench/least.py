@@ -1,0 +1,211 @@
+"""What any design on this stack pays per request: the least work a single-item request can
+do, as a bare ASGI app on the server's uvicorn set-up, on the same database, under the same
+load as the single remove.
+
+Each kind builds on the one before:
+
+- `parse`: the body read and parsed (orjson), the caller found by its token's hash in a dict
+  read at start, a small JSON answer rendered. No database.
+- `read`: and one indexed statement of the caller's rows (the activities read), on the
+  store's reader.
+- `write`: and, instead, one statement that changes one row of the caller (the activity
+  touch), committed alone: one round trip on PostgreSQL (autocommit on the store's pool), a
+  write transaction of the store's driver on SQLite (BEGIN IMMEDIATE, the statement, COMMIT).
+- `grouped` (SQLite): `write`, but requests that arrive while a commit runs wait for the next
+  one and share it (group commit): a transaction holds every waiting request's statement, so
+  the commit's cost is split among them. The most a design that batches its commits could
+  gain.
+
+A target share of the HTTP ceiling above a kind's share is out of reach of any design that
+does at least that kind's work per request on this stack (Python, uvicorn, this database
+driver), whatever its statements.
+
+    python -m bench.least --port 8902 --kind write --database-url sqlite:////tmp/bench.sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+from bench.bare_asgi import serve
+from simkl_server.config import Settings
+from simkl_server.domain.tokens import token_hash
+from simkl_server.storage import activities
+from simkl_server.storage.dialect import statement
+from simkl_server.storage.drivers import Connection, Driver, open_driver
+
+KINDS = ("parse", "read", "write", "grouped")
+TOKENS = statement("SELECT token_hash, user_id FROM tokens")
+BUCKET = "movies.rated_at"
+_JSON = [(b"content-type", b"application/json")]
+_UNKNOWN_TOKEN = b'{"error":"user_token_failed"}'
+Work = Callable[[int], Awaitable[None]]
+
+
+def now_ms() -> int:
+    """Now, in epoch milliseconds."""
+    return int(time.time() * 1000)
+
+
+async def _nothing(user_id: int) -> None:
+    del user_id
+
+
+def _reader(driver: Driver) -> Work:
+    async def read(user_id: int) -> None:
+        await driver.reader.fetch(activities.ALL, {"user_id": user_id})
+
+    return read
+
+
+def _touch_params(conn: Connection, user_id: int) -> dict[str, Any]:
+    return {"user_id": user_id, "buckets": conn.array([BUCKET]), "at": now_ms()}
+
+
+def _writer(driver: Driver) -> Work:
+    if driver.has_routines:  # PostgreSQL: the statement is its own transaction
+
+        async def write_alone(user_id: int) -> None:
+            conn = driver.reader
+            await conn.execute(activities.TOUCH, _touch_params(conn, user_id))
+
+        return write_alone
+
+    async def write(user_id: int) -> None:
+        async def touch(conn: Connection) -> None:
+            await conn.execute(activities.TOUCH, _touch_params(conn, user_id))
+
+        await driver.transaction(touch, offload=False)
+
+    return write
+
+
+class GroupCommit:
+    """Touches that arrive while a transaction runs wait for the next one, which holds all of
+    them: one commit for every request waiting."""
+
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
+        self._running = False
+
+    async def __call__(self, user_id: int) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((user_id, done))
+        if not self._running:
+            self._running = True
+            asyncio.get_running_loop().create_task(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+
+                async def touch_all(conn: Connection, batch: Any = batch) -> None:
+                    for user_id, _ in batch:
+                        await conn.execute(activities.TOUCH, _touch_params(conn, user_id))
+
+                try:
+                    await self._driver.transaction(touch_all, offload=False)
+                except Exception as exc:  # every waiter hears of it
+                    for _, done in batch:
+                        done.set_exception(exc)
+                    continue
+                for _, done in batch:
+                    done.set_result(None)
+        finally:
+            self._running = False
+
+
+def _work(kind: str, driver: Driver) -> Work:
+    if kind == "parse":
+        return _nothing
+    if kind == "read":
+        return _reader(driver)
+    if kind == "write":
+        return _writer(driver)
+    return GroupCommit(driver)
+
+
+class LeastWork:
+    """The bare ASGI app of one kind: lifespan opens the store's driver and reads the tokens."""
+
+    def __init__(self, database_url: str, kind: str) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"no kind {kind!r} (known: {', '.join(KINDS)})")
+        self._url = database_url
+        self._kind = kind
+        self._tokens: dict[str, int] = {}
+        self._driver: Driver | None = None
+        self._work: Work = _nothing
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        """Lifespan, or one request."""
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._request(scope, receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                settings = Settings(database_url=self._url)
+                self._driver = await open_driver(
+                    settings.database,
+                    pool_size=settings.pg_pool_size,
+                    write_wait_ms=settings.write_wait_ms,
+                )
+                rows = await self._driver.reader.fetch(TOKENS, {})
+                self._tokens = {row[0]: row[1] for row in rows}
+                self._work = _work(self._kind, self._driver)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._driver is not None:
+                    await self._driver.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _request(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        token = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        user_id = self._tokens.get(token_hash(token.decode().partition(" ")[2].strip()))
+        if user_id is None:
+            await _send(send, 401, _UNKNOWN_TOKEN)
+            return
+        items = orjson.loads(body) if body else {}
+        await self._work(user_id)
+        count = sum(len(value) for value in items.values()) if isinstance(items, dict) else 0
+        await _send(send, 201, orjson.dumps({"deleted": {"movies": count, "shows": 0}}))
+
+
+async def _send(send: Any, status: int, body: bytes) -> None:
+    headers = [(b"content-length", str(len(body)).encode()), *_JSON]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def main() -> None:
+    """Serve one kind on 127.0.0.1 with `simkl-server serve`'s uvicorn flags."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--kind", choices=KINDS, required=True)
+    parser.add_argument("--database-url", required=True)
+    args = parser.parse_args()
+    serve(LeastWork(args.database_url, args.kind), args.port)
+
+
+if __name__ == "__main__":
+    main()
