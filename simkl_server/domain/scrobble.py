@@ -140,7 +140,7 @@ async def scrobble(
     async def work(tx: WriteTx) -> ScrobbleOutcome:
         item, key, episode = await identify(tx, target, user_id=user_id, learning=learning)
         running, current = await tx.playbacks.live_and_one(user_id, item.id, key)
-        await _mature(tx, user_id, due_checkins(running, tx.now_ms))
+        await _mature(tx, user_id, _due_checkins(running, tx.now_ms))
         if call in {Call.START, Call.CHECKIN}:
             await _settle_open(tx, user_id, running, (item.id, key), allow_rewatch=allow_rewatch)
         step = _Step(tx, user_id, item, key, episode, current)
@@ -432,7 +432,7 @@ async def mature_checkins(tx: WriteTx, user_id: int) -> int:
     return await _mature(tx, user_id, await tx.playbacks.due_checkins(user_id, tx.now_ms))
 
 
-def due_checkins(running: Sequence[Playback], now: int) -> list[Playback]:
+def _due_checkins(running: Sequence[Playback], now: int) -> list[Playback]:
     """The check-ins among running sessions whose runtime is over, the earliest first."""
     due = [p for p in running if p.state == "checkin" and _expiry(p) <= now]
     return sorted(due, key=_expiry)
