@@ -418,16 +418,9 @@ def _runs(
         duration = bench.config.duration_s
         if single_s is not None:
             duration = max(duration, min(MAX_DURATION_S, 3 * c * single_s))
-        if bench.config.warmup_s > 0:
-            bench.wrk(
-                server,
-                scenario.script,
-                pool,
-                connections=c,
-                first_line=half,
-                duration_s=bench.config.warmup_s,
-            )
-        result = bench.wrk(server, scenario.script, pool, connections=c, duration_s=duration)
+        result = bench.measured(
+            server, scenario.script, pool, connections=c, warm_from=half, duration_s=duration
+        )
         result["wrapped"] = bool(scenario.writes and result["requests"] > half)
         runs[str(c)] = result
         single_s = single_s or result["p50_ms"] / 1000

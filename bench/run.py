@@ -317,6 +317,29 @@ class Bench:
         )
         return loadgen.run_wrk(spec, target_pids=server.pids)
 
+    def measured(
+        self,
+        server: servers.Server,
+        script: str,
+        pool: Pool,
+        *,
+        connections: int,
+        warm_from: int,
+        duration_s: float | None = None,
+    ) -> Result:
+        """A warm-up of the configured length from line `warm_from` of the pool (none when
+        that length is 0), then the measured wrk run from its first line."""
+        if self.config.warmup_s > 0:
+            self.wrk(
+                server,
+                script,
+                pool,
+                connections=connections,
+                first_line=warm_from,
+                duration_s=self.config.warmup_s,
+            )
+        return self.wrk(server, script, pool, connections=connections, duration_s=duration_s)
+
     def scenario_runs(
         self, server: servers.Server, scenario: Scenario, *, after_run: Callable[[], None]
     ) -> Result:
@@ -330,16 +353,9 @@ class Bench:
             duration = self.config.duration_s
             if single_s is not None:
                 duration = max(duration, min(MAX_DURATION_S, 3 * c * single_s))
-            if self.config.warmup_s > 0:
-                self.wrk(
-                    server,
-                    scenario.script,
-                    pool,
-                    connections=c,
-                    first_line=half,
-                    duration_s=self.config.warmup_s,
-                )
-            run = self.wrk(server, scenario.script, pool, connections=c, duration_s=duration)
+            run = self.measured(
+                server, scenario.script, pool, connections=c, warm_from=half, duration_s=duration
+            )
             run["wrapped"] = bool(scenario.writes and run["requests"] > half)
             runs[str(c)] = run
             single_s = single_s or run["p50_ms"] / 1000
@@ -460,16 +476,9 @@ def least_work(
             continue  # PostgreSQL's write is one statement already: nothing to group
         log = bench.config.work_dir / f"least-{kind}-{backend}.log"
         with servers.least_work(database_url, kind, log=log) as server:
-            if bench.config.warmup_s > 0:
-                bench.wrk(
-                    server,
-                    scenario.script,
-                    pool,
-                    connections=connections,
-                    first_line=pool.lines // 2,
-                    duration_s=bench.config.warmup_s,
-                )
-            run = bench.wrk(server, scenario.script, pool, connections=connections)
+            run = bench.measured(
+                server, scenario.script, pool, connections=connections, warm_from=pool.lines // 2
+            )
         say(f"  {kind} c={connections}: {run['rps']:,.0f} req/s")
         out[kind] = {"connections": connections, "run": run}
         restore()

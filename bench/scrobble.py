@@ -75,16 +75,7 @@ def _capture(bench: Bench, server: Server, pool: Pool, line: int) -> Captured:
 
 def _runs(bench: Bench, server: Server, pool: Pool, connections: int) -> Result:
     half = pool.lines // 2
-    if bench.config.warmup_s > 0:
-        bench.wrk(
-            server,
-            SCRIPT,
-            pool,
-            connections=connections,
-            first_line=half,
-            duration_s=bench.config.warmup_s,
-        )
-    run = bench.wrk(server, SCRIPT, pool, connections=connections)
+    run = bench.measured(server, SCRIPT, pool, connections=connections, warm_from=half)
     run["wrapped"] = run["requests"] > half
     run["cycles_per_s"] = round(run["rps"] / len(CYCLE), 1)
     return run
