@@ -43,7 +43,8 @@ from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection, Driver, open_driver
 
 TOKENS = statement("SELECT token_hash, user_id FROM tokens")
-_UNKNOWN_TOKEN = Response(b'{"error":"user_token_failed"}', 401, media_type="application/json")
+UNKNOWN_TOKEN_BODY = b'{"error":"user_token_failed"}'
+_UNKNOWN_TOKEN = Response(UNKNOWN_TOKEN_BODY, 401, media_type="application/json")
 
 # (kind, key) rows of a FIND answer: the item's id and type word.
 Found = Mapping[tuple[str, str], tuple[int, str]]
@@ -101,16 +102,27 @@ def answer(items: Items, found: Found) -> Response:
     return Response(orjson.dumps({"deleted": deleted, "not_found": missing}), 201)
 
 
-async def open_floor(database_url: str) -> tuple[Remove, dict[str, int], Driver]:
-    """The remove as the store runs it, on the store's own driver for the URL (its pragmas,
-    background checkpoints and write lock on SQLite; its pool and session settings on
-    PostgreSQL), and the token hashes its users hold."""
+async def open_with_tokens(database_url: str) -> tuple[Driver, dict[str, int]]:
+    """The store's own driver for the URL (its pragmas, background checkpoints and write lock
+    on SQLite; its pool and session settings on PostgreSQL), and the token hashes its users
+    hold, each with its user's id."""
     settings = Settings(database_url=database_url)
     driver = await open_driver(
         settings.database, pool_size=settings.pg_pool_size, write_wait_ms=settings.write_wait_ms
     )
+    return driver, {row[0]: row[1] for row in await driver.reader.fetch(TOKENS, {})}
+
+
+def caller(tokens: Mapping[str, int], authorization: str) -> int | None:
+    """The user whose bearer token an Authorization header carries, if any."""
+    return tokens.get(token_hash(authorization.partition(" ")[2].strip()))
+
+
+async def open_floor(database_url: str) -> tuple[Remove, dict[str, int], Driver]:
+    """The remove as the store runs it, on the store's own driver (`open_with_tokens`), and
+    the token hashes its users hold."""
+    driver, tokens = await open_with_tokens(database_url)
     reader = driver.reader
-    tokens = {row[0]: row[1] for row in await reader.fetch(TOKENS, {})}
 
     async def clear(user_id: int, buckets: dict[int, str], conn: Connection) -> None:
         row = await conn.fetchrow(activities.LOCK_USER, {"user_id": user_id})
@@ -157,8 +169,7 @@ def app(database_url: str) -> Starlette:
             await driver.close()
 
     async def remove(request: Request) -> Response:
-        token = request.headers.get("authorization", "").partition(" ")[2].strip()
-        user_id = state["tokens"].get(token_hash(token))
+        user_id = caller(state["tokens"], request.headers.get("authorization", ""))
         if user_id is None:
             return _UNKNOWN_TOKEN
         items = lookup(orjson.loads(await request.body()))

@@ -27,30 +27,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
 
 from bench.bare_asgi import serve
-from simkl_server.config import Settings
-from simkl_server.domain.tokens import token_hash
+from bench.floor import UNKNOWN_TOKEN_BODY, caller, now_ms, open_with_tokens
 from simkl_server.storage import activities
-from simkl_server.storage.dialect import statement
-from simkl_server.storage.drivers import Connection, Driver, open_driver
+from simkl_server.storage.drivers import Connection, Driver
 
 KINDS = ("parse", "read", "write", "grouped")
-TOKENS = statement("SELECT token_hash, user_id FROM tokens")
 BUCKET = "movies.rated_at"
 _JSON = [(b"content-type", b"application/json")]
-_UNKNOWN_TOKEN = b'{"error":"user_token_failed"}'
 Work = Callable[[int], Awaitable[None]]
-
-
-def now_ms() -> int:
-    """Now, in epoch milliseconds."""
-    return int(time.time() * 1000)
 
 
 async def _nothing(user_id: int) -> None:
@@ -157,14 +147,7 @@ class LeastWork:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                settings = Settings(database_url=self._url)
-                self._driver = await open_driver(
-                    settings.database,
-                    pool_size=settings.pg_pool_size,
-                    write_wait_ms=settings.write_wait_ms,
-                )
-                rows = await self._driver.reader.fetch(TOKENS, {})
-                self._tokens = {row[0]: row[1] for row in rows}
+                self._driver, self._tokens = await open_with_tokens(self._url)
                 self._work = _work(self._kind, self._driver)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -180,10 +163,10 @@ class LeastWork:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        token = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-        user_id = self._tokens.get(token_hash(token.decode().partition(" ")[2].strip()))
+        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        user_id = caller(self._tokens, authorization.decode())
         if user_id is None:
-            await _send(send, 401, _UNKNOWN_TOKEN)
+            await _send(send, 401, UNKNOWN_TOKEN_BODY)
             return
         items = orjson.loads(body) if body else {}
         await self._work(user_id)

@@ -174,56 +174,28 @@ def bare_asgi(captured: Captured, *, body_file: Path, log: Path) -> Server:
     """The bare ASGI app answering `captured`'s bytes (status, headers, body)."""
     body_file.write_bytes(captured.body)
     headers = [part for name, value in captured.headers for part in ("--header", f"{name}:{value}")]
-    return Server(
-        "bare ASGI",
-        [
-            sys.executable,
-            "-m",
-            "bench.bare_asgi",
-            "--port",
-            "{port}",
-            "--status",
-            str(captured.status),
-            "--content-type",
-            captured.content_type,
-            "--body",
-            str(body_file),
-            *headers,
-        ],
-        log=log,
-        env={"PYTHONPATH": str(BENCH_DIR.parent)},
+    options = ["--status", str(captured.status), "--content-type", captured.content_type]
+    return _bench_app(
+        "bare ASGI", "bench.bare_asgi", [*options, "--body", str(body_file), *headers], log=log
     )
 
 
 def floor(database_url: str, *, log: Path) -> Server:
     """The statement floor (bench/floor.py): the store's statements for a single remove, with
     the least Python around them, on the same database."""
-    return Server(
-        "statement floor",
-        [sys.executable, "-m", "bench.floor", "--port", "{port}", "--database-url", database_url],
-        log=log,
-        env={"PYTHONPATH": str(BENCH_DIR.parent)},
-    )
+    return _bench_app("statement floor", "bench.floor", ["--database-url", database_url], log=log)
 
 
 def least_work(database_url: str, kind: str, *, log: Path) -> Server:
     """One kind of the least work a request can do (bench/least.py), on the same database."""
-    return Server(
-        f"least work ({kind})",
-        [
-            sys.executable,
-            "-m",
-            "bench.least",
-            "--port",
-            "{port}",
-            "--kind",
-            kind,
-            "--database-url",
-            database_url,
-        ],
-        log=log,
-        env={"PYTHONPATH": str(BENCH_DIR.parent)},
-    )
+    arguments = ["--kind", kind, "--database-url", database_url]
+    return _bench_app(f"least work ({kind})", "bench.least", arguments, log=log)
+
+
+def _bench_app(name: str, module: str, arguments: list[str], *, log: Path) -> Server:
+    """One of the bench's own apps (`python -m <module> --port <port> ...`)."""
+    command = [sys.executable, "-m", module, "--port", "{port}", *arguments]
+    return Server(name, command, log=log, env={"PYTHONPATH": str(BENCH_DIR.parent)})
 
 
 def prism(*, log: Path, verbosity: str) -> Server:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from bench import datagen, least
+from bench import datagen, floor, least
 from simkl_server.config import Settings
 from simkl_server.storage.drivers import Connection, open_driver
 from tests.conftest import fresh_database
@@ -74,7 +74,7 @@ def test_touches_that_wait_together_share_a_commit(loaded: Any) -> None:
         driver.transaction = counted  # type: ignore[method-assign]
         try:
             group = least.GroupCommit(driver)
-            user_ids = [row[1] for row in await driver.reader.fetch(least.TOKENS, {})]
+            user_ids = [row[1] for row in await driver.reader.fetch(floor.TOKENS, {})]
             await asyncio.gather(*(group(user_id) for user_id in user_ids))
             return transactions
         finally:
