@@ -130,6 +130,10 @@ class StatementLog:
 
     def count_during(self, action: Callable[[], Any]) -> int:
         """How many statements `action` caused."""
+        return len(self.during(action))
+
+    def during(self, action: Callable[[], Any]) -> list[Statement]:
+        """The statements `action` caused, in order."""
         start = len(self.sent)
         action()
-        return len(self.sent) - start
+        return [statement for statement, _ in self.sent[start:]]

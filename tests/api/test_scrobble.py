@@ -6,6 +6,7 @@ The official examples run in tests/contract/goldens/scrobble.py."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -261,18 +262,12 @@ def test_the_lock_is_given_back_after_each_scrobble_and_each_failure(no_wait: Ap
     assert call(api, "pause", movie(TERMINATOR_3, 5))["action"] == "pause"
 
 
-def _sent_during(statements: StatementLog, api: Api, action: str, body: Any) -> list[Any]:
-    start = len(statements.sent)
-    call(api, action, body)
-    return [statement for statement, _ in statements.sent[start:]]
-
-
 def test_a_scrobble_takes_its_lock_and_reads_its_playbacks_in_one_statement_each(
     api: Api, statements: StatementLog, backend: str
 ) -> None:
     call(api, "start", movie(INCEPTION, 10))
     for action, progress in (("pause", 50), ("start", 60), ("stop", 95)):
-        sent = _sent_during(statements, api, action, movie(INCEPTION, progress))
+        sent = statements.during(partial(call, api, action, movie(INCEPTION, progress)))
         # PostgreSQL: the lock in one statement of its own, not a transaction of four round
         # trips; SQLite: in the user's write transaction.
         if backend == "postgres":
@@ -288,7 +283,7 @@ def test_a_stop_reads_the_library_entry_once_and_looks_nothing_up_again(
     api: Api, statements: StatementLog
 ) -> None:
     call(api, "start", movie(INCEPTION, 10))
-    sent = _sent_during(statements, api, "stop", movie(INCEPTION, 95))
+    sent = statements.during(lambda: call(api, "stop", movie(INCEPTION, 95)))
     assert sent.count(library_sql.ENTRIES) == 1
     assert catalog_sql.STAMP not in sent
     assert not [s for s in sent if s in catalog_sql.FIND.values()]

@@ -7,7 +7,6 @@ databases give the same answers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from simkl_server.domain.models import CatalogItem, CatalogQuery, CatalogUpsert
 from simkl_server.storage.activities import LOCK_USER
 from simkl_server.storage.base import Store, WriteTx, open_store
 from simkl_server.storage.catalog import FIND, STAMP, CatalogCache, CatalogQueries
-from simkl_server.storage.dialect import Statement
 from simkl_server.storage.grants import STAMP as AUTH_STAMP
 from simkl_server.storage.ratings import CLEAR_AT_ONCE
 from tests.api.support import ALL_RATINGS, elsewhere, rate, read, unrate
@@ -32,6 +30,8 @@ from tests.helpers import StatementLog
 MOVIE = {"type": "movie", "title": "Kept Movie", "year": 2001, "ids": {"simkl": 101}}
 OTHER = {"type": "movie", "title": "Other Movie", "year": 2002, "ids": {"simkl": 102}}
 BY_IMDB = {"movies": [{"ids": {"imdb": "tt0000101"}}]}
+# OTHER, and an item the catalog lacks until MOVIE gets its imdb id.
+FOUND_AND_MISSED = {"movies": [{"ids": {"simkl": 102}}, *BY_IMDB["movies"]]}
 
 
 def _rated(api: Api) -> dict[int, int]:
@@ -147,7 +147,7 @@ def test_an_item_the_catalog_gains_elsewhere_is_found_at_once(
     api = own_catalog
     api.call(import_documents, api.store, OTHER)
     rate(api, {"movies": [{"ids": {"simkl": 102}, "rating": 9}]})
-    body = {"movies": [{"ids": {"simkl": 102}}, {"ids": {"imdb": "tt0000101"}}]}
+    body = FOUND_AND_MISSED
     missed = unrate(api, body)["not_found"]["movies"]
     assert [item["ids"] for item in missed] == [{"imdb": "tt0000101"}]
 
@@ -330,16 +330,6 @@ def test_an_add_finds_an_item_the_catalog_gained_after_it_was_missed(
     assert _rated(api) == {101: 9, 102: 9}
 
 
-_MISSING = {"movies": [{"ids": {"imdb": "tt0000101"}}]}
-_FOUND_AND_MISSED = {"movies": [{"ids": {"simkl": 102}}, *_MISSING["movies"]]}
-
-
-def _sent(statements: StatementLog, action: Callable[[], Any]) -> list[Statement]:
-    start = len(statements.sent)
-    action()
-    return [statement for statement, _ in statements.sent[start:]]
-
-
 def test_a_remove_held_to_a_kept_lookup_with_misses_looks_nothing_up_again(
     own_catalog: Api, statements: StatementLog, backend: str
 ) -> None:
@@ -349,10 +339,10 @@ def test_a_remove_held_to_a_kept_lookup_with_misses_looks_nothing_up_again(
     api = own_catalog
     api.call(import_documents, api.store, OTHER)
     rate(api, {"movies": [{"ids": {"simkl": 102}, "rating": 9}]})
-    unrate(api, _FOUND_AND_MISSED)
+    unrate(api, FOUND_AND_MISSED)
 
-    both = _sent(statements, lambda: unrate(api, _FOUND_AND_MISSED))
-    missed_alone = _sent(statements, lambda: unrate(api, _MISSING))
+    both = statements.during(lambda: unrate(api, FOUND_AND_MISSED))
+    missed_alone = statements.during(lambda: unrate(api, BY_IMDB))
 
     if backend == "postgres":
         assert both == [CLEAR_AT_ONCE]
@@ -367,12 +357,12 @@ def test_a_remove_finds_an_item_the_catalog_gained_after_it_was_missed(
 ) -> None:
     api = own_catalog
     api.call(import_documents, api.store, OTHER)
-    unrate(api, _FOUND_AND_MISSED)
-    unrate(api, _MISSING)  # the miss answered from memory (PostgreSQL)
+    unrate(api, FOUND_AND_MISSED)
+    unrate(api, BY_IMDB)  # the miss answered from memory (PostgreSQL)
 
     elsewhere(api, empty_database, lambda store: import_documents(store, _with_imdb(MOVIE)))
     rate(api, {"movies": [{"ids": {"simkl": 101}, "rating": 7}]})
-    removed = unrate(api, _MISSING)
+    removed = unrate(api, BY_IMDB)
 
     assert removed["deleted"]["movies"] == 1
     assert removed["not_found"]["movies"] == []
