@@ -568,6 +568,11 @@ class Playback:
         """Whether the session still runs (started or checked in)."""
         return self.state in _RUNNING_STATES
 
+    def end(self) -> None:
+        """Nothing open any more: neither paused, playing nor checked in (its watch is kept),
+        as the `end` statement leaves the row."""
+        self.state, self.paused_at, self.expires_at = "ended", None, None
+
 
 @frozen
 class PausedQuery:

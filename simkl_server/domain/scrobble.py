@@ -490,7 +490,7 @@ async def _settle_open(
             await _finish(tx, user_id, item, playback, at=tx.now_ms, rewatch=rewatch)
         else:
             await tx.playbacks.end(user_id, playback.id)
-            playback.state, playback.paused_at, playback.expires_at = "ended", None, None
+            playback.end()
 
 
 async def _finish(
@@ -503,7 +503,7 @@ async def _finish(
             tx, user_id, item, playback.key, at=at, allow_rewatch=rewatch, plan_checked=rewatch
         )
         playback.scrobbled_at = at
-    playback.state, playback.paused_at, playback.expires_at = "ended", None, None
+    playback.end()
     await tx.playbacks.save(user_id, playback)
 
 
