@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from simkl_server.domain.models import EpisodeKey, PausedQuery, Playback
 from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection, Row
+from simkl_server.storage.schema import LIVE_PLAYBACKS
 
 if TYPE_CHECKING:
     from simkl_server.storage.base import WriteTx
@@ -19,15 +20,14 @@ _COLUMNS = (
 )
 # A user's running sessions are few, and every playback a user ever ended stays (a stop's
 # duplicate hour reads it): the running ones are found through an index of their own
-# (ix_playbacks_live), whose condition each such statement spells as the index does, so that
-# SQLite uses it.
-_LIVE = "state IN ('playing', 'checkin')"
+# (ix_playbacks_live), whose condition (LIVE_PLAYBACKS) each such statement spells as the index
+# does, so that SQLite uses it.
 # The running sessions and the one playback of a movie or episode, in one statement.
 LIVE_AND_ONE = statement(
-    f"SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id AND {_LIVE} "
+    f"SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id AND {LIVE_PLAYBACKS} "
     f"UNION ALL SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id "
     "AND item_id = :item_id AND season = :season AND number = :number "
-    f"AND NOT {_LIVE}"
+    f"AND NOT {LIVE_PLAYBACKS}"
 )
 SAVE = statement(
     "INSERT INTO playbacks (user_id, item_id, season, number, state, progress, started_at, "
@@ -50,11 +50,11 @@ END = statement(
     "WHERE user_id = :user_id AND id = :id"
 )
 DUE_CHECKINS = statement(
-    f"SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id AND {_LIVE} "
+    f"SELECT {_COLUMNS} FROM playbacks WHERE user_id = :user_id AND {LIVE_PLAYBACKS} "
     "AND state = 'checkin' AND expires_at <= :now ORDER BY expires_at"
 )
 DUE_USERS = statement(
-    f"SELECT DISTINCT user_id FROM playbacks WHERE {_LIVE} AND state = 'checkin' "
+    f"SELECT DISTINCT user_id FROM playbacks WHERE {LIVE_PLAYBACKS} AND state = 'checkin' "
     "AND expires_at <= :now LIMIT :limit"
 )
 # Taken only when free or when its holder's lease ran out: a second scrobble of the same user

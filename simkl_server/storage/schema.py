@@ -338,6 +338,9 @@ activity = Table(
 # `playing` (started), `paused` (a resumable playback), `checkin` (completes at `expires_at`),
 # `ended` (nothing open). `scrobbled_at` is the last watch a stop recorded: the duplicate-stop
 # window is measured from it.
+# The condition of ix_playbacks_live; a statement that looks for running sessions spells it
+# exactly so (storage/playbacks.py), or SQLite does not use the index.
+LIVE_PLAYBACKS = "state IN ('playing', 'checkin')"
 playbacks = Table(
     "playbacks",
     metadata,
@@ -361,8 +364,8 @@ playbacks = Table(
         "ix_playbacks_live",
         "user_id",
         "expires_at",
-        sqlite_where=text("state IN ('playing', 'checkin')"),
-        postgresql_where=text("state IN ('playing', 'checkin')"),
+        sqlite_where=text(LIVE_PLAYBACKS),
+        postgresql_where=text(LIVE_PLAYBACKS),
     ),
 )
 
