@@ -74,16 +74,21 @@ class Profile:
         return self.layers[layer] / self.total if self.total else 0.0
 
 
-def _path(frame: str) -> str:
+def _parts(frame: str) -> tuple[str, str]:
+    """A frame's function and file (the whole frame for both when it is not `f (file:line)`)."""
     match = _FRAME.match(frame)
-    return match.group("path") if match else frame
+    return (match.group("function"), match.group("path")) if match else (frame, frame)
+
+
+def _in_driver(path: str) -> bool:
+    return any(driver in path for driver in _DRIVERS)
 
 
 def _layer(frames: list[str]) -> str:
     if any(marker in frame for frame in frames for marker in _OTHER_THREADS):
         return "other threads"
-    path = _path(frames[-1])
-    if any(driver in path for driver in _DRIVERS):
+    _, path = _parts(frames[-1])
+    if _in_driver(path):
         return "database calls"
     return next((layer for part, layer in _BY_PATH if part in path), "other")
 
@@ -91,13 +96,12 @@ def _layer(frames: list[str]) -> str:
 def _caller(frames: list[str]) -> str:
     """The storage method (outside the drivers) whose statement the sample was taken in; the
     transactions' own BEGIN and COMMIT (and the writers' turn) are the driver's."""
-    if _FRAME.sub(r"\g<function>", frames[-1]).startswith("SqliteDriver."):
+    if _parts(frames[-1])[0].startswith("SqliteDriver."):
         return "BEGIN, COMMIT (the driver's transaction)"
     for frame in reversed(frames):
-        path = _path(frame)
-        if "simkl_server/storage/" in path and not any(d in path for d in _DRIVERS):
-            match = _FRAME.match(frame)
-            return match.group("function") if match else frame
+        function, path = _parts(frame)
+        if "simkl_server/storage/" in path and not _in_driver(path):
+            return function
     return "(no storage method: asyncpg reading answers on the loop)"
 
 

@@ -550,12 +550,19 @@ def _ceiling_table(results: Result, backends: list[str]) -> str:
     return "\n".join(rows)
 
 
-def _floor_table(results: Result, backends: list[str]) -> str:
-    found = [
-        (n, key, v)
-        for n in backends
-        for key, v in results["backends"][n]["ratios"].get("floor", {}).items()
+def _ratio_entries(
+    results: Result, backends: list[str], section: str
+) -> list[tuple[str, str, Result]]:
+    """(backend, key, entry) for every entry of that section of each backend's ratios."""
+    return [
+        (name, key, entry)
+        for name in backends
+        for key, entry in results["backends"][name]["ratios"].get(section, {}).items()
     ]
+
+
+def _floor_table(results: Result, backends: list[str]) -> str:
+    found = _ratio_entries(results, backends, "floor")
     if not found:
         return ""
     rows = [
@@ -593,11 +600,7 @@ _LEAST_LABELS = {
 
 
 def _least_table(results: Result, backends: list[str]) -> str:
-    found = [
-        (n, kind, v)
-        for n in backends
-        for kind, v in results["backends"][n]["ratios"].get("least", {}).items()
-    ]
+    found = _ratio_entries(results, backends, "least")
     if not found:
         return ""
     rows = [
