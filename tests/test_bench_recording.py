@@ -1,8 +1,8 @@
 """The storage ceilings' statements (bench/recording.py) are the server's own: replaying what
 a batch's domain calls ran, on a second copy of the same data, leaves every table the calls
-wrote as the calls left it, and each step runs the way the store ran it (an add in one
-transaction; a remove's catalog lookup on the reader, then its write in a transaction or, on
-PostgreSQL, as one call)."""
+wrote as the calls left it, and each step runs the way the store ran it (a catalog lookup on
+the reader, then the write: in a transaction on SQLite; on PostgreSQL a remove as one call, an
+add run ahead of the user's lock, its entries read on the reader and saved in one call)."""
 
 from __future__ import annotations
 
@@ -51,11 +51,12 @@ def test_a_replayed_add_batch_writes_what_the_domain_calls_wrote(
     # The add files rated shows as completed with their episodes watched: those rows are
     # written, and replayed, too (a ceiling written by hand had left them out).
     assert recorded["user_episodes"]
-    # On SQLite the add reads its lookup ahead, out of the lock every process's writes share;
-    # on PostgreSQL it looks items up in its write, a round trip either way.
-    ahead = ["reader"] if backend == "sqlite" else []
+    # On SQLite the add reads its lookup ahead, out of the lock every process's writes share,
+    # then writes in a transaction; on PostgreSQL it runs ahead of the user's lock: the
+    # lookup and the entries on the reader, then the one call that saves.
+    expected = ["reader", "transaction"] if backend == "sqlite" else ["reader", "reader", "routine"]
     steps = [[step.kind for step in r.recording.steps] for r in requests]
-    assert steps == [[*ahead, "transaction"]] * REQUESTS
+    assert steps == [expected] * REQUESTS
 
 
 def test_a_replayed_remove_batch_runs_as_the_store_ran_it(backend: str, tmp_path: Path) -> None:

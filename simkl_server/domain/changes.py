@@ -91,16 +91,14 @@ class LibraryChanges:
     async def load(
         cls, tx: WriteTx, user_id: int, items: Collection[CatalogItem], *, episodes: bool = True
     ) -> LibraryChanges:
-        """Read what the write needs of these items (the episode lists only when asked)."""
+        """Read what the write needs of these items (the episode lists only when asked); the
+        entries last, so that a write run ahead of the user's lock, which reads entries only,
+        learns it cannot before it has read anything (storage/ahead.py)."""
         ids = {item.id for item in items}
         shows = [item.id for item in items if item.type is not MediaType.MOVIE] if episodes else []
-        return cls(
-            user_id,
-            tx.now_ms,
-            await tx.library.entries(user_id, ids),
-            await tx.catalog.episodes(shows) if shows else {},
-            await tx.history.watched(user_id, shows) if shows else {},
-        )
+        catalog = await tx.catalog.episodes(shows) if shows else {}
+        watched = await tx.history.watched(user_id, shows) if shows else {}
+        return cls(user_id, tx.now_ms, await tx.library.entries(user_id, ids), catalog, watched)
 
     def _state(self, item: CatalogItem) -> _Item:
         state = self._items.get(item.id)

@@ -130,7 +130,7 @@ async def add_history(
         )
 
     query = partial(catalog_query, [entry.item.ref for entry in inputs])
-    return await store.write(user_id, work, size=len(inputs), looks_up=query)
+    return await store.write(user_id, work, size=len(inputs), looks_up=query, ahead=True)
 
 
 async def record_history(

@@ -75,7 +75,7 @@ async def add_to_list(
         return outcome
 
     query = partial(catalog_query, [entry.item.ref for entry in inputs])
-    return await store.write(user_id, work, size=len(inputs), looks_up=query)
+    return await store.write(user_id, work, size=len(inputs), looks_up=query, ahead=True)
 
 
 def _move(changes: LibraryChanges, item: CatalogItem, entry: ListInput) -> ListStatus | str:

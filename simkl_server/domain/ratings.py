@@ -141,7 +141,7 @@ async def add_ratings(
         return outcome
 
     query = partial(catalog_query, [entry.item.ref for entry in inputs if entry.acceptable])
-    return await store.write(user_id, work, size=len(inputs), looks_up=query)
+    return await store.write(user_id, work, size=len(inputs), looks_up=query, ahead=True)
 
 
 def file_rated(changes: LibraryChanges, item: CatalogItem) -> ListStatus:

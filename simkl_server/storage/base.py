@@ -18,6 +18,14 @@ from simkl_server.domain.models import CatalogHits, CatalogQuery
 from simkl_server.storage import schema
 from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
+from simkl_server.storage.ahead import (
+    Ahead,
+    AheadCatalog,
+    AheadHistory,
+    AheadLibrary,
+    NotAhead,
+    Refusing,
+)
 from simkl_server.storage.catalog import CatalogCache, CatalogMoved, CatalogQueries
 from simkl_server.storage.codes import CodeQueries
 from simkl_server.storage.control import ControlQueries, StateRefused, state_columns
@@ -40,7 +48,7 @@ from simkl_server.storage.drivers import (
 )
 from simkl_server.storage.grants import GrantQueries
 from simkl_server.storage.history import HistoryQueries
-from simkl_server.storage.library import LibraryQueries, SmallReads
+from simkl_server.storage.library import SAVE_AHEAD, LibraryQueries, SmallReads
 from simkl_server.storage.meta import MetaQueries
 from simkl_server.storage.playbacks import PlaybackQueries, TakeScrobbleLock
 from simkl_server.storage.ratings import ClearRatings, RatingsQueries
@@ -172,6 +180,32 @@ class WriteTx(Session):
         self.account_type = account_type
 
 
+class AheadTx(WriteTx):
+    """A user write run ahead of the user's lock (storage/ahead.py): its catalog lookups and
+    entries are read on `reader`, its save and marks are kept in `ahead` for one call, and
+    any other statement, or asking for the account's plan, ends the run (NotAhead)."""
+
+    def __init__(
+        self, reader: Connection, reads: SmallReads, ahead: Ahead, kept_catalog: CatalogCache
+    ) -> None:
+        refusing = Refusing()
+        super().__init__(refusing, reads, ahead.now, kept_catalog=kept_catalog)
+        self.ahead = ahead
+        # Before the areas' descriptors, which would make them on the refusing connection.
+        self.__dict__["catalog"] = AheadCatalog(refusing, kept_catalog, reader, ahead)
+        self.__dict__["library"] = AheadLibrary(refusing, reads, reader, ahead)
+        self.__dict__["history"] = AheadHistory(refusing, ahead)
+
+    @property
+    def account_type(self) -> str:
+        """Not known ahead of the lock, which reads it: ends the run."""
+        raise NotAhead
+
+    @account_type.setter
+    def account_type(self, value: str) -> None:
+        del value  # WriteTx's default; the plan is read under the lock
+
+
 class Routine(Protocol[T_co]):
     """A user write that PostgreSQL runs as one call of a server-side function: it takes the
     user's lock, holds the request's token to the auth stamp it was cached under, and does
@@ -244,14 +278,42 @@ class Store:
         *,
         size: int,
         looks_up: Callable[[], CatalogQuery] | None = None,
+        ahead: bool = False,
     ) -> T:
         """Run `work` as one transaction, serialised with every other write of that user; its
         `now_ms` is never older than a stamp the user already has. `looks_up` builds the
         catalog lookup `work` makes, read ahead where that keeps it out of the write lock
-        (called only then: elsewhere the query would be built for nothing)."""
+        (called only then: elsewhere the query would be built for nothing). `ahead`: `work`
+        looks items up, reads entries and saves entries, and nothing else, for one write of
+        `size` items at most; where the database has server-side functions it runs ahead of
+        the user's lock first (storage/ahead.py)."""
         if looks_up is not None and self._reads_ahead(size):
             await self._kept_or_read(looks_up())
-        return await self._write(user_id, work, size=size, deferred=_take_deferred())
+        deferred = _take_deferred()
+        if ahead and self._driver.has_routines and size <= self._inline_batch_items:
+            done = await self._run_ahead(user_id, work, deferred)
+            if done is not None:
+                return done[0]
+        return await self._write(user_id, work, size=size, deferred=deferred)
+
+    async def _run_ahead(
+        self, user_id: int, work: Callable[[WriteTx], Awaitable[T]], deferred: Deferred | None
+    ) -> tuple[T] | None:
+        """`work` run ahead of the user's lock and saved in one call; None when it did what a
+        run ahead cannot hold to, or the call found what it read had moved (nothing was
+        written: the caller runs it under the lock). An error of the work's own is left to
+        that run to raise, as it meets it."""
+        ahead = Ahead(user_id, self._clock.now_ms())
+        tx = AheadTx(self._driver.reader, self._reads, ahead, self._catalog)
+        try:
+            result = await work(tx)
+        except DatabaseUnavailable:
+            raise
+        except Exception:  # NotAhead, or the work's own error: the locked run meets it
+            return None
+        stamp = None if deferred is None else deferred.stamp
+        row = await self._driver.routine(SAVE_AHEAD, ahead.params(auth_stamp=stamp))
+        return (result,) if row is not None and row[0] is not None and row[0] >= 0 else None
 
     def _reads_ahead(self, size: int) -> bool:
         """Whether a write of `size` items reads its catalog lookup ahead, into this process's

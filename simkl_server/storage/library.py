@@ -81,6 +81,25 @@ ENTRIES = statement(
         f"WHERE user_id = :user_id AND {d.in_array('item_id', 'item_ids', 'BIGINT')}"
     )
 )
+# The entries with the user's library stamp as they were read (0 before the user's first
+# entry), for a write run ahead of the user's lock (storage/ahead.py): its one row with NULL
+# entry columns when the user has none of the items.
+ENTRIES_STAMPED = statement(
+    lambda d: (
+        "SELECT COALESCE((SELECT n FROM library_stamp WHERE user_id = :user_id), 0), "
+        + ", ".join(f"l.{name}" for name in _ENTRY_COLUMNS.split(", "))
+        + " FROM (SELECT 1) AS one LEFT JOIN library l ON l.user_id = :user_id AND "
+        + d.in_array("l.item_id", "item_ids", "BIGINT")
+    )
+)
+# PostgreSQL: the entries a write computed ahead of the user's lock, saved in one call that
+# takes the lock and checks what they were computed from still stands (migration 0012).
+SAVE_AHEAD = statement(
+    "SELECT simkl_save_library(CAST(:user_id AS INTEGER), CAST(:now AS BIGINT), "
+    "CAST(:auth_stamp AS BIGINT), CAST(:catalog_stamp AS BIGINT), "
+    "CAST(:library_stamp AS BIGINT), CAST(:rows AS JSONB), CAST(:marks AS JSONB), "
+    "CAST(:buckets AS TEXT[]))"
+)
 _WRITE_COLUMNS = (
     ("item_id", "BIGINT"),
     ("status", "TEXT"),
@@ -331,6 +350,15 @@ class LibraryQueries:
         params = {"user_id": user_id, "item_ids": self._conn.array(item_ids)}
         return {row[0]: _entry(row) for row in await self._conn.fetch(ENTRIES, params)}
 
+    async def entries_stamped(
+        self, user_id: int, item_ids: Collection[int]
+    ) -> tuple[dict[int, LibraryEntry], int]:
+        """`entries`, and the user's library stamp they were read under, in one statement."""
+        params = {"user_id": user_id, "item_ids": self._conn.array(item_ids)}
+        rows = await self._conn.fetch(ENTRIES_STAMPED, params)
+        found = {row[1]: _entry(row[1:]) for row in rows if row[1] is not None}
+        return found, int(rows[0][0])
+
     async def save(
         self,
         user_id: int,
@@ -341,8 +369,7 @@ class LibraryQueries:
     ) -> None:
         """Create or rewrite entries as given, moving each delta stamp only where flagged, and
         move the activity buckets `touching` to `now` (ActivityQueries.touch)."""
-        payload = json_text(_write_row(write) for write in writes) if writes else None
-        names = sorted(set(touching))
+        payload, names = saved_rows(writes, touching)
         params: dict[str, Any] = {"user_id": user_id, "rows": payload, "now": now}
         if payload is not None and names and self._conn.dialect.writes_in_with:
             await self._conn.execute(SAVE_TOUCHING, params | {"buckets": self._conn.array(names)})
@@ -397,6 +424,14 @@ class LibraryQueries:
         if query.changed_after is not None:
             params["changed_after"] = query.changed_after
         return settled(await self._conn.fetch(ROWS[flags], params))
+
+
+def saved_rows(
+    writes: Sequence[LibraryWrite], touching: Collection[str]
+) -> tuple[str | None, list[str]]:
+    """A save's parameters: its rows as JSON text (None: no rows) and its buckets in order."""
+    payload = json_text(_write_row(write) for write in writes) if writes else None
+    return payload, sorted(set(touching))
 
 
 def _write_row(write: LibraryWrite) -> tuple[Any, ...]:

@@ -20,7 +20,9 @@ from simkl_server.domain.models import CatalogItem, CatalogQuery, CatalogUpsert
 from simkl_server.storage.activities import LOCK_USER
 from simkl_server.storage.base import Store, WriteTx, open_store
 from simkl_server.storage.catalog import FIND, STAMP, CatalogCache, CatalogQueries
+from simkl_server.storage.drivers import PgDriver
 from simkl_server.storage.grants import STAMP as AUTH_STAMP
+from simkl_server.storage.library import ENTRIES_STAMPED, SAVE_AHEAD
 from simkl_server.storage.ratings import CLEAR_AT_ONCE
 from tests.api.support import ALL_RATINGS, elsewhere, rate, read, unrate
 from tests.catalog.support import import_documents
@@ -158,10 +160,11 @@ def test_an_item_the_catalog_gains_elsewhere_is_found_at_once(
     assert removed["not_found"]["movies"] == []
 
 
-def test_a_repeated_add_holds_its_kept_lookup_to_the_stamp_its_lock_read(
-    own_catalog: Api, statements: StatementLog
+def test_a_repeated_add_holds_its_kept_lookup_to_the_stamp_its_write_checks(
+    own_catalog: Api, statements: StatementLog, backend: str
 ) -> None:
-    """The user's lock returns the catalog stamp: a lookup the process remembers costs no
+    """The user's lock returns the catalog stamp (on PostgreSQL the write runs ahead of the
+    lock, and its one call checks the stamp): a lookup the process remembers costs no
     statement of its own."""
     api = own_catalog
     api.call(import_documents, api.store, _with_imdb(MOVIE))
@@ -171,7 +174,7 @@ def test_a_repeated_add_holds_its_kept_lookup_to_the_stamp_its_lock_read(
     rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 8}]})
     sent = [statement for statement, _ in statements.sent[start:]]
 
-    assert LOCK_USER in sent
+    assert (SAVE_AHEAD if backend == "postgres" else LOCK_USER) in sent
     assert STAMP not in sent
     assert not set(sent) & set(FIND.values())
     assert _rated(api) == {101: 8}
@@ -198,8 +201,8 @@ def test_a_first_add_looks_its_items_up_before_the_write_lock_on_sqlite(
     own_catalog: Api, statements: StatementLog, backend: str
 ) -> None:
     """SQLite's write lock is one for every process: the lookup is read ahead, and inside
-    the write it is held to the catalog stamp the user's lock read. PostgreSQL locks the
-    user alone, and a lookup ahead would cost a round trip more."""
+    the write it is held to the catalog stamp the user's lock read. On PostgreSQL the whole
+    write runs ahead of the user's lock: the lookup, the entries, then the call."""
     api = own_catalog
     api.call(import_documents, api.store, _with_imdb(MOVIE))
 
@@ -208,10 +211,10 @@ def test_a_first_add_looks_its_items_up_before_the_write_lock_on_sqlite(
     sent = [statement for statement, _ in statements.sent[start:]]
 
     lookup = FIND[(False, True, False)]
-    locked = sent.index(LOCK_USER)
     if backend == "postgres":
-        assert lookup in sent[locked:]
+        assert sent[-3:] == [lookup, ENTRIES_STAMPED, SAVE_AHEAD]
     else:
+        locked = sent.index(LOCK_USER)
         assert lookup in sent[:locked]
         assert lookup not in sent[locked:]
         assert STAMP not in sent[locked:]
@@ -221,20 +224,33 @@ def test_a_first_add_looks_its_items_up_before_the_write_lock_on_sqlite(
 def test_an_add_follows_a_catalog_changed_between_its_look_ahead_and_its_write(
     own_catalog: Api, empty_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On PostgreSQL the catalog moves after the write ran ahead of the lock (its call
+    refuses, and the write runs again under the lock); on SQLite after the look-ahead."""
     api = own_catalog
     api.call(import_documents, api.store, _with_imdb(MOVIE), OTHER)
-    write = Store._write
+    write, routine = Store._write, PgDriver.routine
+    moved: list[bool] = []
 
-    async def moved_elsewhere_first(store: Store, *args: Any, **kwargs: Any) -> Any:
-        """The write, once the catalog moved (after the look-ahead, where there is one)."""
+    async def move_once() -> None:
+        if moved:
+            return
+        moved.append(True)
         other = await open_store(Settings(database_url=empty_database), FrozenClock(START_MS))
         try:
             await _move_imdb_to_other(other)
         finally:
             await other.close()
+
+    async def moved_elsewhere_first(store: Store, *args: Any, **kwargs: Any) -> Any:
+        await move_once()
         return await write(store, *args, **kwargs)
 
+    async def moved_before_the_call(driver: PgDriver, *args: Any) -> Any:
+        await move_once()
+        return await routine(driver, *args)
+
     monkeypatch.setattr(Store, "_write", moved_elsewhere_first)
+    monkeypatch.setattr(PgDriver, "routine", moved_before_the_call)
     rate(api, {"movies": [{"ids": {"imdb": "tt0000101"}, "rating": 5}]})
 
     assert _rated(api) == {102: 5}
