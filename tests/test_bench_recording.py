@@ -2,7 +2,7 @@
 a batch's domain calls ran, on a second copy of the same data, leaves every table the calls
 wrote as the calls left it, and each step runs the way the store ran it (a catalog lookup on
 the reader, then the write: in a transaction on SQLite; on PostgreSQL a remove as one call, an
-add run ahead of the user's lock, its entries read on the reader and saved in one call)."""
+add run ahead of the user's lock, its entries read with the lookup and saved in one call)."""
 
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ def test_a_replayed_add_batch_writes_what_the_domain_calls_wrote(
     assert recorded["user_episodes"]
     # On SQLite the add reads its lookup ahead, out of the lock every process's writes share,
     # then writes in a transaction; on PostgreSQL it runs ahead of the user's lock: the
-    # lookup and the entries on the reader, then the one call that saves.
-    expected = ["reader", "transaction"] if backend == "sqlite" else ["reader", "reader", "routine"]
+    # lookup with the entries of the items it finds on the reader, then the one call.
+    expected = ["reader", "transaction"] if backend == "sqlite" else ["reader", "routine"]
     steps = [[step.kind for step in r.recording.steps] for r in requests]
     assert steps == [expected] * REQUESTS
 

@@ -18,14 +18,47 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NoReturn
 
 from simkl_server.domain.models import CatalogHits, CatalogQuery, LibraryEntry, LibraryWrite
-from simkl_server.storage.catalog import CatalogCache, CatalogQueries
-from simkl_server.storage.dialect import POSTGRES, Statement, json_text
+from simkl_server.storage.catalog import (
+    FIND_MASKS,
+    FIND_WIDTH,
+    CatalogCache,
+    CatalogQueries,
+    FindMask,
+    find_mask,
+    find_params,
+    find_sql,
+    hits_from_rows,
+)
+from simkl_server.storage.dialect import POSTGRES, SqlDialect, Statement, json_text, statement
 from simkl_server.storage.drivers import Connection, Row
 from simkl_server.storage.history import HistoryQueries
-from simkl_server.storage.library import LibraryQueries, SmallReads, saved_rows
+from simkl_server.storage.library import (
+    ENTRY_COLUMNS_OF_L,
+    LIBRARY_STAMP,
+    LibraryQueries,
+    SmallReads,
+    entries_from_rows,
+    saved_rows,
+)
+
+
+def _find_with_entries_sql(d: SqlDialect, mask: FindMask) -> str:
+    return (
+        f"SELECT f.*, {LIBRARY_STAMP}, {ENTRY_COLUMNS_OF_L} FROM ({find_sql(d, mask)}) AS f "
+        "LEFT JOIN library l ON l.user_id = :user_id AND l.item_id = f.id"
+    )
+
+
+# A lookup with the user's entries for the items it finds and the library stamp they were
+# read under, in one round trip: every write that runs ahead reads the entries of the items
+# it looked up next. Rows of FIND, then the library stamp, then the entry's columns.
+FIND_WITH_ENTRIES = {
+    mask: statement(partial(_find_with_entries_sql, mask=mask)) for mask in FIND_MASKS
+}
 
 
 class NotAhead(Exception):
@@ -68,6 +101,9 @@ class Ahead:
     buckets: list[str] = field(default_factory=list)
     marks: str | None = None
     saved: bool = False
+    # The entries read with the lookup, of the items it found (None: no lookup read them).
+    found: frozenset[int] | None = None
+    entries: dict[int, LibraryEntry] = field(default_factory=dict)
 
     def relied_on_catalog(self, stamp: int) -> None:
         """A lookup was read, or remembered, under this catalog stamp."""
@@ -76,6 +112,24 @@ class Ahead:
     def relied_on_library(self, stamp: int) -> None:
         """Entries were read under this library stamp."""
         self.library_stamp = _one(self.library_stamp, stamp)
+
+    def read_with_lookup(self, rows: Sequence[Row], hits: CatalogHits) -> None:
+        """A lookup's rows (FIND_WITH_ENTRIES), with the entries of the items it found."""
+        if rows:
+            self.relied_on_library(int(rows[0][FIND_WIDTH]))
+        found = {item.id for item in hits.by_simkl.values()}
+        found.update(item.id for item in hits.by_key.values())
+        found.update(item.id for items in hits.by_title.values() for item in items)
+        self.found = frozenset(found)
+        self.entries = entries_from_rows(rows, FIND_WIDTH + 1)
+
+    def entries_read(
+        self, user_id: int, item_ids: Collection[int]
+    ) -> dict[int, LibraryEntry] | None:
+        """The user's entries among `item_ids` as read with the lookup, when it read them all."""
+        if user_id != self.user_id or self.found is None or not self.found.issuperset(item_ids):
+            return None
+        return {item_id: self.entries[item_id] for item_id in item_ids if item_id in self.entries}
 
     def save(self, user_id: int, now: int, rows: str | None, buckets: list[str]) -> None:
         """The write's one save, of the user's entries at the run's time (a second save, or
@@ -120,21 +174,32 @@ class AheadCatalog(CatalogQueries):
     ) -> None:
         super().__init__(conn)
         self._remembered = kept
-        self._reading = CatalogQueries(reader, kept)
+        self._reader = reader
         self._ahead = ahead
 
     async def find(self, query: CatalogQuery) -> CatalogHits:
-        """The hits, as found now; the call holds them to their catalog stamp."""
+        """The hits, as found now; the call holds them to their catalog stamp. A lookup read
+        from the database reads the user's entries of the items it finds with it."""
         hits = self._remembered.answer(query)
         stamp = None if hits is None else hits.stamp
         if hits is None:
-            hits, stamp = await self._reading.find_stamped(query)
-            if stamp is not None:
-                self._remembered.keep(query, hits, stamp)
+            hits, stamp = await self._read(query)
         if stamp is not None:
             self._ahead.relied_on_catalog(stamp)
         hits.stamp = None  # checked by the call: nothing left for the write to check
         return hits
+
+    async def _read(self, query: CatalogQuery) -> tuple[CatalogHits, int | None]:
+        mask = find_mask(query)
+        if not any(mask):
+            return CatalogHits(), None
+        params = find_params(query, self._reader.array) | {"user_id": self._ahead.user_id}
+        rows = await self._reader.fetch(FIND_WITH_ENTRIES[mask], params)
+        hits, stamp = hits_from_rows(rows)
+        if stamp is not None:
+            self._remembered.keep(query, hits, stamp)
+        self._ahead.read_with_lookup(rows, hits)
+        return hits, stamp
 
 
 class AheadLibrary(LibraryQueries):
@@ -149,9 +214,13 @@ class AheadLibrary(LibraryQueries):
         self._ahead = ahead
 
     async def entries(self, user_id: int, item_ids: Collection[int]) -> dict[int, LibraryEntry]:
-        """The entries as they stand now; the call holds them to the library stamp."""
+        """The entries as they stand now (read with the lookup, where it read them); the call
+        holds them to the library stamp."""
         if not item_ids:
             return {}
+        read = self._ahead.entries_read(user_id, item_ids)
+        if read is not None:
+            return read
         found, stamp = await self._reading.entries_stamped(user_id, item_ids)
         self._ahead.relied_on_library(stamp)
         return found

@@ -77,6 +77,9 @@ T_co = TypeVar("T_co", covariant=True)
 A = TypeVar("A")
 _CATALOG_TABLES = frozenset({"catalog_items", "catalog_ids", "catalog_episodes"})
 _ACCOUNT_TABLES = frozenset({"users", "apps"})
+# The largest write that runs ahead of the user's lock: a larger one whose call was refused
+# would have done its work twice.
+AHEAD_MAX_ITEMS = 500
 # Children before parents, so foreign keys never stop a reset.
 _RESET_ORDER = [
     table.name
@@ -284,13 +287,13 @@ class Store:
         `now_ms` is never older than a stamp the user already has. `looks_up` builds the
         catalog lookup `work` makes, read ahead where that keeps it out of the write lock
         (called only then: elsewhere the query would be built for nothing). `ahead`: `work`
-        looks items up, reads entries and saves entries, and nothing else, for one write of
-        `size` items at most; where the database has server-side functions it runs ahead of
-        the user's lock first (storage/ahead.py)."""
+        looks items up, reads entries and saves entries, and nothing else; where the database
+        has server-side functions, a write of at most AHEAD_MAX_ITEMS runs ahead of the
+        user's lock first (storage/ahead.py)."""
         if looks_up is not None and self._reads_ahead(size):
             await self._kept_or_read(looks_up())
         deferred = _take_deferred()
-        if ahead and self._driver.has_routines and size <= self._inline_batch_items:
+        if ahead and self._driver.has_routines and size <= AHEAD_MAX_ITEMS:
             done = await self._run_ahead(user_id, work, deferred)
             if done is not None:
                 return done[0]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import astuple
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import product
 from typing import Any
 
@@ -20,7 +20,7 @@ from simkl_server.domain.models import (
     CatalogUpsert,
     StoredIds,
 )
-from simkl_server.storage.dialect import SqlDialect, Statement, json_text, statement
+from simkl_server.storage.dialect import SqlDialect, json_text, statement
 from simkl_server.storage.drivers import Connection, Row
 
 ITEM_COLUMNS = (
@@ -104,33 +104,71 @@ STAMP = statement(f"SELECT {_STAMP_COLUMN}")
 CACHE_LIMIT = 100_000
 
 
-def _find_variants() -> dict[tuple[bool, bool, bool], Statement]:
-    # One round trip for a whole batch: simkl ids, external-id keys and folded titles. A
-    # variant per combination of what the batch carries, so a lone simkl id costs one lookup.
-    # Each row carries the catalog stamp, which tells under which the hits may be kept.
-    def branches(d: SqlDialect) -> tuple[str, str, str]:
-        return (
-            f"SELECT 's', CAST(c.id AS TEXT), {ITEM_COLUMNS}, {_STAMP_COLUMN} "
-            f"FROM catalog_items c WHERE {d.in_array('c.id', 'simkl_ids', 'BIGINT')}",
-            f"SELECT 'k', k.key, {ITEM_COLUMNS}, {_STAMP_COLUMN} FROM catalog_ids k "
-            "JOIN catalog_items c ON c.id = k.item_id "
-            f"WHERE {d.in_array('k.key', 'keys', 'TEXT')}",
-            f"SELECT 't', c.title_key, {ITEM_COLUMNS}, {_STAMP_COLUMN} FROM catalog_items c "
-            f"WHERE {d.in_array('c.title_key', 'titles', 'TEXT')}",
-        )
-
-    def union(mask: tuple[bool, bool, bool]) -> Statement:
-        return statement(
-            lambda d: " UNION ALL ".join(
-                branch for branch, wanted in zip(branches(d), mask, strict=True) if wanted
-            )
-        )
-
-    masks = [(simkl, keys, titles) for simkl, keys, titles in product((False, True), repeat=3)]
-    return {mask: union(mask) for mask in masks if any(mask)}
+# One round trip for a whole batch: simkl ids, external-id keys and folded titles. A variant
+# per combination of what the batch carries, so a lone simkl id costs one lookup. Each row
+# carries the catalog stamp, which tells under which the hits may be kept.
+FindMask = tuple[bool, bool, bool]
 
 
-FIND = _find_variants()
+def find_sql(d: SqlDialect, mask: FindMask) -> str:
+    """The lookup of the branches `mask` names (simkl ids, keys, titles): rows of `hit` (s,
+    k or t), `hit_key`, the item's columns and the catalog stamp (FIND_WIDTH columns)."""
+    branches = (
+        f"SELECT 's' AS hit, CAST(c.id AS TEXT) AS hit_key, {ITEM_COLUMNS}, {_STAMP_COLUMN} "
+        f"FROM catalog_items c WHERE {d.in_array('c.id', 'simkl_ids', 'BIGINT')}",
+        f"SELECT 'k', k.key, {ITEM_COLUMNS}, {_STAMP_COLUMN} FROM catalog_ids k "
+        "JOIN catalog_items c ON c.id = k.item_id "
+        f"WHERE {d.in_array('k.key', 'keys', 'TEXT')}",
+        f"SELECT 't', c.title_key, {ITEM_COLUMNS}, {_STAMP_COLUMN} FROM catalog_items c "
+        f"WHERE {d.in_array('c.title_key', 'titles', 'TEXT')}",
+    )
+    return " UNION ALL ".join(
+        branch for branch, wanted in zip(branches, mask, strict=True) if wanted
+    )
+
+
+FIND_WIDTH = ITEM_COLUMN_COUNT + 3
+FIND_MASKS: list[FindMask] = [
+    (simkl, keys, titles)
+    for simkl, keys, titles in product((False, True), repeat=3)
+    if simkl or keys or titles
+]
+FIND = {mask: statement(partial(find_sql, mask=mask)) for mask in FIND_MASKS}
+
+
+def find_params(query: CatalogQuery, array: Callable[[Iterable[Any]], Any]) -> dict[str, Any]:
+    """The parameters of the query's FIND variant (`find_mask`), arrays made by `array`."""
+    params = {}
+    if query.simkl_ids:
+        params["simkl_ids"] = array(query.simkl_ids)
+    if query.id_keys:
+        params["keys"] = array(query.id_keys)
+    if query.title_keys:
+        params["titles"] = array(query.title_keys)
+    return params
+
+
+def find_mask(query: CatalogQuery) -> FindMask:
+    """Which branches of FIND the query needs (none: nothing to look up)."""
+    return (bool(query.simkl_ids), bool(query.id_keys), bool(query.title_keys))
+
+
+def hits_from_rows(rows: Sequence[Row]) -> tuple[CatalogHits, int | None]:
+    """The hits of a lookup's rows (their first FIND_WIDTH columns), and the catalog stamp
+    they were read under (None when nothing hit)."""
+    hits = CatalogHits()
+    built: dict[int, CatalogItem] = {}  # an item matched by several ids is built once
+    for row in rows:
+        item = built.get(row[2]) or built.setdefault(row[2], item_from_row(row, 2))
+        if row[0] == "s":
+            hits.by_simkl[item.id] = item
+        elif row[0] == "k":
+            hits.by_key[row[1]] = item
+        else:
+            hits.by_title.setdefault(row[1], []).append(item)
+    return hits, int(rows[0][FIND_WIDTH - 1]) if rows else None
+
+
 UPSERT_ITEMS = statement(
     lambda d: (
         f"INSERT INTO catalog_items ({', '.join(n for n, _ in _UPSERT_COLUMNS)}) "
@@ -335,29 +373,12 @@ class CatalogQueries:
 
     async def find_stamped(self, query: CatalogQuery) -> tuple[CatalogHits, int | None]:
         """`find`, and the catalog stamp the hits were read under (None when nothing hit)."""
-        hits = CatalogHits()
-        variant = (bool(query.simkl_ids), bool(query.id_keys), bool(query.title_keys))
-        if not any(variant):
-            return hits, None
-        array = self._conn.array
-        params = {}
-        if query.simkl_ids:
-            params["simkl_ids"] = array(query.simkl_ids)
-        if query.id_keys:
-            params["keys"] = array(query.id_keys)
-        if query.title_keys:
-            params["titles"] = array(query.title_keys)
-        built: dict[int, CatalogItem] = {}  # an item matched by several ids is built once
-        rows = await self._conn.fetch(FIND[variant], params)
-        for row in rows:
-            item = built.get(row[2]) or built.setdefault(row[2], item_from_row(row, 2))
-            if row[0] == "s":
-                hits.by_simkl[item.id] = item
-            elif row[0] == "k":
-                hits.by_key[row[1]] = item
-            else:
-                hits.by_title.setdefault(row[1], []).append(item)
-        return hits, int(rows[0][-1]) if rows else None
+        mask = find_mask(query)
+        if not any(mask):
+            return CatalogHits(), None
+        return hits_from_rows(
+            await self._conn.fetch(FIND[mask], find_params(query, self._conn.array))
+        )
 
     async def upsert(self, items: Sequence[CatalogUpsert]) -> None:
         """Create or update catalog items and replace their index keys."""

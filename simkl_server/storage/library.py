@@ -84,11 +84,13 @@ ENTRIES = statement(
 # The entries with the user's library stamp as they were read (0 before the user's first
 # entry), for a write run ahead of the user's lock (storage/ahead.py): its one row with NULL
 # entry columns when the user has none of the items.
+LIBRARY_STAMP = "COALESCE((SELECT n FROM library_stamp WHERE user_id = :user_id), 0)"
+ENTRY_COLUMNS_OF_L = ", ".join(f"l.{name}" for name in _ENTRY_COLUMNS.split(", "))
+_ENTRY_WIDTH = len(_ENTRY_COLUMNS.split(", "))
 ENTRIES_STAMPED = statement(
     lambda d: (
-        "SELECT COALESCE((SELECT n FROM library_stamp WHERE user_id = :user_id), 0), "
-        + ", ".join(f"l.{name}" for name in _ENTRY_COLUMNS.split(", "))
-        + " FROM (SELECT 1) AS one LEFT JOIN library l ON l.user_id = :user_id AND "
+        f"SELECT {LIBRARY_STAMP}, {ENTRY_COLUMNS_OF_L} FROM (SELECT 1) AS one "
+        "LEFT JOIN library l ON l.user_id = :user_id AND "
         + d.in_array("l.item_id", "item_ids", "BIGINT")
     )
 )
@@ -299,6 +301,12 @@ def _entry(row: Row) -> LibraryEntry:
     )
 
 
+def entries_from_rows(rows: Sequence[Row], offset: int) -> dict[int, LibraryEntry]:
+    """The entries in rows that hold ENTRY_COLUMNS_OF_L from `offset` (NULL there: none)."""
+    end = offset + _ENTRY_WIDTH
+    return {row[offset]: _entry(row[offset:end]) for row in rows if row[offset] is not None}
+
+
 def _rows_sql(
     d: SqlDialect, *, by_status: bool, by_date: bool, anime_movies: bool, limited: bool
 ) -> str:
@@ -356,8 +364,7 @@ class LibraryQueries:
         """`entries`, and the user's library stamp they were read under, in one statement."""
         params = {"user_id": user_id, "item_ids": self._conn.array(item_ids)}
         rows = await self._conn.fetch(ENTRIES_STAMPED, params)
-        found = {row[1]: _entry(row[1:]) for row in rows if row[1] is not None}
-        return found, int(rows[0][0])
+        return entries_from_rows(rows, 1), int(rows[0][0])
 
     async def save(
         self,

@@ -23,7 +23,7 @@ from simkl_server.domain.history import HistoryInput, add_history
 from simkl_server.domain.kinds import Wrapper
 from simkl_server.domain.models import ItemRef, SyncItem
 from simkl_server.storage.activities import LOCK_USER
-from simkl_server.storage.ahead import AheadLibrary
+from simkl_server.storage.ahead import FIND_WITH_ENTRIES, AheadLibrary
 from simkl_server.storage.base import Store, open_store
 from simkl_server.storage.library import ENTRIES_STAMPED, SAVE_AHEAD
 from tests.api.library_support import (
@@ -71,6 +71,25 @@ def test_a_one_item_write_is_two_round_trips_on_postgresql(
     else:
         assert sent[0] == LOCK_USER
     assert INCEPTION in library(api)
+
+
+def test_an_item_new_to_the_process_is_looked_up_with_its_entry(
+    api: Api, catalog_database: str, statements: StatementLog, backend: str
+) -> None:
+    """The lookup reads the entries of the items it finds: the write is still two round
+    trips, and it sees the entry another process saved (watched, rated 9)."""
+    api.call(_watched_elsewhere(catalog_database, _user_id(api)))
+
+    sent = _sent(api, statements, lambda: rate(api, {"movies": [ids(INCEPTION, rating=6)]}))
+
+    if backend == "postgres":
+        assert sent == [FIND_WITH_ENTRIES[(True, False, False)], SAVE_AHEAD]
+    row = library(api)[INCEPTION]
+    assert (row["status"], row["user_rating"], row["last_watched_at"]) == (
+        "completed",
+        6,
+        "2026-05-28T20:26:40.000Z",  # START_MS, the other process's watch
+    )
 
 
 def test_a_show_with_episodes_runs_under_the_lock_from_the_start(

@@ -18,11 +18,12 @@ from simkl_server.domain.ids import item_lookup_keys, title_key
 from simkl_server.domain.kinds import MediaType
 from simkl_server.domain.models import CatalogItem, CatalogQuery, CatalogUpsert
 from simkl_server.storage.activities import LOCK_USER
+from simkl_server.storage.ahead import FIND_WITH_ENTRIES
 from simkl_server.storage.base import Store, WriteTx, open_store
 from simkl_server.storage.catalog import FIND, STAMP, CatalogCache, CatalogQueries
 from simkl_server.storage.drivers import PgDriver
 from simkl_server.storage.grants import STAMP as AUTH_STAMP
-from simkl_server.storage.library import ENTRIES_STAMPED, SAVE_AHEAD
+from simkl_server.storage.library import SAVE_AHEAD
 from simkl_server.storage.ratings import CLEAR_AT_ONCE
 from tests.api.support import ALL_RATINGS, elsewhere, rate, read, unrate
 from tests.catalog.support import import_documents
@@ -202,7 +203,8 @@ def test_a_first_add_looks_its_items_up_before_the_write_lock_on_sqlite(
 ) -> None:
     """SQLite's write lock is one for every process: the lookup is read ahead, and inside
     the write it is held to the catalog stamp the user's lock read. On PostgreSQL the whole
-    write runs ahead of the user's lock: the lookup, the entries, then the call."""
+    write runs ahead of the user's lock: the lookup, which reads the entries of the items it
+    finds, then the call."""
     api = own_catalog
     api.call(import_documents, api.store, _with_imdb(MOVIE))
 
@@ -212,7 +214,7 @@ def test_a_first_add_looks_its_items_up_before_the_write_lock_on_sqlite(
 
     lookup = FIND[(False, True, False)]
     if backend == "postgres":
-        assert sent[-3:] == [lookup, ENTRIES_STAMPED, SAVE_AHEAD]
+        assert sent[-2:] == [FIND_WITH_ENTRIES[(False, True, False)], SAVE_AHEAD]
     else:
         locked = sent.index(LOCK_USER)
         assert lookup in sent[:locked]
