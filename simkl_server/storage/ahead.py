@@ -1,9 +1,10 @@
 """A user write run ahead of the user's lock, where the database has server-side functions
-(PostgreSQL): two round trips instead of five for a one-item add, history or watchlist write.
+(PostgreSQL): a one-item add, history or watchlist write in two round trips instead of six.
 
-The write looks its items up and reads the user's entries without the lock (the entries in one
-statement with the user's library stamp), applies its rules, and sends what it would save in
-one call (migration 0012). The call takes the lock and saves only if what the write read still
+Without the lock, the write looks its items up with the user's entries of the items it finds
+and the user's library stamp, in one statement (when the process remembers the lookup, it
+reads the entries and the stamp alone), applies its rules, and sends what it would save in one
+call (migration 0012). The call takes the lock and saves only if what the write read still
 stands: the catalog stamp of its lookups, the library stamp of its entries, the auth stamp of
 the request's cached authentication, and no activity stamp newer than the write's time.
 
