@@ -114,14 +114,12 @@ class Ahead:
         """Entries were read under this library stamp."""
         self.library_stamp = _one(self.library_stamp, stamp)
 
-    def read_with_lookup(self, rows: Sequence[Row], hits: CatalogHits) -> None:
-        """A lookup's rows (FIND_WITH_ENTRIES), with the entries of the items it found."""
+    def read_with_lookup(self, rows: Sequence[Row]) -> None:
+        """A lookup's rows (FIND_WITH_ENTRIES): one per item found (its id in the third
+        column), with the user's entry of it."""
         if rows:
             self.relied_on_library(int(rows[0][FIND_WIDTH]))
-        found = {item.id for item in hits.by_simkl.values()}
-        found.update(item.id for item in hits.by_key.values())
-        found.update(item.id for items in hits.by_title.values() for item in items)
-        self.found = frozenset(found)
+        self.found = frozenset(row[2] for row in rows)
         self.entries = entries_from_rows(rows, FIND_WIDTH + 1)
 
     def entries_read(
@@ -199,7 +197,7 @@ class AheadCatalog(CatalogQueries):
         hits, stamp = hits_from_rows(rows)
         if stamp is not None:
             self._remembered.keep(query, hits, stamp)
-        self._ahead.read_with_lookup(rows, hits)
+        self._ahead.read_with_lookup(rows)
         return hits, stamp
 
 

@@ -85,8 +85,8 @@ ENTRIES = statement(
 # entry), for a write run ahead of the user's lock (storage/ahead.py): its one row with NULL
 # entry columns when the user has none of the items.
 LIBRARY_STAMP = "COALESCE((SELECT n FROM library_stamp WHERE user_id = :user_id), 0)"
-ENTRY_COLUMNS_OF_L = ", ".join(f"l.{name}" for name in _ENTRY_COLUMNS.split(", "))
-_ENTRY_WIDTH = len(_ENTRY_COLUMNS.split(", "))
+_ENTRY_NAMES = _ENTRY_COLUMNS.split(", ")
+ENTRY_COLUMNS_OF_L = ", ".join(f"l.{name}" for name in _ENTRY_NAMES)
 ENTRIES_STAMPED = statement(
     lambda d: (
         f"SELECT {LIBRARY_STAMP}, {ENTRY_COLUMNS_OF_L} FROM (SELECT 1) AS one "
@@ -303,7 +303,7 @@ def _entry(row: Row) -> LibraryEntry:
 
 def entries_from_rows(rows: Sequence[Row], offset: int) -> dict[int, LibraryEntry]:
     """The entries in rows that hold ENTRY_COLUMNS_OF_L from `offset` (NULL there: none)."""
-    end = offset + _ENTRY_WIDTH
+    end = offset + len(_ENTRY_NAMES)
     return {row[offset]: _entry(row[offset:end]) for row in rows if row[offset] is not None}
 
 

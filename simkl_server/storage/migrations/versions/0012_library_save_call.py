@@ -1,10 +1,11 @@
 """PostgreSQL: a server-side function that saves library entries computed ahead of the user's
-lock, so a one-item add, history or watchlist write is two round trips instead of five.
+lock, so a one-item add, history or watchlist write is two round trips instead of six.
 
 The ordinary write takes the user's lock, reads the entries, saves what the rules made of them
 and commits: BEGIN, the lock, the read, the save and COMMIT, each a round trip, the lock held
-across four of them. Run ahead (storage/ahead.py), the server reads the entries and the
-library stamp in one statement without the lock, applies the rules, and sends the rows here.
+across four of them, after the catalog lookup. Run ahead (storage/ahead.py), the server looks
+the items up with the user's entries of them and the library stamp in one statement without
+the lock, applies the rules, and sends the rows here.
 The function takes the lock and checks, in snapshots taken after it holds it (each statement
 of a PL/pgSQL function takes a fresh one in READ COMMITTED), that what the rows were computed
 from still stands:
