@@ -126,19 +126,40 @@ def check_sqlite_folder(path: Path) -> None:
         )
 
 
-async def probe(database: DatabaseUrl) -> None:
-    """Open and close one connection, so a caller learns early and in one line when the
+async def schema_revision(database: DatabaseUrl) -> str | None:
+    """The schema revision the database is at (None: no schema yet), read through one
+    connection opened and closed here, so a caller learns early and in one line when the
     database is away, refuses the login, does not exist or is not a database."""
     try:
         if database.sqlite_path is not None:
             raw = _open_sqlite(database.sqlite_path)
-            raw.close()
-            return
+            try:
+                return _sqlite_revision(raw)
+            finally:
+                raw.close()
         assert database.postgres_dsn is not None
         conn = await asyncpg.connect(database.postgres_dsn, timeout=database.connect_timeout)
-        await conn.close()
+        try:
+            if await conn.fetchval("SELECT to_regclass('alembic_version')") is None:
+                return None
+            return await conn.fetchval(_REVISION_QUERY)  # type: ignore[no-any-return]
+        finally:
+            await conn.close()
     except DRIVER_ERRORS as exc:
         raise unavailable(database, exc) from exc
+
+
+_REVISION_QUERY = "SELECT max(version_num) FROM alembic_version"
+
+
+def _sqlite_revision(raw: sqlite3.Connection) -> str | None:
+    known = raw.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).fetchone()
+    if known is None:
+        return None
+    row = raw.execute(_REVISION_QUERY).fetchone()
+    return None if row is None else row[0]
 
 
 # Rows a read turns into objects (or frees) between two turns it gives the event loop.

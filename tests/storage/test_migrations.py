@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,11 +15,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from simkl_server.clock import FrozenClock
-from simkl_server.config import Settings, parse_database_url
+from simkl_server.config import DatabaseUrl, Settings, parse_database_url
 from simkl_server.domain import auth
 from simkl_server.domain.tokens import secret_matches
 from simkl_server.errors import UserTokenFailed
@@ -75,6 +78,30 @@ def schema_differences(database_url: str) -> list[Any]:
 
 def test_migrations_match_the_declared_schema(empty_database: str) -> None:
     assert schema_differences(empty_database) == []
+
+
+def test_the_head_revision_is_alembics() -> None:
+    """`upgrade` skips Alembic at the head it reads off the file names: Alembic's own."""
+    script = ScriptDirectory.from_config(alembic_config(DatabaseUrl("sqlite")))
+    assert migrate.head_revision() == script.get_current_head()
+
+
+def test_a_database_at_the_head_is_upgraded_without_alembic(empty_database: str) -> None:
+    """A database at the head is told apart with one query: a process that finds its
+    database up to date and serves it never loads Alembic or SQLAlchemy (each command and
+    server start migrates first)."""
+    code = (
+        "import sys; from simkl_server.config import parse_database_url; "
+        "from simkl_server.storage import migrate; import simkl_server.app, simkl_server.cli; "
+        f"migrate.upgrade(parse_database_url({empty_database!r})); "
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'alembic', 'sqlalchemy'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout == "[]\n"
+    revisions = database.query(empty_database, "SELECT version_num FROM alembic_version")
+    assert revisions == [(migrate.head_revision(),)]
 
 
 # Rows a rating filed before the library revision: a completed movie, a single-episode show
