@@ -9,13 +9,13 @@ module only; adding an area adds one property here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from simkl_server.clock import Clock
 from simkl_server.config import DatabaseUrl, Settings
 from simkl_server.domain.models import CatalogHits, CatalogQuery
-from simkl_server.storage import schema
 from simkl_server.storage.accounts import AccountQueries
 from simkl_server.storage.activities import ActivityQueries
 from simkl_server.storage.ahead import (
@@ -28,7 +28,12 @@ from simkl_server.storage.ahead import (
 )
 from simkl_server.storage.catalog import CatalogCache, CatalogMoved, CatalogQueries
 from simkl_server.storage.codes import CodeQueries
-from simkl_server.storage.control import ControlQueries, StateRefused, state_columns
+from simkl_server.storage.control import (
+    ControlQueries,
+    StateRefused,
+    state_columns,
+    state_tables,
+)
 from simkl_server.storage.credentials import (
     CURRENT,
     Authentication,
@@ -55,6 +60,7 @@ from simkl_server.storage.ratings import ClearRatings, RatingsQueries
 from simkl_server.storage.rewatches import RewatchQueries
 from simkl_server.storage.search import SearchQueries
 from simkl_server.storage.sessions import SessionQueries
+from simkl_server.storage.tables import CONTROL_TABLES, INTERNAL_TABLES
 
 __all__ = [
     "Authentication",
@@ -80,15 +86,20 @@ _ACCOUNT_TABLES = frozenset({"users", "apps"})
 # The largest write that runs ahead of the user's lock: a larger one whose call was refused
 # would have done its work twice.
 AHEAD_MAX_ITEMS = 500
-# Children before parents, so foreign keys never stop a reset.
-_RESET_ORDER = [
-    table.name
-    for table in reversed(schema.metadata.sorted_tables)
-    if table.name not in schema.INTERNAL_TABLES
-]
-_DELETE_ALL: dict[str, Statement] = {
-    name: statement(f"DELETE FROM {name}") for name in _RESET_ORDER
-}
+
+
+@functools.cache
+def _reset_order() -> tuple[tuple[str, Statement], ...]:
+    """Each table a reset empties and the statement that does, children before parents, so
+    foreign keys never stop it; built on first use from the schema (storage/control.py says
+    why then)."""
+    from simkl_server.storage import schema  # noqa: PLC0415
+
+    return tuple(
+        (str(table.name), statement(f"DELETE FROM {table.name}"))
+        for table in reversed(schema.metadata.sorted_tables)
+        if table.name not in INTERNAL_TABLES
+    )
 
 
 class _Lazy(Generic[A]):
@@ -449,14 +460,18 @@ class Store:
         with nothing changed, when the database refuses a row)."""
 
         async def replace(tx: WriteTx) -> None:
-            await _delete_all(tx, schema.CONTROL_TABLES)
+            await _delete_all(tx, CONTROL_TABLES)
             await tx.control.load(tables)
 
         await self.transaction(replace, offload=True)
 
 
 async def open_store(settings: Settings, clock: Clock) -> Store:
-    """Open the database the settings name."""
+    """Open the database the settings name (with the control plane on, its reset and state
+    statements built now rather than in its first request)."""
+    if settings.control:
+        state_tables()
+        _reset_order()
     return await Store.open(
         settings.database,
         clock,
@@ -500,6 +515,6 @@ async def _verify(session: Session, deferred: Deferred | None, stamp: int | None
 
 
 async def _delete_all(tx: WriteTx, kept: frozenset[str]) -> None:
-    for name in _RESET_ORDER:
+    for name, delete in _reset_order():
         if name not in kept:
-            await tx.conn.execute(_DELETE_ALL[name], {})
+            await tx.conn.execute(delete, {})

@@ -1,32 +1,31 @@
 """The control plane's queries: its settings (the clock), faults, the request journal, and the
 whole state as one document, read from and written to every table the schema declares.
 
-The state statements are built from the schema metadata when this module is imported, so a
-table another area adds later is dumped, loaded and reset without any change here.
+The state statements are built from the schema metadata, so a table another area adds later
+is dumped, loaded and reset without any change here. They are built on first use (`state_tables`):
+the metadata is SQLAlchemy's, which a server without the control plane never loads; one with it
+builds them as it opens its store.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import orjson
-from sqlalchemy import Boolean, Float, Table
-from sqlalchemy.dialects import postgresql
 
 from simkl_server.domain.models import Fault, JournalEntry
-from simkl_server.storage import schema
 from simkl_server.storage.dialect import SqlDialect, Statement, statement
 from simkl_server.storage.drivers import Connection, Row
+from simkl_server.storage.tables import CONTROL_TABLES, INTERNAL_TABLES
 
-# Tables in the state document, parents before children (the order a load inserts in).
-STATE_TABLES: tuple[Table, ...] = tuple(
-    table
-    for table in schema.metadata.sorted_tables
-    if table.name not in schema.CONTROL_TABLES | schema.INTERNAL_TABLES
-)
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
 _LOAD_SLICE = 500  # rows per insert statement when loading a state
 
 SETTING = statement("SELECT value FROM control_settings WHERE name = :name")
@@ -69,6 +68,44 @@ JOURNAL = statement(f"SELECT {_JOURNAL_COLUMNS} FROM control_journal ORDER BY id
 CLEAR_JOURNAL = statement("DELETE FROM control_journal")
 
 
+@dataclass(frozen=True, slots=True)
+class StateTable:
+    """A table of the state document: its columns and the statements that dump and load it."""
+
+    name: str
+    columns: tuple[str, ...]
+    select_all: Statement
+    insert_rows: Statement
+    next_id: Statement | None
+    booleans: frozenset[str]
+    floats: frozenset[str]
+
+
+@functools.cache
+def state_tables() -> tuple[StateTable, ...]:
+    """The state document's tables, parents before children (the order a load inserts in)."""
+    from sqlalchemy import Boolean, Float  # noqa: PLC0415 (see the module's docstring)
+
+    from simkl_server.storage import schema  # noqa: PLC0415
+
+    return tuple(
+        StateTable(
+            name=str(table.name),
+            columns=tuple(str(column.name) for column in table.columns),
+            select_all=statement(
+                f"SELECT {', '.join(c.name for c in table.columns)} FROM {table.name} "
+                f"ORDER BY {_order_by(table)}"
+            ),
+            insert_rows=_insert_rows(table),
+            next_id=_next_id(table),
+            booleans=frozenset(c.name for c in table.columns if isinstance(c.type, Boolean)),
+            floats=frozenset(c.name for c in table.columns if isinstance(c.type, Float)),
+        )
+        for table in schema.metadata.sorted_tables
+        if table.name not in CONTROL_TABLES | INTERNAL_TABLES
+    )
+
+
 def _order_by(table: Table) -> str:
     keys = [column.name for column in table.primary_key.columns] or [
         column.name for column in table.columns
@@ -77,6 +114,8 @@ def _order_by(table: Table) -> str:
 
 
 def _pg_type(table: Table, name: str) -> str:
+    from sqlalchemy.dialects import postgresql  # noqa: PLC0415 (see the module's docstring)
+
     return str(table.columns[name].type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
 
 
@@ -109,23 +148,6 @@ def _next_id(table: Table) -> Statement | None:
     return statement(build)
 
 
-_SELECT_ALL = {
-    table.name: statement(
-        f"SELECT {', '.join(c.name for c in table.columns)} FROM {table.name} "
-        f"ORDER BY {_order_by(table)}"
-    )
-    for table in STATE_TABLES
-}
-_INSERT_ALL = {table.name: _insert_rows(table) for table in STATE_TABLES}
-_NEXT_IDS = {table.name: found for table in STATE_TABLES if (found := _next_id(table)) is not None}
-_BOOLEANS = {
-    table.name: frozenset(c.name for c in table.columns if isinstance(c.type, Boolean))
-    for table in STATE_TABLES
-}
-_FLOATS = {
-    table.name: frozenset(c.name for c in table.columns if isinstance(c.type, Float))
-    for table in STATE_TABLES
-}
 # What a load turns into a refusal: a row that breaks a key, a type or a constraint.
 _REFUSED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError,
             asyncpg.IntegrityConstraintViolationError, asyncpg.DataError)  # fmt: skip
@@ -137,7 +159,7 @@ class StateRefused(ValueError):
 
 def state_columns() -> dict[str, tuple[str, ...]]:
     """Every table of the state document and its columns, in load order."""
-    return {str(table.name): tuple(str(c.name) for c in table.columns) for table in STATE_TABLES}
+    return {table.name: table.columns for table in state_tables()}
 
 
 def _fault(row: Row) -> Fault:
@@ -252,14 +274,12 @@ class ControlQueries:
     async def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every state table, by primary key, as column -> value."""
         tables: dict[str, list[dict[str, Any]]] = {}
-        for table in STATE_TABLES:
-            names = [str(column.name) for column in table.columns]
-            booleans, floats = _BOOLEANS[table.name], _FLOATS[table.name]
-            rows = await self._conn.fetch(_SELECT_ALL[table.name], {})
-            tables[str(table.name)] = [
+        for table in state_tables():
+            rows = await self._conn.fetch(table.select_all, {})
+            tables[table.name] = [
                 {
-                    name: _plain(value, name in booleans, name in floats)
-                    for name, value in zip(names, row, strict=True)
+                    name: _plain(value, name in table.booleans, name in table.floats)
+                    for name, value in zip(table.columns, row, strict=True)
                 }
                 for row in rows
             ]
@@ -268,18 +288,18 @@ class ControlQueries:
     async def load(self, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
         """Insert the rows of a state document into empty tables (StateRefused when the
         database refuses a row), and move id sequences past them."""
-        for table in STATE_TABLES:
-            names = [str(column.name) for column in table.columns]
-            rows = [[row.get(name) for name in names] for row in tables.get(table.name, ())]
+        for table in state_tables():
+            given = tables.get(table.name, ())
+            rows = [[row.get(name) for name in table.columns] for row in given]
             for chunk in _slices(rows):
                 try:
                     await self._conn.execute(
-                        _INSERT_ALL[table.name], {"rows": orjson.dumps(list(chunk)).decode()}
+                        table.insert_rows, {"rows": orjson.dumps(list(chunk)).decode()}
                     )
                 except _REFUSED as exc:
                     raise StateRefused(f"{table.name}: {_first_line(exc)}") from None
-            if table.name in _NEXT_IDS:
-                await self._conn.fetch(_NEXT_IDS[table.name], {})
+            if table.next_id is not None:
+                await self._conn.fetch(table.next_id, {})
 
 
 def _plain(value: Any, boolean: bool, floating: bool) -> Any:

@@ -7,16 +7,21 @@ compiled for both dialects when that module is imported, so no request ever comp
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import text
-from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
-from sqlalchemy.engine import Dialect
+
+# A `:name` parameter, found as SQLAlchemy's text() finds one: `x::TEXT` casts and `a:b` are
+# left alone, and `\:name` is a literal `:name`. Written here rather than compiled through
+# SQLAlchemy, which only the migrations need: loading it took a quarter of every process's
+# start (each command, each server). tests/storage/test_dialect.py holds every statement of
+# the server to SQLAlchemy's own compilation.
+_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?![:\w])")
+_ESCAPED_COLON = re.compile(r"\\(:\w*)(?![:\w])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +39,25 @@ class Query:
 class SqlDialect:
     """SQL fragments whose spelling depends on the database."""
 
-    def __init__(self, name: str, compiler: Dialect) -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
-        self._compiler = compiler
 
     def compile(self, sql: str) -> Query:
-        """Turn `:name` parameters into the driver's positional placeholders."""
-        compiled = text(sql).compile(dialect=self._compiler)
-        return Query(str(compiled), tuple(compiled.positiontup or ()))
+        """Turn `:name` parameters into the driver's positional placeholders: sqlite3's `?`,
+        one for each use of a name, or asyncpg's `$1`, one for each name."""
+        names: list[str] = []
+
+        def placeholder(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if self.name == "sqlite":
+                names.append(name)
+                return "?"
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+
+        positional = _PARAMETER.sub(placeholder, sql)
+        return Query(_ESCAPED_COLON.sub(r"\1", positional), tuple(names))
 
     def in_array(self, column: str, param: str, sql_type: str) -> str:
         """`column` is one of the values of an array parameter (see `encode_array`).
@@ -131,8 +147,8 @@ class SqlDialect:
         return "" if self.name == "sqlite" else " FOR UPDATE"
 
 
-SQLITE = SqlDialect("sqlite", sqlite_dialect.dialect())
-POSTGRES = SqlDialect("postgresql", asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
+SQLITE = SqlDialect("sqlite")
+POSTGRES = SqlDialect("postgresql")
 
 
 @dataclass(frozen=True, slots=True)

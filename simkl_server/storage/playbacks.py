@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from simkl_server.domain.models import EpisodeKey, PausedQuery, Playback
 from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection, Row
-from simkl_server.storage.schema import LIVE_PLAYBACKS
+from simkl_server.storage.tables import LIVE_PLAYBACKS
 
 if TYPE_CHECKING:
     from simkl_server.storage.base import WriteTx

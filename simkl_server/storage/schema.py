@@ -1,4 +1,6 @@
-"""The tables, declared once with SQLAlchemy Core; migrations and queries build on them.
+"""The tables, declared once with SQLAlchemy Core; the migrations and the control plane's state
+document build on them (the server's statements are written out in each area's module, and
+storage/tables.py holds what they share with this declaration).
 
 Timestamps are integer milliseconds since the Unix epoch (UTC) on both databases, so
 ordering and `date_from` comparisons are exact and identical everywhere.
@@ -22,6 +24,8 @@ from sqlalchemy import (
     Text,
     text,
 )
+
+from simkl_server.storage.tables import LIVE_PLAYBACKS
 
 metadata = MetaData()
 
@@ -338,9 +342,6 @@ activity = Table(
 # `playing` (started), `paused` (a resumable playback), `checkin` (completes at `expires_at`),
 # `ended` (nothing open). `scrobbled_at` is the last watch a stop recorded: the duplicate-stop
 # window is measured from it.
-# The condition of ix_playbacks_live; a statement that looks for running sessions spells it
-# exactly so (storage/playbacks.py), or SQLite does not use the index.
-LIVE_PLAYBACKS = "state IN ('playing', 'checkin')"
 playbacks = Table(
     "playbacks",
     metadata,
@@ -427,10 +428,3 @@ control_journal = Table(
     Column("response_body", Text),
     Column("fault", String(32)),
 )
-
-# The control plane's own tables: kept out of the state document and cleared by their own
-# endpoints (and by a reset, which starts a test afresh).
-CONTROL_TABLES = frozenset({"control_settings", "control_faults", "control_journal"})
-# The server's own bookkeeping: in no state document, never reset (a stamp that went back to a
-# value a process already saw would let it trust a stale cache).
-INTERNAL_TABLES = frozenset({"auth_stamp", "catalog_stamp", "library_stamp"})

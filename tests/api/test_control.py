@@ -15,6 +15,7 @@ from simkl_server.app import create_app
 from simkl_server.config import Settings
 from simkl_server.domain import auth
 from simkl_server.storage import schema
+from simkl_server.storage.tables import CONTROL_TABLES, INTERNAL_TABLES
 from tests.api.support import TERMINATOR_3, WALKING_DEAD, by_simkl, rate
 from tests.conftest import START_MS, Api, serve_api
 
@@ -90,7 +91,7 @@ def check_full_reset(api: Api) -> None:
 def test_state_covers_every_table_the_schema_declares(api: Api) -> None:
     tables = control(api, "GET", "state").json()["tables"]
     declared = {table.name for table in schema.metadata.sorted_tables}
-    expected = declared - schema.CONTROL_TABLES - schema.INTERNAL_TABLES
+    expected = declared - CONTROL_TABLES - INTERNAL_TABLES
     assert set(tables) == expected
 
 
