@@ -9,7 +9,9 @@ turns that into a failure.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import sqlite3
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
@@ -105,22 +107,59 @@ def drop_pg_database(url: str) -> None:
 
 def fresh_database(backend: str, tmp_path: Path, *, migrated: bool = True) -> Iterator[str]:
     """An empty database of that backend (migrated unless told not to), removed afterwards; an
-    SQLite database that is not migrated is a file not made yet."""
+    SQLite database that is not migrated is a file not made yet. A migrated one is a copy of
+    the process's migrated template (`_templates`), not migrated again."""
     if backend == "sqlite":
         tmp_path.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{tmp_path / f'simkl-{uuid.uuid4().hex[:8]}.db'}"
         if migrated:
-            migrate.upgrade(parse_database_url(url))
+            _copy_sqlite(_migrated_template("sqlite"), url)
         yield url
         return
     require_postgres()
-    url = create_pg_database()
+    url = create_pg_database(copy_of=_migrated_template("postgres") if migrated else None)
     try:
-        if migrated:
-            migrate.upgrade(parse_database_url(url))
         yield url
     finally:
         drop_pg_database(url)
+
+
+# Each test process's migrated empty database of each backend, made on first use and copied
+# for every fresh one: running the migrations cost more than the rest of most tests' set-up.
+_TEMPLATES: dict[str, str] = {}
+_TEMPLATE_FOLDER: list[Path] = []
+
+
+def _migrated_template(backend: str) -> str:
+    if backend not in _TEMPLATES:
+        if backend == "sqlite":
+            url = f"sqlite:///{_TEMPLATE_FOLDER[0] / 'template.db'}"
+        else:
+            url = create_pg_database()
+        migrate.upgrade(parse_database_url(url))
+        _TEMPLATES[backend] = url
+    return _TEMPLATES[backend]
+
+
+def _copy_sqlite(source_url: str, url: str) -> None:
+    """A consistent copy of an SQLite database (sqlite3's backup: WAL or not)."""
+    source = sqlite3.connect(source_url.removeprefix("sqlite:///"))
+    copy = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Where the templates live, and their removal at the end of the session."""
+    _TEMPLATE_FOLDER.append(tmp_path_factory.mktemp("templates"))
+    yield
+    postgres = _TEMPLATES.pop("postgres", None)
+    if postgres is not None:
+        drop_pg_database(postgres)
 
 
 async def _load_catalog(url: str) -> None:
@@ -223,12 +262,26 @@ class Api:
         return self.request("POST", path, **kwargs)
 
 
+def _settings(database_url: str, **settings: Any) -> Settings:
+    """A test app's settings; those with nothing but the database are made once for each
+    database and environment (reading the environment was a sixth of a test's set-up)."""
+    if settings:
+        return Settings(database_url=database_url, **settings)
+    own = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SIMKL_SERVER_")))
+    return _plain_settings(database_url, own)
+
+
+@functools.cache
+def _plain_settings(database_url: str, environment: tuple[tuple[str, str], ...]) -> Settings:
+    return Settings(database_url=database_url)
+
+
 @contextmanager
 def serve_api(database_url: str, **settings: Any) -> Iterator[Api]:
     """The app on that database with these settings, user state emptied, one app and user
     ready (tests that need a setting changed, such as a small body limit, open their own)."""
     clock = FrozenClock(START_MS)
-    app = create_app(Settings(database_url=database_url, **settings), clock=clock)
+    app = create_app(_settings(database_url, **settings), clock=clock)
     with TestClient(app) as client:
         api = Api(client, clock)
         api.call(api.store.reset, keep_catalog=True)
