@@ -26,12 +26,16 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 log = logging.getLogger("simkl_server.storage")
 
 
+def known_revisions() -> list[str]:
+    """The schema revisions this code knows, oldest first: each migration's file name starts
+    with its revision, four digits (tests/storage/test_migrations.py holds Alembic to the same)."""
+    names = (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
+    return sorted(path.name[:4] for path in names)
+
+
 def head_revision() -> str:
-    """The newest schema revision this code knows: each migration's file name starts with its
-    revision, four digits (tests/storage/test_migrations.py holds Alembic to the same)."""
-    return max(
-        path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
-    )
+    """The newest schema revision this code knows."""
+    return known_revisions()[-1]
 
 
 def alembic_config(database: DatabaseUrl) -> Config:
@@ -50,6 +54,12 @@ def upgrade(database: DatabaseUrl) -> None:
     revision = asyncio.run(schema_revision(database))
     if revision == head_revision():
         return
+    if revision is not None and revision not in known_revisions():
+        raise DatabaseUnavailable(
+            f"{database.describe()} is at schema revision {revision}, which this version of "
+            f"simkl-server does not know (its newest is {head_revision()}): a newer version "
+            "made or upgraded it; run that version, or restore a backup made before"
+        )
     from alembic import command  # noqa: PLC0415 (see the module's docstring)
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
 

@@ -28,6 +28,7 @@ from simkl_server.storage import migrate
 from simkl_server.storage.base import Store, open_store
 from simkl_server.storage.migrate import alembic_config
 from simkl_server.storage.schema import UNDECLARED_PREFIX, metadata
+from tests.cli.support import assert_one_line_error, simkl_server
 from tests.conftest import (
     REQUIRE_POSTGRES,
     create_pg_database,
@@ -270,3 +271,19 @@ def test_tokens_and_secrets_issued_before_hashing_keep_working(empty_database: s
             await store.close()
 
     asyncio.run(scenario())
+
+
+def test_a_database_a_newer_version_upgraded_is_refused_in_one_line(empty_database: str) -> None:
+    """A server older than its database (a rollback) says so and changes nothing, in `db
+    upgrade` and in `serve` alike."""
+    _execute(empty_database, ["UPDATE alembic_version SET version_num = '9999'"])
+    for command_args in (["db", "upgrade"], ["serve", "--port", "0"]):
+        done = simkl_server(empty_database, *command_args, code=1)
+        assert_one_line_error(
+            done,
+            "is at schema revision 9999, which this version of simkl-server does not know",
+            f"its newest is {migrate.head_revision()}",
+            "run that version, or restore a backup",
+        )
+    revisions = database.query(empty_database, "SELECT version_num FROM alembic_version")
+    assert revisions == [("9999",)]
