@@ -126,6 +126,10 @@ def check_sqlite_folder(path: Path) -> None:
         )
 
 
+# Alembic's one row of the revision the schema is at (storage/meta.py reads it too).
+SCHEMA_REVISION_SQL = "SELECT version_num FROM alembic_version"
+
+
 async def schema_revision(database: DatabaseUrl) -> str | None:
     """The schema revision the database is at (None: no schema yet), read through one
     connection opened and closed here, so a caller learns early and in one line when the
@@ -142,14 +146,11 @@ async def schema_revision(database: DatabaseUrl) -> str | None:
         try:
             if await conn.fetchval("SELECT to_regclass('alembic_version')") is None:
                 return None
-            return await conn.fetchval(_REVISION_QUERY)  # type: ignore[no-any-return]
+            return await conn.fetchval(SCHEMA_REVISION_SQL)  # type: ignore[no-any-return]
         finally:
             await conn.close()
     except DRIVER_ERRORS as exc:
         raise unavailable(database, exc) from exc
-
-
-_REVISION_QUERY = "SELECT max(version_num) FROM alembic_version"
 
 
 def _sqlite_revision(raw: sqlite3.Connection) -> str | None:
@@ -158,7 +159,7 @@ def _sqlite_revision(raw: sqlite3.Connection) -> str | None:
     ).fetchone()
     if known is None:
         return None
-    row = raw.execute(_REVISION_QUERY).fetchone()
+    row = raw.execute(SCHEMA_REVISION_SQL).fetchone()
     return None if row is None else row[0]
 
 

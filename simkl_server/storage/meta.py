@@ -5,9 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from simkl_server.storage.dialect import statement
-from simkl_server.storage.drivers import DRIVER_ERRORS, Connection, DatabaseUnavailable, one_line
+from simkl_server.storage.drivers import (
+    DRIVER_ERRORS,
+    SCHEMA_REVISION_SQL,
+    Connection,
+    DatabaseUnavailable,
+    one_line,
+)
 
-SCHEMA_REVISION = statement("SELECT version_num FROM alembic_version")
+SCHEMA_REVISION = statement(SCHEMA_REVISION_SQL)
 # A health probe must answer while the prober still waits: a database that hangs is down.
 PROBE_TIMEOUT_S = 5.0
 

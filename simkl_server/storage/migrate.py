@@ -52,12 +52,13 @@ def upgrade(database: DatabaseUrl) -> None:
     """Apply every pending migration; DatabaseUnavailable, in one line, when the database
     cannot be reached or changed."""
     revision = asyncio.run(schema_revision(database))
-    if revision == head_revision():
+    known = known_revisions()
+    if revision == known[-1]:
         return
-    if revision is not None and revision not in known_revisions():
+    if revision is not None and revision not in known:
         raise DatabaseUnavailable(
             f"{database.describe()} is at schema revision {revision}, which this version of "
-            f"simkl-server does not know (its newest is {head_revision()}): a newer version "
+            f"simkl-server does not know (its newest is {known[-1]}): a newer version "
             "made or upgraded it; run that version, or restore a backup made before"
         )
     from alembic import command  # noqa: PLC0415 (see the module's docstring)
@@ -69,7 +70,7 @@ def upgrade(database: DatabaseUrl) -> None:
     except failures as exc:
         cause = unavailable(database, _root_cause(exc))
         raise DatabaseUnavailable(f"cannot migrate the schema: {cause}") from exc
-    log.debug("%s migrated from %s to %s", database.describe(), revision, head_revision())
+    log.debug("%s migrated from %s to %s", database.describe(), revision, known[-1])
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -82,9 +82,11 @@ def test_migrations_match_the_declared_schema(empty_database: str) -> None:
 
 
 def test_the_head_revision_is_alembics() -> None:
-    """`upgrade` skips Alembic at the head it reads off the file names: Alembic's own."""
+    """`upgrade` skips Alembic at the head it reads off the file names, and refuses a revision
+    not among them: Alembic's own head and revisions."""
     script = ScriptDirectory.from_config(alembic_config(DatabaseUrl("sqlite")))
     assert migrate.head_revision() == script.get_current_head()
+    assert migrate.known_revisions() == sorted(step.revision for step in script.walk_revisions())
 
 
 def test_a_database_at_the_head_is_upgraded_without_alembic(empty_database: str) -> None:
