@@ -113,7 +113,7 @@ def fresh_database(backend: str, tmp_path: Path, *, migrated: bool = True) -> It
         tmp_path.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{tmp_path / f'simkl-{uuid.uuid4().hex[:8]}.db'}"
         if migrated:
-            _copy_sqlite(_migrated_template("sqlite"), url)
+            copy_sqlite(_migrated_template("sqlite"), url)
         yield url
         return
     require_postgres()
@@ -141,7 +141,7 @@ def _migrated_template(backend: str) -> str:
     return _TEMPLATES[backend]
 
 
-def _copy_sqlite(source_url: str, url: str) -> None:
+def copy_sqlite(source_url: str, url: str) -> None:
     """A consistent copy of an SQLite database (sqlite3's backup: WAL or not)."""
     source = sqlite3.connect(source_url.removeprefix("sqlite:///"))
     copy = sqlite3.connect(url.removeprefix("sqlite:///"))

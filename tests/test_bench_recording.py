@@ -20,7 +20,7 @@ from bench import ceiling, datagen, scenarios
 from bench.recording import Recording, record, replay
 from simkl_server.config import Settings
 from simkl_server.storage.drivers import open_driver
-from tests.conftest import create_pg_database, drop_pg_database, fresh_database
+from tests.conftest import copy_sqlite, create_pg_database, drop_pg_database, fresh_database
 
 SPEC = datagen.Spec.tiny()
 REQUESTS = 6
@@ -86,14 +86,9 @@ def test_a_replayed_remove_batch_runs_as_the_store_ran_it(backend: str, tmp_path
 def copy_of(url: str, tmp_path: Path) -> Iterator[str]:
     """A second database holding the same rows, stamps included, removed afterwards."""
     if url.startswith("sqlite"):
-        target = tmp_path / "copy.db"
-        source, copy = sqlite3.connect(url.split("///", 1)[1]), sqlite3.connect(target)
-        try:
-            source.backup(copy)
-        finally:
-            source.close()
-            copy.close()
-        yield f"sqlite:///{target}"
+        target = f"sqlite:///{tmp_path / 'copy.db'}"
+        copy_sqlite(url, target)
+        yield target
         return
     copied = create_pg_database(copy_of=url)
     try:
