@@ -15,6 +15,12 @@ Each kind builds on the one before:
   one and share it (group commit): a transaction holds every waiting request's statement, so
   the commit's cost is split among them. The most a design that batches its commits could
   gain.
+- `remove`: `parse`, then the remove's own work at its least, whatever the server's design:
+  each item found by its simkl id or one external id (a primary-key read of the catalog),
+  its rating cleared by primary key (the row and its entry in the index that `date_from`
+  reads use) and the caller's ratings activity stamped, both committed together. PostgreSQL:
+  one statement in one round trip; SQLite: the read, then BEGIN IMMEDIATE, the clear and the
+  stamp, COMMIT, on the store's driver. On the server's schema, so its triggers run too.
 
 A target share of the HTTP ceiling above a kind's share is out of reach of any design that
 does at least that kind's work per request on this stack (Python, uvicorn, this database
@@ -28,27 +34,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
 from typing import Any
 
 import orjson
 
+from bench import floor
 from bench.bare_asgi import serve
 from bench.floor import UNKNOWN_TOKEN_BODY, caller, now_ms, open_with_tokens
+from simkl_server.domain.kinds import MEDIA_TYPE_OF_WORD, rated_bucket
 from simkl_server.storage import activities
+from simkl_server.storage.dialect import statement
 from simkl_server.storage.drivers import Connection, Driver
 
-KINDS = ("parse", "read", "write", "grouped")
+KINDS = ("parse", "read", "write", "grouped", "remove")
 BUCKET = "movies.rated_at"
 _JSON = [(b"content-type", b"application/json")]
-Work = Callable[[int], Awaitable[None]]
+# A kind's work for the caller's user id and the parsed body.
+Work = Callable[[int, Any], Awaitable[None]]
 
 
-async def _nothing(user_id: int) -> None:
-    del user_id
+async def _nothing(user_id: int, body: Any) -> None:
+    del user_id, body
 
 
 def _reader(driver: Driver) -> Work:
-    async def read(user_id: int) -> None:
+    async def read(user_id: int, body: Any) -> None:
+        del body
         await driver.reader.fetch(activities.ALL, {"user_id": user_id})
 
     return read
@@ -61,13 +73,16 @@ def _touch_params(conn: Connection, user_id: int) -> dict[str, Any]:
 def _writer(driver: Driver) -> Work:
     if driver.has_routines:  # PostgreSQL: the statement is its own transaction
 
-        async def write_alone(user_id: int) -> None:
+        async def write_alone(user_id: int, body: Any) -> None:
+            del body
             conn = driver.reader
             await conn.execute(activities.TOUCH, _touch_params(conn, user_id))
 
         return write_alone
 
-    async def write(user_id: int) -> None:
+    async def write(user_id: int, body: Any) -> None:
+        del body
+
         async def touch(conn: Connection) -> None:
             await conn.execute(activities.TOUCH, _touch_params(conn, user_id))
 
@@ -85,7 +100,8 @@ class GroupCommit:
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
         self._running = False
 
-    async def __call__(self, user_id: int) -> None:
+    async def __call__(self, user_id: int, body: Any) -> None:
+        del body
         done = asyncio.get_running_loop().create_future()
         self._waiting.append((user_id, done))
         if not self._running:
@@ -114,6 +130,85 @@ class GroupCommit:
             self._running = False
 
 
+# The remove's least statements. An item is found by one primary-key read: its simkl id, or
+# the key of one external id; its rating's activity bucket comes with it.
+_BUCKET_OF_TYPE = (
+    "CASE c.type "
+    + " ".join(
+        f"WHEN '{word}' THEN '{rated_bucket(kind)}'" for word, kind in MEDIA_TYPE_OF_WORD.items()
+    )
+    + " END"
+)
+_FOUND = (
+    f"SELECT c.id, {_BUCKET_OF_TYPE} AS bucket FROM catalog_items c WHERE c.id = :simkl_id "  # noqa: S608
+    f"UNION ALL SELECT c.id, {_BUCKET_OF_TYPE} FROM catalog_ids k "
+    "JOIN catalog_items c ON c.id = k.item_id WHERE k.key = :key LIMIT 1"
+)
+_CLEARED = (
+    "UPDATE library SET user_rating = NULL, user_rated_at = NULL, rating_changed_at = :now "
+    "WHERE user_id = :user_id AND item_id = :item_id AND user_rating IS NOT NULL "
+    "RETURNING item_id"
+)
+FIND_ONE = statement(_FOUND)
+CLEAR_ONE = statement(_CLEARED)
+STAMP_ONE = statement(
+    lambda d: (
+        "INSERT INTO activity (user_id, bucket, at) VALUES (:user_id, :bucket, :now) "  # noqa: S608
+        "ON CONFLICT (user_id, bucket) DO UPDATE SET at = "
+        + d.greatest("activity.at", "excluded.at")
+    )
+)
+# PostgreSQL: the three in one statement, one round trip in autocommit.
+REMOVE_AT_ONCE = statement(
+    f"WITH found AS ({_FOUND}), cleared AS ("  # noqa: S608
+    "UPDATE library l SET user_rating = NULL, user_rated_at = NULL, rating_changed_at = :now "
+    "FROM found f WHERE l.user_id = :user_id AND l.item_id = f.id AND l.user_rating IS NOT NULL "
+    "RETURNING f.bucket) "
+    "INSERT INTO activity (user_id, bucket, at) "
+    "SELECT CAST(:user_id AS INTEGER), bucket, CAST(:now AS BIGINT) FROM cleared "
+    "ON CONFLICT (user_id, bucket) DO UPDATE SET at = GREATEST(activity.at, excluded.at)"
+)
+
+
+def wanted(body: Any) -> list[dict[str, Any]]:
+    """Each item of a remove body as FIND_ONE's parameters: its simkl id, else the lookup key
+    of its first external id (items naming neither are left out: nothing could match them)."""
+    out = []
+    for name, items in body.items() if isinstance(body, dict) else ():
+        for item in items:
+            keys = dict(reversed(floor.item_keys(name, item)))  # the first key of each branch
+            if "s" in keys or "k" in keys:
+                simkl = keys.get("s")
+                out.append(
+                    {"simkl_id": None if simkl is None else int(simkl), "key": keys.get("k")}
+                )
+    return out
+
+
+def _remover(driver: Driver) -> Work:
+    reader = driver.reader
+    if driver.has_routines:  # PostgreSQL
+
+        async def remove_at_once(user_id: int, body: Any) -> None:
+            for item in wanted(body):
+                await reader.execute(REMOVE_AT_ONCE, {**item, "user_id": user_id, "now": now_ms()})
+
+        return remove_at_once
+
+    async def clear(user_id: int, item_id: int, bucket: str, conn: Connection) -> None:
+        params = {"user_id": user_id, "item_id": item_id, "now": now_ms()}
+        if await conn.fetch(CLEAR_ONE, params):
+            await conn.execute(STAMP_ONE, {**params, "bucket": bucket})
+
+    async def remove(user_id: int, body: Any) -> None:
+        for item in wanted(body):
+            found = await reader.fetchrow(FIND_ONE, item)
+            if found is not None:
+                await driver.transaction(partial(clear, user_id, *found), offload=False)
+
+    return remove
+
+
 def _work(kind: str, driver: Driver) -> Work:
     if kind == "parse":
         return _nothing
@@ -121,6 +216,8 @@ def _work(kind: str, driver: Driver) -> Work:
         return _reader(driver)
     if kind == "write":
         return _writer(driver)
+    if kind == "remove":
+        return _remover(driver)
     return GroupCommit(driver)
 
 
@@ -169,7 +266,7 @@ class LeastWork:
             await _send(send, 401, UNKNOWN_TOKEN_BODY)
             return
         items = orjson.loads(body) if body else {}
-        await self._work(user_id)
+        await self._work(user_id, items)
         count = sum(len(value) for value in items.values()) if isinstance(items, dict) else 0
         await _send(send, 201, orjson.dumps({"deleted": {"movies": count, "shows": 0}}))
 

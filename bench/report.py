@@ -99,16 +99,18 @@ def floor_ratios(backend: Result, bare: Result | None, levels: list[int]) -> Res
 LEAST_SCENARIO = "remove_1"
 
 
-def least_ratios(backend: Result, bare: Result | None) -> Result:
-    """Each least-work kind's share of the HTTP ceiling at its concurrency (bench/least.py)."""
+def least_ratios(backend: Result, bare: Result | None, prism: Result | None) -> Result:
+    """Each least-work kind's share of the HTTP ceiling at its concurrency (bench/least.py),
+    and its ratio to Prism's answers to the same requests."""
     out: Result = {}
     for kind, block in backend.get("least", {}).items():
         rps = float(block["run"]["rps"])
-        ceiling = _rps(bare, LEAST_SCENARIO, block["connections"])
+        c = block["connections"]
         out[kind] = {
-            "connections": block["connections"],
+            "connections": c,
             "rps": rps,
-            "vs_bare": _ratio(rps, ceiling),
+            "vs_bare": _ratio(rps, _rps(bare, LEAST_SCENARIO, c)),
+            "vs_prism": _ratio(rps, _rps(prism, LEAST_SCENARIO, c)),
         }
     return out
 
@@ -127,7 +129,7 @@ def analyse(results: Result) -> None:
                 ratios["vs_prism"][key] = _ratio(mine, _rps(prism, scenario.name, c))
         ratios["vs_storage"] = ceiling_ratios(backend, levels)
         ratios["floor"] = floor_ratios(backend, bare, levels)
-        ratios["least"] = least_ratios(backend, bare)
+        ratios["least"] = least_ratios(backend, bare, prism)
         backend["ratios"] = ratios
         backend["targets"] = _targets(name, backend, reference_concurrency(results))
         if "library" in backend:
@@ -243,6 +245,11 @@ def _single_target(
     floor = backend["ratios"].get("floor", {}).get(f"{scenario}@{c}")
     if floor is not None:
         shown += f"; the statement floor {_percent(floor['floor_vs_bare'])} of the ceiling"
+    least = backend["ratios"].get("least", {}).get("remove")
+    if scenario == LEAST_SCENARIO and least is not None and least["connections"] == c:
+        shown += (
+            f"; the least remove {_percent(least['vs_bare'])} / {_times(least.get('vs_prism'))}"
+        )
     return _target(f"{label}: share of the HTTP ceiling / x Prism ({c} conn.)", bare, holds, shown)
 
 
@@ -596,6 +603,8 @@ _LEAST_LABELS = {
     "read": "and one indexed read of the caller's rows",
     "write": "and, instead, one row changed and committed alone",
     "grouped": "the write, commits shared by the requests waiting (group commit)",
+    "remove": "parse, then the remove's own work at its least: the item read by key, its "
+    "rating cleared and its activity stamped in one commit",
 }
 
 
@@ -608,8 +617,8 @@ def _least_table(results: Result, backends: list[str]) -> str:
         "set-up and database, sent the single remove's requests; a share of the HTTP ceiling "
         "above a row's is out of reach of any design doing at least that row's work.",
         "",
-        _row(["least work", "backend", "conn.", "req/s", "÷ bare ASGI"]),
-        _row(["---", "---", "--:", "--:", "--:"]),
+        _row(["least work", "backend", "conn.", "req/s", "÷ bare ASGI", "÷ Prism"]),
+        _row(["---", "---", "--:", "--:", "--:", "--:"]),
     ]
     for name, kind, entry in found:
         rows.append(
@@ -620,6 +629,7 @@ def _least_table(results: Result, backends: list[str]) -> str:
                     str(entry["connections"]),
                     _n(entry["rps"]),
                     _percent(entry["vs_bare"]),
+                    _times(entry.get("vs_prism")),
                 ]
             )
         )

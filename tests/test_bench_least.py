@@ -1,6 +1,7 @@
 """The least-work apps of the benchmark (bench/least.py) on both databases: each answers a
-known token 201 and an unknown one 401, does its kind's work and no more, and the group
-commit puts the touches of requests that wait together into fewer transactions."""
+known token 201 and an unknown one 401, does its kind's work and no more, the group commit
+puts the touches of requests that wait together into fewer transactions, and the least
+remove clears the caller's ratings it names and stamps their activity."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from starlette.testclient import TestClient
 
 from bench import datagen, floor, least
 from simkl_server.config import Settings
+from simkl_server.domain.kinds import rated_bucket
 from simkl_server.storage.drivers import Connection, open_driver
 from tests.conftest import fresh_database
 from tests.test_bench_floor import pairs
@@ -51,6 +54,34 @@ def test_each_kind_answers_and_does_its_work_alone(loaded: Any, kind: str) -> No
         assert not changed
 
 
+def test_the_least_remove_clears_the_callers_ratings_and_stamps_their_activity(
+    loaded: Any,
+) -> None:
+    url, dataset = loaded
+    user = dataset.users[0]
+    by_simkl, by_key = (dataset.catalog[index] for index in user.library[:2])
+    kind, value = next(iter(by_key.ids.items()))
+    body = orjson.dumps(
+        {
+            "movies": [{"ids": {"simkl": by_simkl.id}}, {"ids": {kind: value}}],
+            "shows": [{"ids": {"imdb": "tt99999999"}}, {"title": "Nothing", "year": 2000}],
+        }
+    )
+    rated = "SELECT user_id, item_id FROM library WHERE user_rating IS NOT NULL"
+    stamps = "SELECT user_id || ' ' || bucket, at FROM activity"
+    rated_before, stamps_before = asyncio.run(pairs(url, rated)), asyncio.run(pairs(url, stamps))
+    with TestClient(least.LeastWork(url, "remove")) as client:
+        answer = client.post("/sync/ratings/remove", content=body, headers=_bearer(user.token))
+    rated_after, stamps_after = asyncio.run(pairs(url, rated)), asyncio.run(pairs(url, stamps))
+
+    assert answer.status_code == 201
+    assert rated_before - rated_after == {(user.db_id, by_simkl.id), (user.db_id, by_key.id)}
+    assert not rated_after - rated_before
+    moved = {who for who, _ in stamps_after - stamps_before}
+    buckets = {rated_bucket(item.type) for item in (by_simkl, by_key)}
+    assert moved == {f"{user.db_id} {bucket}" for bucket in buckets}
+
+
 def test_an_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="no kind"):
         least.LeastWork("sqlite:///unused.db", "everything")
@@ -75,7 +106,7 @@ def test_touches_that_wait_together_share_a_commit(loaded: Any) -> None:
         try:
             group = least.GroupCommit(driver)
             user_ids = [row[1] for row in await driver.reader.fetch(floor.TOKENS, {})]
-            await asyncio.gather(*(group(user_id) for user_id in user_ids))
+            await asyncio.gather(*(group(user_id, {}) for user_id in user_ids))
             return transactions
         finally:
             await driver.close()
