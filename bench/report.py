@@ -111,6 +111,14 @@ def least_ratios(backend: Result, bare: Result | None, prism: Result | None) -> 
             "rps": rps,
             "vs_bare": _ratio(rps, _rps(bare, LEAST_SCENARIO, c)),
             "vs_prism": _ratio(rps, _rps(prism, LEAST_SCENARIO, c)),
+            # against each single write's own ceiling and Prism run, for its target
+            "by_scenario": {
+                scenario: {
+                    "vs_bare": _ratio(rps, _rps(bare, scenario, c)),
+                    "vs_prism": _ratio(rps, _rps(prism, scenario, c)),
+                }
+                for scenario in SINGLE_WRITES
+            },
         }
     return out
 
@@ -203,6 +211,10 @@ def _times(value: float | None) -> str:
 # and the multiple of Prism each must reach; batches within this factor of the storage ceiling.
 SINGLE_REQUEST = ("remove_1", "add_1", "history_1", "activities", "settings", "all_items_100")
 SINGLE_TARGETS = {"sqlite": (0.25, 3.0), "postgresql": (0.10, 1.5)}
+# The single writes: each does at least the least remove's work (bench/least.py: the item
+# found, a row of the caller's written with its index entries, the activity stamped, one
+# commit), so a target that kind misses too is out of reach of any design on this stack.
+SINGLE_WRITES = ("remove_1", "add_1", "history_1")
 BATCH_WITHIN_STORAGE = 2.0
 
 
@@ -246,11 +258,34 @@ def _single_target(
     if floor is not None:
         shown += f"; the statement floor {_percent(floor['floor_vs_bare'])} of the ceiling"
     least = backend["ratios"].get("least", {}).get("remove")
-    if scenario == LEAST_SCENARIO and least is not None and least["connections"] == c:
-        shown += (
-            f"; the least remove {_percent(least['vs_bare'])} / {_times(least.get('vs_prism'))}"
-        )
-    return _target(f"{label}: share of the HTTP ceiling / x Prism ({c} conn.)", bare, holds, shown)
+    bound = None
+    if least is not None and least["connections"] == c:
+        bound = least.get("by_scenario", {}).get(scenario)
+    if bound is not None and bound["vs_bare"] is None:  # the scenario did not run
+        bound = None
+    if bound is not None:
+        shown += f"; the least remove {_percent(bound['vs_bare'])} / {_times(bound['vs_prism'])}"
+    target = _target(
+        f"{label}: share of the HTTP ceiling / x Prism ({c} conn.)", bare, holds, shown
+    )
+    if bound is not None and holds is False and _short(bound, share, times):
+        target["out_of_reach"] = True
+    return target
+
+
+def _short(bound: Result, share: float, times: float) -> bool:
+    """Whether the least remove itself misses the share or the Prism multiple."""
+    below = [bound["vs_bare"] is not None and bound["vs_bare"] < share]
+    below.append(bound["vs_prism"] is not None and bound["vs_prism"] < times)
+    return any(below)
+
+
+def verdict(target: Result) -> str:
+    """How a target reads in the README: holds, missed, or missed and out of reach of any
+    design (the least work such a request can do misses it too)."""
+    if target.get("out_of_reach"):
+        return "**missed**, out of reach (the least remove misses it too)"
+    return {True: "holds", False: "**missed**", None: "not measured"}[target["holds"]]
 
 
 def _scrobble_target(backend: Result, share: float) -> Result:
@@ -663,8 +698,7 @@ def _targets_table(results: Result, backends: list[str]) -> str:
         cells = [first["target"]]
         for targets in per_backend:
             target = targets[index]
-            verdict = {True: "holds", False: "**missed**", None: "not measured"}[target["holds"]]
-            cells.append(f"{target['shown']}: {verdict}")
+            cells.append(f"{target['shown']}: {verdict(target)}")
         rows.append(_row(cells))
     return "\n".join(rows)
 
@@ -880,8 +914,7 @@ def _library_targets_table(results: Result, backends: list[str]) -> str:
         cells = [first["target"]]
         for targets in per_backend:
             target = targets[index]
-            verdict = {True: "holds", False: "**missed**", None: "not measured"}[target["holds"]]
-            cells.append(f"{target['shown']}: {verdict}")
+            cells.append(f"{target['shown']}: {verdict(target)}")
         rows.append(_row(cells))
     return "\n".join(rows)
 

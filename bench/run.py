@@ -699,6 +699,8 @@ def publish(results: Result, config: Config) -> None:
     for backend, result in results["backends"].items():
         for target in result["targets"] + result.get("library", {}).get("targets", []):
             verdict = {True: "holds", False: "MISSED", None: "n/a"}[target["holds"]]
+            if target.get("out_of_reach"):
+                verdict += ", out of reach"
             say(f"  {backend}: {target['target']}: {target['shown']} ({verdict})")
 
 
