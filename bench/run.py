@@ -344,23 +344,42 @@ class Bench:
         self, server: servers.Server, scenario: Scenario, *, after_run: Callable[[], None]
     ) -> Result:
         """Warm-up and measured run at every concurrency level."""
+        return self.turn_runs([server], scenario, after_run=after_run)[0]
+
+    def turn_runs(
+        self,
+        taking_turns: list[servers.Server],
+        scenario: Scenario,
+        *,
+        after_run: Callable[[], None],
+    ) -> list[Result]:
+        """Warm-up and measured run at every concurrency level, on each server in turn at
+        each level (the host's speed drifts over a run: runs to be compared are made side by
+        side), runs by server."""
         pool = self.pools.scenarios[scenario.name]
         half = pool.lines // 2 if scenario.writes else 0
-        runs: Result = {}
+        runs: list[Result] = [{} for _ in taking_turns]
         single_s: float | None = None
         for c in self.config.concurrency:
             # Slow requests get a longer run, so that every connection completes a few.
             duration = self.config.duration_s
             if single_s is not None:
                 duration = max(duration, min(MAX_DURATION_S, 3 * c * single_s))
-            run = self.measured(
-                server, scenario.script, pool, connections=c, warm_from=half, duration_s=duration
-            )
-            run["wrapped"] = bool(scenario.writes and run["requests"] > half)
-            runs[str(c)] = run
-            single_s = single_s or run["p50_ms"] / 1000
-            say(f"  {scenario.name} c={c}: {run['rps']:,.0f} req/s, p50 {run['p50_ms']:.1f} ms")
-            after_run()
+            for server, by_level in zip(taking_turns, runs, strict=True):
+                run = self.measured(
+                    server,
+                    scenario.script,
+                    pool,
+                    connections=c,
+                    warm_from=half,
+                    duration_s=duration,
+                )
+                run["wrapped"] = bool(scenario.writes and run["requests"] > half)
+                by_level[str(c)] = run
+                shown = f"{scenario.name} c={c}" + (f" ({server.name})" if len(runs) > 1 else "")
+                say(f"  {shown}: {run['rps']:,.0f} req/s, p50 {run['p50_ms']:.1f} ms")
+                after_run()
+            single_s = single_s or runs[0][str(c)]["p50_ms"] / 1000
         return runs
 
 
@@ -430,16 +449,26 @@ def bench_backend(bench: Bench, backend: str, database_url: str) -> Result:
 def more_workers(
     bench: Bench, backend: str, database_url: str, restore: Callable[[], None]
 ) -> Result:
-    """Every HTTP scenario again on `serve --workers WORKERS` (one database, one port)."""
-    say(f"[{backend}] {WORKERS} workers")
-    log = bench.config.work_dir / f"server-{backend}-{WORKERS}-workers.log"
+    """Every HTTP scenario again on `serve --workers WORKERS`, beside a one-worker server on
+    the same database, the two taking turns at each level: the ratio compares runs made
+    minutes apart no more (on a shared host the speed drifted by a fifth between the main
+    table's runs and these)."""
+    say(f"[{backend}] {WORKERS} workers, taking turns with one")
+    work_dir = bench.config.work_dir
+    more_log = work_dir / f"server-{backend}-{WORKERS}-workers.log"
+    one_log = work_dir / f"server-{backend}-beside-{WORKERS}-workers.log"
     out: Result = {}
-    with servers.simkl_server(database_url, log=log, workers=WORKERS) as server:
+    with (
+        servers.simkl_server(database_url, log=more_log, workers=WORKERS) as more,
+        servers.simkl_server(database_url, log=one_log) as one,
+    ):
         for scenario in bench.config.scenarios:
-            bench.capture_last(server, scenario)
-            if scenario.writes:
-                restore()
-            out[scenario.name] = {"runs": bench.scenario_runs(server, scenario, after_run=restore)}
+            for server in (one, more):
+                bench.capture_last(server, scenario)
+                if scenario.writes:
+                    restore()
+            beside, runs = bench.turn_runs([one, more], scenario, after_run=restore)
+            out[scenario.name] = {"runs": runs, "one_worker_runs": beside}
     return out
 
 

@@ -155,7 +155,7 @@ def simkl_server(
     script = Path(sys.executable).with_name("simkl-server")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "simkl_server"]
     return Server(
-        "simkl-server",
+        "simkl-server" if workers == 1 else f"simkl-server, {workers} workers",
         [*command, "serve"],
         log=log,
         env={

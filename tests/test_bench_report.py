@@ -55,3 +55,18 @@ def test_a_write_reaching_its_target_holds() -> None:
     verdicts = _verdicts(_results(server=3_000, least=4_000, prism=900))  # 30 %, 3.3x Prism
 
     assert verdicts["remove 1 item"] == "holds"
+
+
+def test_two_workers_are_judged_against_the_one_worker_run_made_beside_them() -> None:
+    results = _results(server=1_000, least=2_000, prism=1_000)
+    backend = results["backends"]["sqlite"]
+    backend["workers"] = {
+        "2": {
+            "remove_1": {"runs": {"16": {"rps": 1_500}}, "one_worker_runs": {"16": {"rps": 750}}},
+            "add_1": {"runs": {"16": {"rps": 1_500}}},  # a run from before the pairing
+        }
+    }
+    report.analyse(results)
+
+    assert report._two_workers_ratio(backend, "remove_1", 16) == 2.0
+    assert report._two_workers_ratio(backend, "add_1", 16) == 1.5  # the main table's 1,000
