@@ -144,8 +144,9 @@ _FOUND = (
     f"UNION ALL SELECT c.id, {_BUCKET_OF_TYPE} FROM catalog_ids k "
     "JOIN catalog_items c ON c.id = k.item_id WHERE k.key = :key LIMIT 1"
 )
+_CLEAR_SET = "SET user_rating = NULL, user_rated_at = NULL, rating_changed_at = :now"
 _CLEARED = (
-    "UPDATE library SET user_rating = NULL, user_rated_at = NULL, rating_changed_at = :now "
+    f"UPDATE library {_CLEAR_SET} "
     "WHERE user_id = :user_id AND item_id = :item_id AND user_rating IS NOT NULL "
     "RETURNING item_id"
 )
@@ -161,7 +162,7 @@ STAMP_ONE = statement(
 # PostgreSQL: the three in one statement, one round trip in autocommit.
 REMOVE_AT_ONCE = statement(
     f"WITH found AS ({_FOUND}), cleared AS ("  # noqa: S608
-    "UPDATE library l SET user_rating = NULL, user_rated_at = NULL, rating_changed_at = :now "
+    f"UPDATE library l {_CLEAR_SET} "
     "FROM found f WHERE l.user_id = :user_id AND l.item_id = f.id AND l.user_rating IS NOT NULL "
     "RETURNING f.bucket) "
     "INSERT INTO activity (user_id, bucket, at) "
